@@ -1,0 +1,98 @@
+"""One-time codes for a journey (sign-in, account creation, recovery), with throttling and audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from broker.accounts.throttle import (
+    CODE_PER_ACCOUNT,
+    CODE_PER_ADDRESS,
+    CODE_SENDS_PER_ACCOUNT,
+    Locked,
+    Throttle,
+)
+from broker.audit.log import record
+from broker.notify.outbox import Outbox
+from broker.oidc.interactions import CODE_TTL, InteractionService
+from broker.store.models import Interaction
+
+MINUTES = int(CODE_TTL.total_seconds() // 60)
+WRONG_CODE = "The security code is not correct, or it has expired"
+
+
+class Codes:
+    def __init__(self, db: Session, now: datetime, client_address: str | None) -> None:
+        self.db = db
+        self.now = now
+        self.address = client_address
+        self.throttle = Throttle(db)
+        self.interactions = InteractionService(db)
+
+    def send(self, interaction: Interaction, who: str, channel: str, recipient: str, template: str) -> None:
+        """Send a new code (replacing any earlier one). ``who`` is the key codes are throttled under."""
+        self.count_send(who)
+        code = self.interactions.issue_code(interaction, self.now)
+        outbox = Outbox(self.db)
+        send = outbox.send_sms if channel == "sms" else outbox.send_email
+        send(recipient, template, {"code": code, "minutes": MINUTES}, self.now)
+
+    def count_send(self, who: str) -> None:
+        """Count a message sent about ``who``; too many in an hour are refused."""
+        until = self.throttle.check(CODE_SENDS_PER_ACCOUNT, who, self.now)
+        if until:
+            raise Locked(until, self.now, "sending security codes")
+        self.throttle.fail(CODE_SENDS_PER_ACCOUNT, who, self.now)  # counts sends, not failures
+
+    def spoil(self, interaction: Interaction) -> None:
+        """Arm the code check with a code nobody has (so a journey behaves the same either way)."""
+        self.interactions.issue_code(interaction, self.now)
+
+    def check(self, interaction: Interaction, who: str, code: str, subject: str | None) -> bool:
+        """One attempt at the code sent for this journey; a code works once."""
+
+        def matches() -> bool:
+            if self.interactions.check_code(interaction, code, self.now):
+                interaction.otp_hash = None
+                return True
+            return False
+
+        return self.attempt(who, subject, matches)
+
+    def attempt(self, who: str, subject: str | None, verify: Callable[[], bool]) -> bool:
+        """Any code check (sent codes, authenticator apps): six wrong codes block code entry for the
+        account for 15 minutes, and many from one address block that address, across every journey
+        and broker instance."""
+        limits = ((CODE_PER_ACCOUNT, who), (CODE_PER_ADDRESS, self.address))
+        for limit, key in limits:
+            until = self.throttle.check(limit, key, self.now)
+            if until:
+                raise Locked(until, self.now, "entering security codes")
+        if verify():
+            self.throttle.succeed(CODE_PER_ACCOUNT, who)
+            return True
+        record(
+            self.db,
+            "code.failed",
+            now=self.now,
+            actor=subject or "anonymous",
+            subject=subject,
+            client_address=self.address,
+        )
+        for limit, key in limits:
+            blocked = self.throttle.fail(limit, key, self.now)
+            if blocked:
+                record(
+                    self.db,
+                    "lockout",
+                    now=self.now,
+                    actor="system",
+                    subject=subject,
+                    client_address=self.address,
+                    limit=limit.name,
+                )
+                self.db.commit()
+                raise Locked(blocked, self.now, "entering security codes")
+        return False

@@ -1,0 +1,91 @@
+"""The single sign-on session: created at sign-in, found from its cookie, ended at sign-out."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from broker.config import Settings
+from broker.store.models import BrowserSession
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def cookie_name(settings: Settings, base: str) -> str:
+    # __Host- cookies must be Secure; over plain http (development) the prefix cannot be used.
+    return f"__Host-{base}" if settings.issuer_is_https else base
+
+
+def session_cookie(settings: Settings) -> str:
+    return cookie_name(settings, "broker-session")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SessionService:
+    def __init__(self, db: Session, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def start(self, account_id: str, amr: list[str], level: str, now: datetime) -> tuple[BrowserSession, str]:
+        """A new session with a new id and secret (never reuse one: prevents fixation)."""
+        secret = secrets.token_urlsafe(32)
+        row = BrowserSession(
+            id=secrets.token_urlsafe(24),
+            secret_hash=_hash(secret),
+            account_id=account_id,
+            auth_time=now,
+            amr=amr,
+            level=level,
+            created_at=now,
+            last_seen_at=now,
+        )
+        self.db.add(row)
+        self.db.flush()
+        return row, secret
+
+    def find(self, secret: str | None, now: datetime) -> BrowserSession | None:
+        """The live session this cookie holds, or None when it is unknown, ended, idle or too old."""
+        if not secret:
+            return None
+        row = self.db.scalars(
+            select(BrowserSession).where(
+                BrowserSession.secret_hash == _hash(secret), BrowserSession.ended_at.is_(None)
+            )
+        ).first()
+        if row is None:
+            return None
+        idle = timedelta(seconds=self.settings.session_idle_ttl)
+        oldest = timedelta(seconds=self.settings.session_max_ttl)
+        if now - row.last_seen_at > idle or now - row.created_at > oldest:
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+        return row
+
+    def end(self, session_id: str, now: datetime) -> bool:
+        ended = self.db.execute(
+            update(BrowserSession)
+            .where(BrowserSession.id == session_id, BrowserSession.ended_at.is_(None))
+            .values(ended_at=now)
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+        return bool(ended)
+
+    def end_all(self, account_id: str, now: datetime) -> list[str]:
+        """End every live session of an account; returns their ids."""
+        ids = list(
+            self.db.scalars(
+                select(BrowserSession.id).where(
+                    BrowserSession.account_id == account_id, BrowserSession.ended_at.is_(None)
+                )
+            )
+        )
+        for session_id in ids:
+            self.end(session_id, now)
+        return ids

@@ -1,0 +1,223 @@
+"""The ``broker`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from broker.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Single sign-on identity broker for public services.", no_args_is_help=True)
+clients_app = typer.Typer(help="Relying services.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (for operators and tests).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(audit_app, name="audit")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"broker: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def startup_errors() -> tuple[type[Exception], ...]:
+    """Start-up failures an operator can fix: shown as one line, never a traceback."""
+    from keys import KeyEncryptionKeyError, TamperedKeyError
+
+    return (KeyEncryptionKeyError, TamperedKeyError, SettingsError)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the broker (migrates an empty SQLite database on first start)."""
+    import uvicorn
+
+    from broker.app import create_app
+    from broker.logs import configure_logging
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    try:
+        application = create_app(settings)
+    except startup_errors() as exc:
+        fail(str(exc))
+        return
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from broker.store.db import make_engine
+    from broker.store.migrate import upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the broker.")] = 8000,
+    rp_port: Annotated[int, typer.Option(help="Port of the demo relying service.")] = 8001,
+) -> None:
+    """Seed a demo relying service and account, then serve the broker and the demo service."""
+    from broker.demo.run import run_demo
+
+    try:
+        run_demo(settings_or_exit(), port=port, rp_port=rp_port)
+    except startup_errors() as exc:
+        fail(str(exc))
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="The service's name, shown to people.")],
+    redirect_uri: Annotated[list[str], typer.Option(help="Exact redirect URI (repeatable).")],
+    auth_method: Annotated[
+        str, typer.Option(help="client_secret_basic or private_key_jwt.")
+    ] = "client_secret_basic",
+    jwks_file: Annotated[
+        Path | None, typer.Option(help="The client's public JWK or JWKS (private_key_jwt).")
+    ] = None,
+    jwks_uri: Annotated[str | None, typer.Option(help="Where the client publishes its JWKS.")] = None,
+    claims: Annotated[str, typer.Option(help="Comma-separated claims the service may receive.")] = "",
+    post_logout_redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Registered post-logout URI.")
+    ] = None,
+    backchannel_logout_uri: Annotated[str | None, typer.Option(help="Back-channel logout receiver.")] = None,
+    sector_identifier: Annotated[
+        str | None, typer.Option(help="Pairwise sector (host); default the redirect host.")
+    ] = None,
+    id_token_alg: Annotated[str, typer.Option(help="ES256 or RS256.")] = "ES256",
+    subject_type: Annotated[str, typer.Option(help="pairwise or public.")] = "pairwise",
+) -> None:
+    """Register a relying service; prints one JSON object with client_id (and client_secret)."""
+    from broker.deps import utc_now
+    from broker.errors import BrokerError
+    from broker.oidc.clients import NewClient, load_jwks_file, register_client
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import is_empty, upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+    new = NewClient(
+        name=name,
+        redirect_uris=redirect_uri,
+        auth_method=auth_method,
+        jwks=load_jwks_file(jwks_file) if jwks_file else None,
+        jwks_uri=jwks_uri,
+        claims=[c.strip() for c in claims.split(",") if c.strip()],
+        post_logout_redirect_uris=post_logout_redirect_uri or [],
+        backchannel_logout_uri=backchannel_logout_uri,
+        sector_identifier=sector_identifier,
+        id_token_alg=id_token_alg,
+        subject_type=subject_type,
+    )
+    try:
+        with transaction(make_sessionmaker(engine)) as db:
+            client, secret = register_client(db, new, utc_now())
+            out = {
+                "client_id": client.client_id,
+                "token_endpoint_auth_method": client.token_endpoint_auth_method,
+                "redirect_uris": client.redirect_uris,
+                "claims": client.claims,
+                "sector_identifier": client.sector_identifier,
+            }
+            if secret:
+                out["client_secret"] = secret
+    except BrokerError as exc:
+        fail(exc.description)
+    typer.echo(json.dumps(out))
+
+
+@accounts_app.command("create")
+def accounts_create(
+    email: Annotated[str, typer.Option(help="Email address.")],
+    password: Annotated[str, typer.Option(help="Password.", prompt=True, hide_input=True)],
+    verified: Annotated[bool, typer.Option(help="Mark the email address verified.")] = False,
+) -> None:
+    """Create an account."""
+    from broker.accounts.passwords import PasswordService
+    from broker.accounts.service import AccountService
+    from broker.deps import utc_now
+    from broker.errors import BrokerError
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import is_empty, upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+    try:
+        with transaction(make_sessionmaker(engine)) as db:
+            account = AccountService(db, PasswordService()).create(
+                email, password, verified=verified, now=utc_now()
+            )
+            typer.echo(json.dumps({"id": account.id, "email_verified": account.email_verified}))
+    except BrokerError as exc:
+        fail(exc.description)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken entry."""
+    from broker.audit.log import verify
+    from broker.store.db import make_engine, make_read_only_sessionmaker
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    with make_read_only_sessionmaker(engine)() as db:
+        broken = verify(db)
+    engine.dispose()
+    if broken is not None:
+        typer.echo(f"audit log broken at entry {broken.seq}: {broken.reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo("audit log intact")
+
+
+def _mount_keys() -> None:
+    from keys.cli import app as keys_app
+
+    app.add_typer(keys_app, name="keys", help="Signing keys: list, rotate, retire.")
+
+
+def main() -> None:
+    _mount_keys()
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(f"broker: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Settings, read from the environment (prefix ``BROKER_``).
+
+There is no module-level instance: ``create_app`` and the CLI build one and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROKER_", extra="ignore", frozen=True)
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/broker.db"
+    issuer: str = "http://localhost:8000"
+    redis_url: str | None = None
+    key_encryption_key_file: Path = Path("./var/key-encryption-key")
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    # Our template names → GOV.UK Notify template ids (JSON in BROKER_NOTIFY_TEMPLATES).
+    notify_templates: dict[str, str] = Field(default_factory=dict)
+    # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated addresses; empty trusts none).
+    trusted_proxies: str = ""
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Lifetimes, in seconds.
+    authorization_code_ttl: int = Field(default=60, ge=1, le=60)
+    access_token_ttl: int = Field(default=180, ge=30, le=3600)
+    id_token_ttl: int = Field(default=600, ge=60, le=86400)
+    refresh_token_ttl: int = Field(default=30 * 86400, ge=3600)
+    session_idle_ttl: int = Field(default=3600, ge=60)
+    session_max_ttl: int = Field(default=12 * 3600, ge=300)
+    # Authlib and most client libraries default to one hour.
+    client_assertion_max_age: int = Field(default=3600, ge=30)
+
+    # How long someone who lost their second factor waits before setting up a new one (hours).
+    factor_reset_wait_hours: int = Field(default=72, ge=0, le=24 * 30)
+
+    # Trust mark published in ID tokens' vtm claim; defaults to the issuer's trustmark URL.
+    trustmark_url: str | None = None
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def issuer_is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def vtm(self) -> str:
+        return self.trustmark_url or f"{self.issuer}/trustmark"
+
+    @property
+    def max_signed_token_ttl(self) -> int:
+        """How long a retired key must stay published: the longest-lived thing it signed."""
+        return max(self.id_token_ttl, self.access_token_ttl, 3600)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "BROKER_" + str(first["loc"][0]).upper() if first["loc"] else "BROKER_*"
+        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None

@@ -1,0 +1,1 @@
+"""The demo relying service that `broker demo` runs beside the broker."""

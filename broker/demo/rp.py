@@ -1,0 +1,176 @@
+"""A small relying service, built the way we tell integrators to build theirs: Authlib's Starlette
+client, PKCE S256, nonce and state, the RFC 9207 ``iss`` check, RP-initiated and back-channel logout."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from starlette.middleware.sessions import SessionMiddleware
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+IDENTITY_CLAIMS = {"userinfo": {"https://vocab.account.gov.uk/v1/coreIdentityJWT": None}}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>",
+        status_code=status,
+    )
+
+
+def _button(action: str, label: str, fields: dict[str, str] | None = None) -> str:
+    hidden = "".join(
+        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
+        for k, v in (fields or {}).items()
+    )
+    return f"<form method='post' action='{action}'>{hidden}<button type='submit'>{html.escape(label)}</button></form>"
+
+
+class LogoutLedger:
+    """Session ids the broker told us have ended, and logout token ids seen in the last 3 minutes."""
+
+    def __init__(self) -> None:
+        self.ended_sids: set[str] = set()
+        self._jtis: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_jti(self, jti: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            self._jtis = {k: v for k, v in self._jtis.items() if now - v < 180}
+            if jti in self._jtis:
+                return False
+            self._jtis[jti] = now
+            return True
+
+
+def create_rp_app(
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    post_logout_redirect_uri: str,
+    session_secret: str,
+    scope: str = "openid email phone",
+) -> FastAPI:
+    app = FastAPI(title="Demo service", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        SessionMiddleware, secret_key=session_secret, session_cookie="demo-rp-session", same_site="lax"
+    )
+    oauth = OAuth()
+    oauth.register(
+        "broker",
+        client_id=client_id,
+        client_secret=client_secret,
+        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+        client_kwargs={
+            "scope": scope,
+            "code_challenge_method": "S256",
+            "token_endpoint_auth_method": "client_secret_basic",
+        },
+    )
+    ledger = LogoutLedger()
+
+    @app.get("/")
+    async def home(request: Request) -> Response:
+        signed_in = request.session.get("signed_in")
+        if signed_in and signed_in.get("sid") in ledger.ended_sids:
+            request.session.clear()
+            signed_in = None
+        if not signed_in:
+            return _page(
+                "Demo service",
+                "<p>Sign in with your account to continue.</p>"
+                + _button("/login", "Sign in")
+                + _button("/login", "Sign in with identity check", {"identity": "1"}),
+            )
+        body = (
+            "<h2>ID token claims</h2><pre>"
+            + html.escape(json.dumps(signed_in["claims"], indent=2))
+            + "</pre>"
+            "<h2>UserInfo</h2><pre>"
+            + html.escape(json.dumps(signed_in["userinfo"], indent=2))
+            + "</pre>"
+            + _button("/logout", "Sign out")
+        )
+        return _page("You are signed in", body)
+
+    @app.post("/login")
+    async def login(request: Request, identity: str = Form("")) -> Response:
+        extra: dict[str, Any] = {"vtr": '["Cl.Cm"]'}
+        if identity:
+            extra = {"vtr": '["Cl.Cm.P2"]', "claims": json.dumps(IDENTITY_CLAIMS)}
+        return await oauth.broker.authorize_redirect(request, redirect_uri, **extra)  # type: ignore[no-any-return]
+
+    @app.get("/callback")
+    async def callback(request: Request) -> Response:
+        if request.query_params.get("iss") != issuer:  # RFC 9207 mix-up defence
+            return _page("Sign-in failed", "<p>The response did not come from the expected broker.</p>", 400)
+        try:
+            token = await oauth.broker.authorize_access_token(request)
+        except OAuthError as exc:
+            return _page(
+                "Sign-in did not finish",
+                f"<p>{html.escape(exc.error or '')}: "
+                f"{html.escape(exc.description or '')}</p><p><a href='/'>Back to the start</a></p>",
+                400,
+            )
+        userinfo = await oauth.broker.userinfo(token=token)
+        claims = dict(token["userinfo"])
+        request.session["signed_in"] = {
+            "claims": claims,
+            "userinfo": dict(userinfo),
+            "sid": claims.get("sid"),
+            "id_token": token["id_token"],
+        }
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        id_token = (request.session.get("signed_in") or {}).get("id_token")
+        request.session.clear()
+        return await oauth.broker.logout_redirect(  # type: ignore[no-any-return]
+            request, post_logout_redirect_uri=post_logout_redirect_uri, id_token_hint=id_token
+        )
+
+    @app.post("/backchannel-logout")
+    async def backchannel_logout(logout_token: str = Form("")) -> Response:
+        try:
+            async with httpx.AsyncClient() as http:
+                metadata = await oauth.broker.load_server_metadata()
+                keys = KeySet.import_key_set((await http.get(metadata["jwks_uri"])).json())
+            claims = jwt.decode(logout_token, keys).claims
+            registry = jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": issuer},
+                aud={"essential": True, "value": client_id},
+                iat={"essential": True},
+                jti={"essential": True},
+            )
+            registry.validate(claims)
+        except (JoseError, ValueError, KeyError) as exc:
+            return JSONResponse({"error": "invalid_request", "error_description": str(exc)}, 400)
+        if BACKCHANNEL_EVENT not in (claims.get("events") or {}) or "nonce" in claims:
+            return JSONResponse({"error": "invalid_request", "error_description": "not a logout token"}, 400)
+        if not ledger.first_jti(str(claims["jti"])):
+            return JSONResponse({"error": "invalid_request", "error_description": "replayed"}, 400)
+        if claims.get("sid"):
+            ledger.ended_sids.add(str(claims["sid"]))
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
+
+    app.state.ledger = ledger
+    return app

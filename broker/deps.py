@@ -1,0 +1,95 @@
+"""Every FastAPI dependency: the services, a database session per request, the clock, the OIDC context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.accounts.passwords import PasswordService
+from broker.config import Settings
+from broker.observability_metrics import Metrics
+from broker.oidc.client_keys import ClientKeyResolver
+from broker.oidc.context import OidcContext
+from broker.oidc.replay import ReplayCache
+from broker.oidc.requests import Params
+from keys import KeyService, Signer
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything built once at start-up (``create_app``) and shared by requests."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    key_service: KeyService
+    signer: Signer
+    passwords: PasswordService
+    templates: Jinja2Templates
+    replay: ReplayCache
+    client_keys: ClientKeyResolver
+    clock: Callable[[], datetime] = utc_now
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_db(services: ServicesDep) -> Iterator[Session]:
+    """A session per request. Routes commit once, at the end; anything uncommitted is rolled back."""
+    session = services.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
+    return OidcContext(
+        db=db,
+        settings=services.settings,
+        signer=services.signer,
+        clock=services.clock,
+        replay=services.replay,
+        client_keys=services.client_keys,
+    )
+
+
+Oidc = Annotated[OidcContext, Depends(get_oidc)]
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_form(request: Request) -> Params:
+    """The form body as Authlib wants it; other content types read as an empty form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method != "POST" or content_type not in FORM_TYPES:
+        return Params([])
+    form = await request.form()
+    return Params([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+
+
+def read_query(request: Request) -> Params:
+    return Params(list(request.query_params.multi_items()))
+
+
+Form = Annotated[Params, Depends(read_form)]
+Query = Annotated[Params, Depends(read_query)]

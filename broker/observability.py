@@ -1,0 +1,86 @@
+"""Request IDs in every log line, and Prometheus metrics at /metrics."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import structlog
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from broker.deps import ServicesDep
+from broker.observability_metrics import Metrics
+from broker.store.models import AuditEvent, BackchannelLogout, OutboxMessage
+
+log = structlog.get_logger("broker.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template (/sign-in/{interaction_id}), never the raw path (ids are secrets).
+    The router records the route in the scope as it dispatches."""
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or getattr(route, "path_format", None) or "unmatched")
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        structlog.contextvars.bind_contextvars(request_id=request_id, method=scope["method"])
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = route_of(scope)
+            self.metrics.latency.labels(route, scope["method"]).observe(elapsed)
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            # The route template, never the path or query (they carry codes and ids).
+            log.info("request", route=route, status=status, ms=round(elapsed * 1000, 1))
+            structlog.contextvars.clear_contextvars()
+
+
+router = APIRouter(tags=["health"], include_in_schema=False)
+
+
+@router.get("/metrics")
+def metrics(services: ServicesDep) -> Response:
+    registry = services.metrics
+    with services.session_factory() as db:
+        registry.outbox.labels("message").set(
+            db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+            or 0
+        )
+        registry.outbox.labels("backchannel_logout").set(
+            db.scalar(
+                select(func.count())
+                .select_from(BackchannelLogout)
+                .where(BackchannelLogout.delivered_at.is_(None), BackchannelLogout.gave_up_at.is_(None))
+            )
+            or 0
+        )
+        for action, count in db.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)):
+            registry.events.labels(action).set(count)
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,37 @@
+"""The broker's Prometheus metrics (a registry per app, so nothing global)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """One registry per app (no global state: two apps in one process keep separate counts)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "broker_http_requests_total",
+            "HTTP requests",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "broker_http_request_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.events = Gauge(
+            "broker_audit_events",
+            "Audit events recorded, by action (sign-ins, failures, lockouts, factor changes, resets)",
+            ["action"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "broker_outbox_backlog",
+            "Messages and logout notices not yet delivered",
+            ["kind"],
+            registry=self.registry,
+        )

@@ -1,0 +1,271 @@
+"""The authorization request, from validation to a code or to the page the person needs next.
+
+Named checks run in order (RFC 6749 §4.1.2.1: nothing is redirected until the client and its
+redirect URI are trusted), then :func:`broker.oidc.decision.decide` says what happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.util import scope_to_list
+
+from broker.accounts.sessions import SessionService
+from broker.errors import UnknownClient, UntrustedRedirectUri
+from broker.oidc import claims as claims_mod
+from broker.oidc.context import OidcContext
+from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
+from broker.oidc.interactions import InteractionService
+from broker.oidc.requests import BrokerRequest
+from broker.oidc.server import Approval, BrokerServer, subject
+from broker.oidc.vtr import TrustRequest, VtrInvalid, parse_vtr
+from broker.store.models import BrowserSession, Client, Interaction
+
+
+class AuthorizeError(Exception):
+    """An error for the client, sent to its (already trusted) redirect URI."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+@dataclass
+class Redirect:
+    location: str
+    status: int = 302
+
+
+@dataclass
+class Checked:
+    """An authorization request that passed every check."""
+
+    client: Client
+    redirect_uri: str
+    state: str | None
+    scopes: list[str]
+    trust: TrustRequest
+    claims: claims_mod.ClaimsRequest
+    requested: set[str]
+    prompts: frozenset[str]
+    max_age: int | None
+
+
+def client_redirect(
+    ctx: OidcContext, redirect_uri: str, params: list[tuple[str, str]], state: str | None
+) -> Redirect:
+    """Every authorization response carries ``state`` and ``iss`` (RFC 9207 §2)."""
+    if state is not None:
+        params.append(("state", state))
+    params.append(("iss", ctx.settings.issuer))
+    return Redirect(add_params_to_uri(redirect_uri, params))
+
+
+def error_redirect(
+    ctx: OidcContext, redirect_uri: str, error: str, description: str, state: str | None
+) -> Redirect:
+    # RFC 6749 §4.1.2.1: descriptions are %x20-21 / %x23-5B / %x5D-7E, and ours may quote the request.
+    safe = "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in description)
+    return client_redirect(ctx, redirect_uri, [("error", error), ("error_description", safe)], state)
+
+
+# Named checks, beyond what Authlib checks itself.
+def check_openid_scope(scopes: list[str]) -> None:
+    if "openid" not in scopes:
+        raise AuthorizeError("invalid_scope", "scope must include openid")
+
+
+def check_scopes_allowed(client: Client, scopes: list[str]) -> None:
+    refused = [s for s in scopes if s not in client.scopes]
+    if refused:
+        raise AuthorizeError("invalid_scope", f"scope not allowed for this service: {' '.join(refused)}")
+
+
+def check_no_request_object(data: dict[str, str]) -> None:
+    if "request" in data:
+        raise AuthorizeError("request_not_supported", "request objects are not supported")
+    if "request_uri" in data:
+        raise AuthorizeError("request_uri_not_supported", "request_uri is not supported")
+
+
+def check_response_mode(data: dict[str, str]) -> None:
+    if data.get("response_mode", "query") != "query":
+        raise AuthorizeError("invalid_request", "response_mode must be query")
+
+
+def check_max_age(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():  # type: ignore[union-attr]
+        raise AuthorizeError("invalid_request", "max_age must be a whole number of seconds")
+    return int(raw)  # type: ignore[arg-type]
+
+
+def check_vtr(raw: str | None) -> TrustRequest:
+    try:
+        return parse_vtr(raw)
+    except VtrInvalid as exc:
+        raise AuthorizeError("invalid_request", str(exc)) from None
+
+
+def check_claims(
+    client: Client, raw: str | None, scopes: list[str]
+) -> tuple[claims_mod.ClaimsRequest, set[str]]:
+    try:
+        request = claims_mod.parse_claims_parameter(raw)
+    except claims_mod.ClaimsRequestInvalid as exc:
+        raise AuthorizeError("invalid_request", str(exc)) from None
+    requested = claims_mod.scope_claims(scopes) | request.names
+    allowed = claims_mod.with_companions(client.claims)
+    refused = sorted(requested - allowed)
+    if refused:
+        raise AuthorizeError("access_denied", f"this service may not receive: {', '.join(refused)}")
+    return request, requested
+
+
+class Authorizer:
+    def __init__(self, ctx: OidcContext) -> None:
+        self.ctx = ctx
+        self.server = BrokerServer(ctx)
+        self.sessions = SessionService(ctx.db, ctx.settings)
+        self.interactions = InteractionService(ctx.db)
+
+    def authorize(
+        self,
+        request: BrokerRequest,
+        session_secret: str | None,
+        browser_secret: str,
+        resume: Interaction | None = None,
+    ) -> Redirect:
+        now = self.ctx.clock()
+        session = self.sessions.find(session_secret, now)
+        account = self.ctx.repo.account(session.account_id) if session else None
+        try:
+            grant = self.server.get_consent_grant(request, end_user=account)
+        except OAuth2Error as error:
+            return self._protocol_error(error, request)
+        except ValueError:  # Authlib could not even describe the error (see BrokerServer)
+            raise UntrustedRedirectUri("The request could not be accepted.") from None
+        client: Client = grant.client.row
+        redirect_uri: str = grant.redirect_uri
+        state = request.payload.state
+        try:
+            checked = self._check(request, client, redirect_uri)
+            decision = decide(self._facts(checked, session, resume))
+        except AuthorizeError as error:
+            return error_redirect(self.ctx, redirect_uri, error.error, error.description, state)
+
+        if decision.error:
+            return error_redirect(self.ctx, redirect_uri, decision.error, decision.reason, state)
+        if decision.interactive:
+            return self._interact(decision, client, request, browser_secret, resume, now)
+        assert session is not None and account is not None
+        approval = Approval(
+            account=account,
+            session_id=session.id,
+            auth_time=session.auth_time,
+            amr=list(session.amr),
+            vot=session.level,
+            claims=self._releasable(checked).as_dict(),
+        )
+        status, _, headers = self.server.create_authorization_response(
+            request, grant_user=approval, grant=grant
+        )
+        location = headers["Location"]
+        self.ctx.repo.record_participation(session.id, client.client_id, subject(client, account), now)
+        if resume is not None:
+            resume.completed_at = now
+        return Redirect(add_params_to_uri(location, [("iss", self.ctx.settings.issuer)]), status)
+
+    def _protocol_error(self, error: OAuth2Error, request: BrokerRequest) -> Redirect:
+        if error.redirect_uri:
+            return error_redirect(
+                self.ctx,
+                error.redirect_uri,
+                error.error,
+                error.description or error.error,
+                request.payload.state,
+            )
+        if error.error == "invalid_client":
+            raise UnknownClient("Go back to the service you were using and try again.")
+        raise UntrustedRedirectUri(error.description or "The request could not be accepted.")
+
+    def _check(self, request: BrokerRequest, client: Client, redirect_uri: str) -> Checked:
+        data: dict[str, Any] = request.payload.data
+        scopes = scope_to_list(data.get("scope") or "") or []
+        check_openid_scope(scopes)
+        check_scopes_allowed(client, scopes)
+        check_no_request_object(data)
+        check_response_mode(data)
+        max_age = check_max_age(data.get("max_age"))
+        trust = check_vtr(data.get("vtr"))
+        claims_request, requested = check_claims(client, data.get("claims"), scopes)
+        return Checked(
+            client=client,
+            redirect_uri=redirect_uri,
+            state=data.get("state"),
+            scopes=scopes,
+            trust=trust,
+            claims=claims_request,
+            requested=requested,
+            prompts=frozenset((data.get("prompt") or "").split()),
+            max_age=max_age,
+        )
+
+    def _facts(
+        self, checked: Checked, session: BrowserSession | None, resume: Interaction | None
+    ) -> AuthorizeFacts:
+        now = self.ctx.clock()
+        identity_level = "P0"
+        unconsented: set[str] = set()
+        if session is not None:
+            account = self.ctx.repo.account(session.account_id)
+            identity_level = account.identity_level if account else "P0"
+            consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
+            agreed = set(consent.claims) if consent else set()
+            unconsented = claims_mod.shareable(checked.requested) - agreed
+        fresh = bool(
+            resume is not None
+            and resume.login_completed_at is not None
+            and session is not None
+            and resume.session_id == session.id
+        )
+        return AuthorizeFacts(
+            now=now,
+            session=SessionFacts(session.level, session.auth_time) if session else None,
+            fresh_login=fresh,
+            prompts=checked.prompts,
+            max_age=checked.max_age,
+            trust=checked.trust,
+            identity_level=identity_level,
+            unconsented_claims=frozenset(unconsented),
+            consent_just_given=bool(resume is not None and resume.consent_given_at is not None),
+        )
+
+    def _releasable(self, checked: Checked) -> claims_mod.ClaimsRequest:
+        """Scope claims go to userinfo; the claims parameter may also ask for them in the ID token."""
+        userinfo = {name: None for name in claims_mod.scope_claims(checked.scopes)}
+        userinfo.update(checked.claims.userinfo)
+        return claims_mod.ClaimsRequest(userinfo=userinfo, id_token=dict(checked.claims.id_token))
+
+    def _interact(
+        self,
+        decision: Decision,
+        client: Client,
+        request: BrokerRequest,
+        browser_secret: str,
+        resume: Interaction | None,
+        now: Any,
+    ) -> Redirect:
+        interaction = resume
+        if interaction is None or decision.outcome == "login":
+            if interaction is not None:
+                interaction.completed_at = now
+            params = {k: list(v) for k, v in request.payload.datalist.items()}
+            interaction = self.interactions.start(client.client_id, params, browser_secret, now)
+        page = "/sign-in" if decision.outcome == "login" else "/consent"
+        return Redirect(self.ctx.url(f"{page}/{interaction.id}"), 303)

@@ -1,0 +1,48 @@
+"""Authorization endpoint (OIDC Core §3.1.2): GET and POST, and the resume after a page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from broker.accounts.sessions import session_cookie
+from broker.deps import Form, Oidc, Query
+from broker.oidc.authorization import Authorizer, Redirect
+from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
+from broker.oidc.openapi import AUTHORIZE
+from broker.oidc.requests import BrokerRequest, Params
+
+router = APIRouter(tags=["oidc"])
+
+
+def respond(ctx: Oidc, redirect: Redirect, secret: str, is_new: bool) -> Response:
+    response = RedirectResponse(redirect.location, status_code=redirect.status)
+    response.headers["Cache-Control"] = "no-store"
+    if is_new:
+        set_browser_cookie(response, ctx.settings, secret)
+    return response
+
+
+@router.get("/authorize", **AUTHORIZE)
+@router.post("/authorize", include_in_schema=False)
+def authorize(request: Request, ctx: Oidc, query: Query, form: Form) -> Response:
+    oauth_request = BrokerRequest(request.method, str(request.url), request.headers, query, form)
+    secret, is_new = browser_secret(request)
+    redirect = Authorizer(ctx).authorize(
+        oauth_request, request.cookies.get(session_cookie(ctx.settings)), secret
+    )
+    ctx.db.commit()
+    return respond(ctx, redirect, secret, is_new)
+
+
+@router.get("/authorize/resume/{interaction_id}", include_in_schema=False)
+def resume(interaction_id: str, request: Request, ctx: Oidc) -> Response:
+    secret, is_new = browser_secret(request)
+    interaction = InteractionService(ctx.db).load(interaction_id, None if is_new else secret, ctx.clock())
+    items = [(k, v) for k, values in interaction.params.items() for v in values]
+    oauth_request = BrokerRequest("GET", ctx.url("/authorize"), request.headers, Params(items), Params([]))
+    redirect = Authorizer(ctx).authorize(
+        oauth_request, request.cookies.get(session_cookie(ctx.settings)), secret, resume=interaction
+    )
+    ctx.db.commit()
+    return respond(ctx, redirect, secret, is_new)

@@ -1,0 +1,158 @@
+"""Back-channel logout (OIDC Back-Channel Logout 1.0) from a durable outbox.
+
+Signing out writes one row per relying service; a sender delivers them with retries, so a slow or
+dead service never blocks the person. Rows are leased before sending, so several instances can run
+senders side by side and a notice pending at a crash is delivered after restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.oidc.repository import OidcRepository
+from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims
+from broker.store.db import transaction
+from broker.store.models import BackchannelLogout, Client
+from broker.workers import PollingWorker
+from keys import Signer
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+SEND_TIMEOUT = 5.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: 5 s, 10 s, 20 s ... capped at one hour."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def queue_logout_notices(db: Session, session_id: str, now: datetime) -> int:
+    """One notice for each service that took part in the session and listens for them."""
+    queued = 0
+    for participant in OidcRepository(db).participants(session_id):
+        client = db.get(Client, participant.client_id)
+        if client is None or not client.backchannel_logout_uri:
+            continue
+        db.add(
+            BackchannelLogout(
+                client_id=client.client_id,
+                session_id=session_id,
+                sub=participant.sub,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        queued += 1
+    return queued
+
+
+@dataclass
+class Delivery:
+    id: str
+    uri: str
+    token: str
+
+
+class BackchannelSender(PollingWorker):
+    name = "backchannel-logout"
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        signer: Signer,
+        issuer: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        super().__init__()
+        self.session_factory = session_factory
+        self.signer = signer
+        self.issuer = issuer
+        self.clock = clock
+
+    def _lease_due(self, limit: int) -> list[Delivery]:
+        now = self.clock()
+        with transaction(self.session_factory) as db:
+            query = (
+                select(BackchannelLogout, Client)
+                .join(Client, Client.client_id == BackchannelLogout.client_id)
+                .where(
+                    BackchannelLogout.delivered_at.is_(None),
+                    BackchannelLogout.gave_up_at.is_(None),
+                    BackchannelLogout.next_attempt_at <= now,
+                )
+                .order_by(BackchannelLogout.next_attempt_at)
+                .limit(limit)
+            )
+            if db.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=BackchannelLogout)
+            leased = []
+            for row, client in db.execute(query).all():
+                row.next_attempt_at = now + LEASE
+                leased.append(
+                    (
+                        row.id,
+                        client.client_id,
+                        client.id_token_signed_response_alg,
+                        client.backchannel_logout_uri or "",
+                        row.sub,
+                        row.session_id,
+                    )
+                )
+        # Signed after the lease commits: a fresh jti and iat for every attempt.
+        return [
+            Delivery(
+                row_id,
+                uri,
+                self.signer.sign(
+                    logout_token_claims(issuer=self.issuer, client_id=client_id, sub=sub, sid=sid, now=now),
+                    alg=alg,
+                    typ=LOGOUT_TOKEN_TYP,
+                ),
+            )
+            for row_id, client_id, alg, uri, sub, sid in leased
+        ]
+
+    def deliver_due(self, limit: int = 20) -> int:
+        deliveries = self._lease_due(limit)
+        for delivery in deliveries:
+            error = self._post(delivery)
+            self._record(delivery.id, error)
+        return len(deliveries)
+
+    def _post(self, delivery: Delivery) -> str | None:
+        try:
+            response = httpx.post(
+                delivery.uri,
+                data={"logout_token": delivery.token},
+                timeout=SEND_TIMEOUT,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        return None if response.status_code in (200, 204) else f"HTTP {response.status_code}"
+
+    def _record(self, row_id: str, error: str | None) -> None:
+        now = self.clock()
+        with transaction(self.session_factory) as db:
+            row = db.get(BackchannelLogout, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            if error is None:
+                row.delivered_at = now
+                return
+            row.last_error = error
+            if row.attempts >= MAX_ATTEMPTS:
+                row.gave_up_at = now
+                log.warning("back-channel logout abandoned", client_id=row.client_id, attempts=row.attempts)
+            else:
+                row.next_attempt_at = now + retry_delay(row.attempts)

@@ -1,0 +1,93 @@
+"""What a request asks to know about the person: scopes and the OIDC ``claims`` parameter (pure)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+VOCAB = "https://vocab.account.gov.uk/v1/"
+CORE_IDENTITY = VOCAB + "coreIdentityJWT"
+IDENTITY_CLAIMS = frozenset(
+    {CORE_IDENTITY, VOCAB + "address", VOCAB + "passport", VOCAB + "drivingPermit", VOCAB + "returnCode"}
+)
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": (),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "offline_access": (),
+}
+SCOPES_SUPPORTED = list(SCOPE_CLAIMS)
+# A claim a service may be allowed to receive, and the companion claims that come with it.
+COMPANIONS = {"email": ("email_verified",), "phone_number": ("phone_number_verified",)}
+STANDARD_CLAIMS = ["sub", "email", "email_verified", "phone_number", "phone_number_verified"]
+CLAIMS_SUPPORTED = STANDARD_CLAIMS + sorted(IDENTITY_CLAIMS)
+
+HUMAN_NAMES = {
+    "email": "your email address",
+    "phone_number": "your phone number",
+    CORE_IDENTITY: "your name and date of birth (a proven identity)",
+    VOCAB + "address": "your address",
+    VOCAB + "passport": "your passport details",
+    VOCAB + "drivingPermit": "your driving licence details",
+    VOCAB + "returnCode": "identity check return codes",
+}
+
+
+class ClaimsRequestInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClaimsRequest:
+    userinfo: dict[str, Any] = field(default_factory=dict)
+    id_token: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"userinfo": self.userinfo, "id_token": self.id_token}
+
+    @property
+    def names(self) -> set[str]:
+        return set(self.userinfo) | set(self.id_token)
+
+
+def parse_claims_parameter(raw: str | None) -> ClaimsRequest:
+    """OIDC Core §5.5: a JSON object with optional ``userinfo`` and ``id_token`` members."""
+    if raw in (None, ""):
+        return ClaimsRequest()
+    try:
+        value = json.loads(raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise ClaimsRequestInvalid("claims is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ClaimsRequestInvalid("claims must be a JSON object")
+    members: dict[str, dict[str, Any]] = {}
+    for member in ("userinfo", "id_token"):
+        requested = value.get(member, {})
+        if requested is None:
+            requested = {}
+        if not isinstance(requested, dict):
+            raise ClaimsRequestInvalid(f"claims.{member} must be an object")
+        for name, spec in requested.items():
+            if spec is not None and not isinstance(spec, dict):
+                raise ClaimsRequestInvalid(f"claims.{member}.{name} must be null or an object")
+        members[member] = {k: v for k, v in requested.items() if k in CLAIMS_SUPPORTED and k != "sub"}
+    return ClaimsRequest(userinfo=members["userinfo"], id_token=members["id_token"])
+
+
+def scope_claims(scopes: list[str]) -> set[str]:
+    return {claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())}
+
+
+def with_companions(claims: set[str] | list[str]) -> set[str]:
+    out = set(claims)
+    for claim in claims:
+        out.update(COMPANIONS.get(claim, ()))
+    return out
+
+
+def shareable(claims: set[str]) -> set[str]:
+    """The claims a person is asked about: companions ride along with their main claim."""
+    companions = {c for group in COMPANIONS.values() for c in group}
+    return {c for c in claims if c not in companions}

@@ -1,0 +1,104 @@
+"""Registering relying services."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from broker.errors import BrokerError
+from broker.oidc.adapters import hash_secret
+from broker.oidc.claims import CLAIMS_SUPPORTED, COMPANIONS
+from broker.oidc.subject import default_sector
+from broker.store.models import Client
+
+AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
+DEFAULT_SCOPES = ["openid", "email", "phone", "offline_access"]
+
+
+class ClientInvalid(BrokerError):
+    code = "invalid_client_metadata"
+    title = "The client registration is not valid"
+
+
+@dataclass
+class NewClient:
+    name: str
+    redirect_uris: list[str]
+    auth_method: str = "client_secret_basic"
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    claims: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    backchannel_logout_uri: str | None = None
+    sector_identifier: str | None = None
+    id_token_alg: str = "ES256"
+    subject_type: str = "pairwise"
+    scopes: list[str] | None = None
+    client_id: str | None = None
+
+
+def _check_uri(uri: str, what: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        raise ClientInvalid(f"{what} must be an absolute http(s) URL without a fragment: {uri}")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ClientInvalid(f"{what} must use https (http only for localhost): {uri}")
+    return uri
+
+
+def load_jwks_file(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ClientInvalid(f"cannot read a JWKS from {path}: {exc}") from None
+    if "keys" not in document:
+        document = {"keys": [document]}
+    return document  # type: ignore[no-any-return]
+
+
+def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client, str | None]:
+    if new.auth_method not in AUTH_METHODS:
+        raise ClientInvalid(f"auth method must be one of {', '.join(AUTH_METHODS)}")
+    if not new.redirect_uris:
+        raise ClientInvalid("at least one redirect URI is needed")
+    if new.auth_method == "private_key_jwt" and not (new.jwks or new.jwks_uri):
+        raise ClientInvalid("private_key_jwt needs the client's public keys (--jwks-file)")
+    if new.id_token_alg not in ("ES256", "RS256"):
+        raise ClientInvalid("the ID token algorithm must be ES256 or RS256")
+    claims = sorted(set(new.claims or []))
+    unknown = [c for c in claims if c not in CLAIMS_SUPPORTED]
+    if unknown:
+        raise ClientInvalid(f"unknown claims: {', '.join(unknown)}")
+    redirect_uris = [_check_uri(u, "redirect URI") for u in new.redirect_uris]
+    secret = secrets.token_urlsafe(32) if new.auth_method == "client_secret_basic" else None
+    client = Client(
+        client_id=new.client_id or secrets.token_urlsafe(18),
+        name=new.name,
+        client_secret_hash=hash_secret(secret) if secret else None,
+        token_endpoint_auth_method=new.auth_method,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=[
+            _check_uri(u, "post-logout redirect URI") for u in new.post_logout_redirect_uris or []
+        ],
+        backchannel_logout_uri=_check_uri(new.backchannel_logout_uri, "back-channel logout URI")
+        if new.backchannel_logout_uri
+        else None,
+        jwks=new.jwks,
+        jwks_uri=new.jwks_uri,
+        id_token_signed_response_alg=new.id_token_alg,
+        subject_type=new.subject_type,
+        sector_identifier=new.sector_identifier or default_sector(redirect_uris),
+        scopes=new.scopes or DEFAULT_SCOPES,
+        claims=sorted(set(claims) | {c for claim in claims for c in COMPANIONS.get(claim, ())}),
+        created_at=now,
+    )
+    db.add(client)
+    db.flush()
+    return client, secret

@@ -1,0 +1,70 @@
+"""The authorize decision (pure): issue a code now, or what the person must do first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from broker.oidc.vtr import TrustRequest, auth_satisfies, best_identity_level
+
+Outcome = Literal["issue", "login", "consent", "deny"]
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    level: str
+    auth_time: datetime
+
+
+@dataclass(frozen=True)
+class AuthorizeFacts:
+    now: datetime
+    session: SessionFacts | None
+    fresh_login: bool  # signed in during this very authorization request
+    prompts: frozenset[str]
+    max_age: int | None
+    trust: TrustRequest
+    identity_level: str
+    unconsented_claims: frozenset[str]
+    consent_just_given: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str
+    error: str | None = None  # the OAuth error to send instead of showing a page
+
+    @property
+    def interactive(self) -> bool:
+        return self.outcome in ("login", "consent")
+
+
+def _needs_login(facts: AuthorizeFacts) -> str | None:
+    session = facts.session
+    if session is None:
+        return "no session"
+    if not auth_satisfies(session.level, facts.trust.auth):
+        return f"session is {session.level}, request needs {facts.trust.auth}"
+    if facts.fresh_login:
+        return None
+    if "login" in facts.prompts or "select_account" in facts.prompts:
+        return "prompt asks for a new sign-in"
+    if facts.max_age is not None and (facts.now - session.auth_time).total_seconds() > facts.max_age:
+        return "max_age exceeded"
+    return None
+
+
+def decide(facts: AuthorizeFacts) -> Decision:
+    silent = "none" in facts.prompts
+    login_reason = _needs_login(facts)
+    if login_reason:
+        return Decision("login", login_reason, "login_required" if silent else None)
+    if facts.trust.wants_identity and not best_identity_level(
+        facts.identity_level, facts.trust.identity_levels
+    ):
+        return Decision("deny", "identity confidence below the level asked", "access_denied")
+    if facts.unconsented_claims or ("consent" in facts.prompts and not facts.consent_just_given):
+        return Decision("consent", "consent needed", "consent_required" if silent else None)
+    return Decision("issue", "all checks passed")

@@ -1,0 +1,71 @@
+"""OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built once per settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from broker.config import Settings
+from broker.deps import ServicesDep
+from broker.oidc.claims import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
+from broker.oidc.openapi import JSON_DOCUMENT
+from broker.oidc.vtr import SUPPORTED_VTR
+
+router = APIRouter(tags=["discovery"])
+
+SIGNING_ALGS = ["ES256", "RS256"]
+AUTH_METHODS = ["private_key_jwt", "client_secret_basic"]
+
+
+def metadata(settings: Settings) -> dict[str, Any]:
+    return _metadata(settings.issuer, settings.vtm)
+
+
+@lru_cache(maxsize=8)
+def _metadata(issuer: str, vtm: str) -> dict[str, Any]:
+    """Built once per issuer: discovery never re-renders per request."""
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "end_session_endpoint": f"{issuer}/logout",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+        "id_token_signing_alg_values_supported": SIGNING_ALGS,
+        "userinfo_signing_alg_values_supported": [],
+        "subject_types_supported": ["pairwise", "public"],
+        "scopes_supported": SCOPES_SUPPORTED,
+        "claims_supported": CLAIMS_SUPPORTED,
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "vtr_values_supported": SUPPORTED_VTR,
+        "trustmarks": vtm,
+        "ui_locales_supported": ["en", "cy"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "service_documentation": f"{issuer}/docs/integrating",
+    }
+
+
+@router.get("/.well-known/openid-configuration", **JSON_DOCUMENT)
+def openid_configuration(services: ServicesDep) -> JSONResponse:
+    return JSONResponse(metadata(services.settings), headers={"Cache-Control": "public, max-age=3600"})

@@ -1,0 +1,94 @@
+"""Authorization requests waiting on the person, bound to the browser that started them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from broker.config import Settings
+from broker.errors import InteractionExpired
+from broker.store.models import Interaction
+
+INTERACTION_TTL = timedelta(minutes=30)
+CODE_TTL = timedelta(minutes=15)
+BROWSER_COOKIE = "broker-browser"
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_browser_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def browser_secret(request: Request) -> tuple[str, bool]:
+    """This browser's binding secret, and whether it is new (so must be set as a cookie)."""
+    existing = request.cookies.get(BROWSER_COOKIE)
+    return (existing, False) if existing else (new_browser_secret(), True)
+
+
+def set_browser_cookie(response: Response, settings: Settings, secret: str) -> None:
+    response.set_cookie(
+        BROWSER_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=settings.issuer_is_https,
+        max_age=400 * 86400,
+        path="/",
+    )
+
+
+class InteractionService:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def start(
+        self, client_id: str, params: dict[str, list[str]], browser_secret: str, now: datetime
+    ) -> Interaction:
+        row = Interaction(
+            id=secrets.token_urlsafe(24),
+            browser_binding_hash=_hash(browser_secret),
+            client_id=client_id,
+            params=params,
+            created_at=now,
+            expires_at=now + INTERACTION_TTL,
+        )
+        self.db.add(row)
+        self.db.flush()
+        return row
+
+    def load(self, interaction_id: str, browser_secret: str | None, now: datetime) -> Interaction:
+        """The live interaction, only for the browser that started it."""
+        row = self.db.get(Interaction, interaction_id) if len(interaction_id) < 64 else None
+        if (
+            row is None
+            or browser_secret is None
+            or not hmac.compare_digest(row.browser_binding_hash, _hash(browser_secret))
+            or row.completed_at is not None
+        ):
+            raise InteractionExpired("Go back to the service you were using and start again.")
+        if row.expires_at <= now:
+            raise InteractionExpired("Go back to the service you were using and start again.")
+        return row
+
+    def issue_code(self, row: Interaction, now: datetime) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        row.otp_hash = _hash(code)
+        row.otp_expires_at = now + CODE_TTL
+        row.otp_attempts = 0
+        return code
+
+    def check_code(self, row: Interaction, code: str, now: datetime) -> bool:
+        """Whether the code matches and is unexpired (throttling is the caller's: see accounts.codes)."""
+        if row.otp_hash is None or row.otp_expires_at is None or row.otp_expires_at <= now:
+            return False
+        row.otp_attempts += 1
+        return hmac.compare_digest(row.otp_hash, _hash(code.strip().replace(" ", "")))

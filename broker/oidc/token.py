@@ -1,0 +1,29 @@
+"""Token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code and refresh_token grants."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from broker.deps import Form, Oidc, Query
+from broker.oidc.openapi import TOKEN
+from broker.oidc.requests import BrokerRequest
+from broker.oidc.server import BrokerServer
+
+router = APIRouter(tags=["oidc"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def authlib_response(result: tuple[int, object, dict[str, str]]) -> JSONResponse:
+    status, body, headers = result
+    return JSONResponse(body, status_code=status, headers={**headers, **NO_STORE})
+
+
+@router.post("/token", **TOKEN)
+def token(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
+    oauth_request = BrokerRequest("POST", str(request.url), request.headers, query, form)
+    result = BrokerServer(ctx).create_token_response(oauth_request)
+    # Commit even on error: a reused code or replayed refresh token has just revoked its grant.
+    ctx.db.commit()
+    return authlib_response(result)

@@ -1,0 +1,39 @@
+"""UserInfo endpoint (OIDC Core §5.3): bearer token in the Authorization header only (RFC 6750 §2.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from broker.deps import Form, Oidc, Query
+from broker.errors import BrokerError, InvalidToken
+from broker.oidc.access import bearer_token, verify_access_token
+from broker.oidc.claims import CLAIMS_SUPPORTED
+from broker.oidc.openapi import USERINFO
+from broker.oidc.tokens import account_claims
+
+router = APIRouter(tags=["oidc"])
+
+
+class TokenInQuery(BrokerError):
+    code = "invalid_request"
+    render = "bearer"
+    title = "Send the access token in the Authorization header"
+
+
+@router.get("/userinfo", operation_id="userinfo_get", **USERINFO)
+@router.post("/userinfo", operation_id="userinfo_post", **USERINFO)
+def userinfo(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
+    if "access_token" in query or "access_token" in form:
+        raise TokenInQuery()
+    token = bearer_token(request.headers.get("authorization"))
+    claims, grant = verify_access_token(ctx, token)
+    account = ctx.repo.account(grant.account_id)
+    if account is None:
+        raise InvalidToken()
+    body: dict[str, Any] = {"sub": claims["sub"]}
+    requested = set(grant.claims.get("userinfo", {})) & set(CLAIMS_SUPPORTED)
+    body.update(account_claims(account, requested))
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,40 @@
+"""Every table the broker keeps. Importing this module registers them all on ``Base.metadata``."""
+
+from broker.store.base import Base
+from broker.store.models.accounts import Account
+from broker.store.models.audit import AuditEvent
+from broker.store.models.clients import Client, Consent
+from broker.store.models.interactions import Interaction, OutboxMessage
+from broker.store.models.keys import SigningKey
+from broker.store.models.passkeys import Passkey
+from broker.store.models.sessions import BrowserSession, SessionClient
+from broker.store.models.throttle import ThrottleCounter
+from broker.store.models.tokens import (
+    AuthorizationCode,
+    BackchannelLogout,
+    Grant,
+    IssuedAccessToken,
+    RefreshToken,
+    SeenJti,
+)
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "AuthorizationCode",
+    "BackchannelLogout",
+    "Base",
+    "BrowserSession",
+    "Client",
+    "Consent",
+    "Grant",
+    "Interaction",
+    "IssuedAccessToken",
+    "OutboxMessage",
+    "Passkey",
+    "RefreshToken",
+    "SeenJti",
+    "SessionClient",
+    "SigningKey",
+    "ThrottleCounter",
+]

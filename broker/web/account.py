@@ -1,0 +1,151 @@
+"""The account's security page: passkeys (add, rename, remove) and signing out of every device."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from broker.accounts.passkeys import Passkeys, RelyingPartyIdentity
+from broker.accounts.sessions import SessionService, session_cookie
+from broker.audit.log import record
+from broker.deps import Db, Form, ServicesDep
+from broker.errors import PageError
+from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.repository import OidcRepository
+from broker.store.models import Account, BrowserSession
+from broker.web.csrf import check_csrf
+from broker.web.pages import render, see_other
+from broker.web.passkeys import NO_STORE, PasskeyBody
+from broker.web.signin import client_address
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+class SignInNeeded(PageError):
+    status = 401
+    code = "login_required"
+    title = "You need to sign in"
+
+
+def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
+    session = SessionService(db, services.settings).find(
+        request.cookies.get(session_cookie(services.settings)), services.clock()
+    )
+    account = db.get(Account, session.account_id) if session else None
+    if session is None or account is None:
+        raise SignInNeeded("Sign in through the service you were using, then come back to this page.")
+    return session, account
+
+
+def _passkeys(db: Db, services: ServicesDep) -> Passkeys:
+    return Passkeys(db, RelyingPartyIdentity.for_issuer(services.settings.issuer))
+
+
+@router.get("/account/security")
+def security(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    notice = request.query_params.get("notice", "")
+    return render(
+        services,
+        request,
+        "account_security.html",
+        {"account": account, "passkeys": _passkeys(db, services).of(account.id), "notice": notice},
+    )
+
+
+@router.post("/account/passkeys/options")
+def add_passkey_options(request: Request, db: Db, services: ServicesDep) -> Response:
+    session, account = signed_in(request, db, services)
+    options, session.webauthn_challenge = _passkeys(db, services).registration_options(account)
+    db.commit()
+    return JSONResponse(options, headers=NO_STORE)
+
+
+@router.post("/account/passkeys")
+def add_passkey(request: Request, db: Db, services: ServicesDep, body: PasskeyBody) -> Response:
+    session, account = signed_in(request, db, services)
+    challenge, session.webauthn_challenge = session.webauthn_challenge, None
+    if not challenge:
+        return JSONResponse({"error": "passkey_failed", "error_description": "Start again."}, 400, NO_STORE)
+    now = services.clock()
+    passkey = _passkeys(db, services).register(
+        account, body.get("credential") or {}, challenge, str(body.get("name") or ""), now
+    )
+    record(
+        db,
+        "factor.set",
+        now=now,
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+        method="passkey",
+        passkey=passkey.name,
+    )
+    db.commit()
+    return JSONResponse(
+        {"location": f"{services.settings.issuer}/account/security?notice=passkey-added"}, headers=NO_STORE
+    )
+
+
+@router.post("/account/passkeys/{credential_id}/rename")
+def rename_passkey(
+    credential_id: str, request: Request, db: Db, services: ServicesDep, form: Form
+) -> Response:
+    _, account = signed_in(request, db, services)
+    name = (form.get("name") or "").strip()[:100]
+    passkey = next(
+        (p for p in _passkeys(db, services).of(account.id) if p.credential_id == credential_id), None
+    )
+    if passkey is None:
+        raise PageError("That passkey is not on your account.")
+    if not name:
+        return render(
+            services,
+            request,
+            "account_security.html",
+            {"account": account, "passkeys": _passkeys(db, services).of(account.id)},
+            {f"name-{credential_id}": "Enter a name for the passkey"},
+        )
+    passkey.name = name
+    db.commit()
+    return see_other(f"{services.settings.issuer}/account/security?notice=passkey-renamed")
+
+
+@router.post("/account/passkeys/{credential_id}/remove")
+def remove_passkey(credential_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    if not _passkeys(db, services).remove(account.id, credential_id):
+        raise PageError("That passkey is not on your account.")
+    record(
+        db,
+        "factor.removed",
+        now=services.clock(),
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+        method="passkey",
+    )
+    db.commit()
+    return see_other(f"{services.settings.issuer}/account/security?notice=passkey-removed")
+
+
+@router.post("/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    now = services.clock()
+    for session_id in SessionService(db, services.settings).end_all(account.id, now):
+        queue_logout_notices(db, session_id, now)
+    OidcRepository(db).revoke_account_grants(account.id, now, "signed out everywhere")
+    record(
+        db,
+        "sessions.ended_all",
+        now=now,
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+    )
+    db.commit()
+    request.app.state.backchannel.wake()
+    response = services.templates.TemplateResponse(request, "signed_out.html", {}, headers=NO_STORE)
+    response.delete_cookie(session_cookie(services.settings), path="/")
+    return response

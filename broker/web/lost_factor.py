@@ -1,0 +1,160 @@
+"""Lost second factor: the slower, documented way back in.
+
+After the password, the person asks to reset their second factor, proves they hold the email address
+with a code, and then waits (72 hours by default). The account's owner is emailed at once, so if
+someone else has the password, the owner can sign in normally (which cancels the reset) or change the
+password. After the wait, signing in with the password and a new email code leads to setting up a
+new second factor. Every step is in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.accounts.codes import Codes
+from broker.audit.log import record
+from broker.deps import Db, Form, ServicesDep
+from broker.notify.outbox import Outbox
+from broker.store.models import Account, Interaction
+from broker.web.csrf import check_csrf
+from broker.web.journeys import WRONG_CODE
+from broker.web.pages import form_page, see_other
+from broker.web.signin import client_address, load_interaction
+from broker.web.signup import CODE_FIELD
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
+    return f"{services.settings.issuer}/sign-in/{interaction.id}/lost-factor{step}"
+
+
+def _password_checked(
+    request: Request, db: Db, services: ServicesDep, interaction_id: str
+) -> tuple[Interaction, Account | None]:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if interaction.password_ok_at is None or not interaction.account_id:
+        return interaction, None
+    return interaction, db.get(Account, interaction.account_id)
+
+
+def reset_is_due(account: Account, services: ServicesDep) -> bool:
+    return (
+        account.factor_reset_available_at is not None
+        and account.factor_reset_available_at <= services.clock()
+    )
+
+
+def _start_page(
+    services: ServicesDep, request: Request, interaction: Interaction, account: Account
+) -> Response:
+    hours = services.settings.factor_reset_wait_hours
+    intro = [
+        (
+            "We will email you a security code. "
+            f"After you enter it, you will need to wait {hours} hours before you can set up a new way to get "
+            "security codes. This protects your account if someone else knows your password."
+        )
+    ]
+    if account.factor_reset_available_at and not reset_is_due(account, services):
+        intro = [
+            (
+                f"You have already asked to reset your second factor. You can do it after "
+                f"{account.factor_reset_available_at:%-d %B %Y at %H:%M} UTC."
+            )
+        ]
+    if reset_is_due(account, services):
+        intro = [
+            (
+                "Your waiting period has passed. Enter the code we send to your email address to set up a new "
+                "way to get security codes."
+            )
+        ]
+    return form_page(
+        services,
+        request,
+        title="Reset your second factor",
+        action=_url(services, interaction),
+        intro=intro,
+        button="Send the code",
+    )
+
+
+@router.get("/sign-in/{interaction_id}/lost-factor")
+def start_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction, account = _password_checked(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    return _start_page(services, request, interaction, account)
+
+
+@router.post("/sign-in/{interaction_id}/lost-factor")
+def send_code(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction, account = _password_checked(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    Codes(db, services.clock(), client_address(request)).send(
+        interaction, account.id, "email", account.email, "sign_in_code"
+    )
+    db.commit()
+    return see_other(_url(services, interaction, "/code"))
+
+
+def _code_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Check your email",
+        action=_url(services, interaction, "/code"),
+        intro=["We have sent a 6-digit security code to your email address."],
+        fields=[CODE_FIELD],
+        **kw,
+    )
+
+
+@router.get("/sign-in/{interaction_id}/lost-factor/code")
+def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction, account = _password_checked(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    return _code_page(services, request, interaction)
+
+
+@router.post("/sign-in/{interaction_id}/lost-factor/code")
+def check_code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction, account = _password_checked(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    now, address = services.clock(), client_address(request)
+    if not Codes(db, now, address).check(interaction, account.id, form.get("code") or "", account.id):
+        db.commit()
+        return _code_page(
+            services,
+            request,
+            interaction,
+            errors={"code": WRONG_CODE},
+        )
+    if reset_is_due(account, services):
+        interaction.factor_setup_for = account.id
+        db.commit()
+        return see_other(f"{services.settings.issuer}/create-account/{interaction.id}/second-factor")
+    if account.factor_reset_available_at is None:
+        account.factor_reset_requested_at = now
+        account.factor_reset_available_at = now + timedelta(hours=services.settings.factor_reset_wait_hours)
+        Outbox(db).send_email(
+            account.email, "factor_reset_requested", {"hours": services.settings.factor_reset_wait_hours}, now
+        )
+        record(
+            db,
+            "factor_reset.requested",
+            now=now,
+            actor=account.id,
+            subject=account.id,
+            client_address=address,
+        )
+    db.commit()
+    return see_other(_url(services, interaction))

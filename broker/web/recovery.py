@@ -1,0 +1,152 @@
+"""Forgotten password: email → code → new password. Every session and token of the account ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.accounts.codes import Codes
+from broker.accounts.service import AccountService
+from broker.accounts.sessions import SessionService
+from broker.audit.log import record
+from broker.deps import Db, Form, ServicesDep
+from broker.notify.outbox import Outbox
+from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.repository import OidcRepository
+from broker.store.models import Interaction
+from broker.web.csrf import check_csrf
+from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
+from broker.web.pages import form_page, see_other
+from broker.web.signin import client_address, load_interaction
+from broker.web.signup import CODE_FIELD, EMAIL_FIELD, PASSWORD_FIELDS
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
+    return f"{services.settings.issuer}/reset-password/{interaction.id}{step}"
+
+
+def _email_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Reset your password",
+        action=_url(services, interaction),
+        fields=[EMAIL_FIELD],
+        intro=["Enter the email address you use to sign in. We will send a code to reset your password."],
+        **kw,
+    )
+
+
+@router.get("/reset-password/{interaction_id}")
+def email_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    return _email_page(services, request, load_interaction(request, db, services, interaction_id))
+
+
+@router.post("/reset-password/{interaction_id}")
+def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    raw = (form.get("email") or "").strip()
+    address, message = read_email(raw)
+    if address is None:
+        return _email_page(
+            services, request, interaction, values={"email": raw}, errors={"email": message or ""}
+        )
+    codes = Codes(db, services.clock(), client_address(request))
+    interaction.journey_email, interaction.journey_verified_at = address, None
+    account = AccountService(db, services.passwords).by_email(address)
+    if account is not None:
+        codes.send(interaction, address, "email", address, "reset_code")
+    else:
+        codes.count_send(address)
+        codes.spoil(interaction)  # the same journey, and no code can work
+    db.commit()
+    return see_other(_url(services, interaction, "/code"))
+
+
+def _code_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Check your email",
+        action=_url(services, interaction, "/code"),
+        fields=[CODE_FIELD],
+        intro=[
+            (
+                "If there is an account for that address, we have sent it a "
+                "6-digit security code. It expires in 15 minutes."
+            )
+        ],
+        **kw,
+    )
+
+
+@router.get("/reset-password/{interaction_id}/code")
+def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not interaction.journey_email:
+        return see_other(_url(services, interaction))
+    return _code_page(services, request, interaction)
+
+
+@router.post("/reset-password/{interaction_id}/code")
+def code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not interaction.journey_email:
+        return see_other(_url(services, interaction))
+    if not check_journey_code(request, db, services, interaction, form.get("code") or ""):
+        return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
+    return see_other(_url(services, interaction, "/password"))
+
+
+def _password_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Create a new password",
+        action=_url(services, interaction, "/password"),
+        fields=PASSWORD_FIELDS,
+        **kw,
+    )
+
+
+@router.get("/reset-password/{interaction_id}/password")
+def password_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if interaction.journey_verified_at is None:
+        return see_other(_url(services, interaction))
+    return _password_page(services, request, interaction)
+
+
+@router.post("/reset-password/{interaction_id}/password")
+def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    accounts = AccountService(db, services.passwords)
+    account = accounts.by_email(interaction.journey_email or "")
+    if interaction.journey_verified_at is None or account is None:
+        return see_other(_url(services, interaction))
+    new = form.get("password") or ""
+    errors = new_password_errors(new, form.get("confirm") or "", account.email)
+    if errors:
+        return _password_page(services, request, interaction, errors=errors)
+    now = services.clock()
+    account.password_hash = services.passwords.hash(new)
+    for session_id in SessionService(db, services.settings).end_all(account.id, now):
+        queue_logout_notices(db, session_id, now)
+    OidcRepository(db).revoke_account_grants(account.id, now, "password reset")
+    Outbox(db).send_email(account.email, "password_changed", {}, now)
+    record(
+        db,
+        "password.reset",
+        now=now,
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+    )
+    interaction.journey_email = interaction.journey_verified_at = None
+    db.commit()
+    request.app.state.backchannel.wake()
+    return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}?notice=password-reset")

@@ -1,0 +1,232 @@
+"""Sign-in pages of an authorization request: email and password, then the second factor."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.accounts import factors
+from broker.accounts.codes import WRONG_CODE, Codes
+from broker.accounts.service import AccountService, normalise_email
+from broker.accounts.sessions import SessionService, session_cookie
+from broker.accounts.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS, Locked, Throttle
+from broker.audit.log import record
+from broker.deps import Db, Form, ServicesDep
+from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.interactions import BROWSER_COOKIE, InteractionService
+from broker.oidc.vtr import VtrInvalid, parse_vtr
+from broker.store.models import Account, Interaction
+from broker.web.csrf import check_csrf
+from broker.web.pages import render, see_other
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def needs_second_factor(interaction: Interaction) -> bool:
+    try:
+        return parse_vtr((interaction.params.get("vtr") or [None])[0]).auth == "Cl.Cm"
+    except VtrInvalid:
+        return True
+
+
+def load_interaction(request: Request, db: Db, services: ServicesDep, interaction_id: str) -> Interaction:
+    return InteractionService(db).load(interaction_id, request.cookies.get(BROWSER_COOKIE), services.clock())
+
+
+def start_session(
+    request: Request, db: Db, services: ServicesDep, interaction: Interaction, amr: list[str], level: str
+) -> tuple[str, str]:
+    """A fresh session (ending any other in this browser: no fixation), recorded and committed.
+    Returns where the browser goes next and the new session cookie's value."""
+    now = services.clock()
+    sessions = SessionService(db, services.settings)
+    previous = sessions.find(request.cookies.get(session_cookie(services.settings)), now)
+    if previous is not None:
+        sessions.end(previous.id, now)
+        queue_logout_notices(db, previous.id, now)
+    assert interaction.account_id is not None
+    session, secret = sessions.start(interaction.account_id, amr, level, now)
+    interaction.session_id = session.id
+    interaction.login_completed_at = now
+    record(
+        db,
+        "sign_in.success",
+        now=now,
+        actor=interaction.account_id,
+        subject=interaction.account_id,
+        client_address=client_address(request),
+        client_id=interaction.client_id,
+        amr=amr,
+        level=level,
+    )
+    db.commit()
+    return f"{services.settings.issuer}/authorize/resume/{interaction.id}", secret
+
+
+def set_session_cookie(response: Response, services: ServicesDep, secret: str) -> None:
+    response.set_cookie(
+        session_cookie(services.settings),
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.issuer_is_https,
+        path="/",
+    )
+
+
+def complete_sign_in(
+    request: Request, db: Db, services: ServicesDep, interaction: Interaction, amr: list[str], level: str
+) -> Response:
+    """Signed in: a new session, and back to the authorization."""
+    location, secret = start_session(request, db, services, interaction, amr, level)
+    response = see_other(location)
+    set_session_cookie(response, services, secret)
+    return response
+
+
+def send_second_factor_code(
+    db: Db, services: ServicesDep, request: Request, interaction: Interaction, account: Account
+) -> None:
+    method = factors.method_of(account)
+    if method == "totp":
+        return
+    codes = Codes(db, services.clock(), client_address(request))
+    if method == "sms" and account.phone_number:
+        codes.send(interaction, account.id, "sms", account.phone_number, "sms_code")
+    else:
+        codes.send(interaction, account.id, "email", account.email, "sign_in_code")
+
+
+@router.get("/sign-in/{interaction_id}")
+def sign_in_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    hint = (interaction.params.get("login_hint") or [""])[0]
+    notice = request.query_params.get("notice", "")
+    return render(
+        services, request, "sign_in.html", {"email": hint, "interaction": interaction, "notice": notice}
+    )
+
+
+@router.post("/sign-in/{interaction_id}")
+def sign_in(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    email = (form.get("email") or "").strip()
+    password = form.get("password") or ""
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address"
+    if not password:
+        errors["password"] = "Enter your password"
+    if errors:
+        return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
+
+    now, address = services.clock(), client_address(request)
+    throttle = Throttle(db)
+    who = normalise_email(email)
+    for limit, subject in ((PASSWORD_PER_ACCOUNT, who), (PASSWORD_PER_ADDRESS, address)):
+        until = throttle.check(limit, subject, now)
+        if until:
+            raise Locked(until, now, "signing in")
+    account = AccountService(db, services.passwords).authenticate(email, password)
+    if account is None:
+        record(db, "sign_in.failure", now=now, actor="anonymous", client_address=address, reason="password")
+        for limit, subject in ((PASSWORD_PER_ACCOUNT, who), (PASSWORD_PER_ADDRESS, address)):
+            if throttle.fail(limit, subject, now):
+                record(db, "lockout", now=now, actor="system", client_address=address, limit=limit.name)
+        db.commit()
+        errors["email"] = "Enter the email address and password for your account"
+        return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
+
+    throttle.succeed(PASSWORD_PER_ACCOUNT, who)
+    interaction.account_id = account.id
+    interaction.password_ok_at = now
+    if not needs_second_factor(interaction):
+        return complete_sign_in(request, db, services, interaction, ["pwd"], "Cl")
+    send_second_factor_code(db, services, request, interaction, account)
+    db.commit()
+    return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}/code")
+
+
+def _account_for_code(
+    request: Request, db: Db, services: ServicesDep, interaction_id: str
+) -> tuple[Interaction, Account | None]:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = (
+        db.get(Account, interaction.account_id)
+        if interaction.password_ok_at and interaction.account_id
+        else None
+    )
+    return interaction, account
+
+
+def _code_context(interaction: Interaction, account: Account) -> dict[str, object]:
+    method = factors.method_of(account)
+    if method == "sms" and not account.phone_number:
+        method = "email"
+    return {
+        "interaction": interaction,
+        "method": method,
+        "phone": factors.mask_phone(account.phone_number or ""),
+    }
+
+
+@router.get("/sign-in/{interaction_id}/code")
+def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction, account = _account_for_code(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    return render(services, request, "sign_in_code.html", _code_context(interaction, account))
+
+
+@router.post("/sign-in/{interaction_id}/code")
+def check_code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction, account = _account_for_code(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    context = _code_context(interaction, account)
+    code = (form.get("code") or "").strip()
+    if not code:
+        return render(services, request, "sign_in_code.html", context, {"code": "Enter the security code"})
+    method = str(context["method"])
+    if verify_second_factor(db, services, request, interaction, account, method, code):
+        if account.factor_reset_requested_at is not None:  # the owner still has their factor
+            account.factor_reset_requested_at = account.factor_reset_available_at = None
+            record(
+                db,
+                "factor_reset.cancelled",
+                now=services.clock(),
+                actor=account.id,
+                subject=account.id,
+                client_address=client_address(request),
+            )
+        return complete_sign_in(request, db, services, interaction, factors.AMR[method], "Cl.Cm")
+    db.commit()  # keep the count of wrong codes
+    errors = {"code": WRONG_CODE}
+    return render(services, request, "sign_in_code.html", context, errors)
+
+
+def verify_second_factor(
+    db: Db,
+    services: ServicesDep,
+    request: Request,
+    interaction: Interaction,
+    account: Account,
+    method: str,
+    code: str,
+) -> bool:
+    codes = Codes(db, services.clock(), client_address(request))
+    if method != "totp":
+        return codes.check(interaction, account.id, code, account.id)
+
+    def app_code_matches() -> bool:
+        step = factors.totp_step(account.totp_secret or "", code, services.clock(), account.totp_last_step)
+        if step is None:
+            return False
+        account.totp_last_step = step  # the same code cannot be used again
+        return True
+
+    return codes.attempt(account.id, account.id, app_code_matches)

@@ -1,0 +1,400 @@
+"""Create an account: email → code → password → second factor → signed in, back to the service.
+
+An email address that already has an account is never revealed on screen: its owner gets an email
+saying so, and the journey looks the same as for a new address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.accounts import factors
+from broker.accounts.codes import Codes
+from broker.accounts.service import AccountExists, AccountService
+from broker.audit.log import record
+from broker.deps import Db, Form, ServicesDep
+from broker.notify.outbox import Outbox
+from broker.store.models import Account, Interaction
+from broker.web.csrf import check_csrf
+from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
+from broker.web.pages import form_page, see_other
+from broker.web.signin import client_address, complete_sign_in, load_interaction
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+EMAIL_FIELD = {"name": "email", "label": "Email address", "type": "email", "autocomplete": "email"}
+CODE_FIELD = {
+    "name": "code",
+    "label": "Security code",
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+}
+PASSWORD_FIELDS = [
+    {
+        "name": "password",
+        "label": "Create your password",
+        "type": "password",
+        "autocomplete": "new-password",
+        "hint": "At least 8 characters. Three random words work well.",
+    },
+    {"name": "confirm", "label": "Confirm your password", "type": "password", "autocomplete": "new-password"},
+]
+PHONE_FIELD = {
+    "name": "phone",
+    "label": "UK mobile phone number",
+    "type": "tel",
+    "autocomplete": "tel",
+    "hint": "Or an international number starting with +",
+}
+FACTOR_CHOICES = {
+    "name": "method",
+    "legend": "How do you want to get security codes?",
+    "options": [
+        ("totp", "Authenticator app"),
+        ("sms", "Text message"),
+        ("email", "Email"),
+        ("passkey", "Passkey (fingerprint, face or screen lock)"),
+    ],
+}
+
+
+def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
+    return f"{services.settings.issuer}/create-account/{interaction.id}{step}"
+
+
+def account_setting_up_factor(db: Db, interaction: Interaction) -> Account | None:
+    """The account that may set up a second factor here (see Interaction.factor_setup_for), if any."""
+    if not interaction.account_id or interaction.factor_setup_for != interaction.account_id:
+        return None
+    return db.get(Account, interaction.account_id)
+
+
+def _email_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Enter your email address",
+        action=_url(services, interaction),
+        fields=[EMAIL_FIELD],
+        intro=["We will send a code to check it is yours."],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}")
+def email_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    return _email_page(services, request, load_interaction(request, db, services, interaction_id))
+
+
+@router.post("/create-account/{interaction_id}")
+def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    raw = (form.get("email") or "").strip()
+    address, message = read_email(raw)
+    if address is None:
+        return _email_page(
+            services, request, interaction, values={"email": raw}, errors={"email": message or ""}
+        )
+    now = services.clock()
+    codes = Codes(db, now, client_address(request))
+    interaction.journey_email, interaction.journey_verified_at, interaction.account_id = address, None, None
+    if AccountService(db, services.passwords).by_email(address) is not None:
+        codes.count_send(address)
+        codes.spoil(interaction)
+        Outbox(db).send_email(address, "account_exists", {}, now)
+    else:
+        codes.send(interaction, address, "email", address, "verify_email")
+    db.commit()
+    return see_other(_url(services, interaction, "/code"))
+
+
+def _code_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Check your email",
+        action=_url(services, interaction, "/code"),
+        fields=[CODE_FIELD],
+        intro=[
+            f"We have sent a 6-digit security code to {interaction.journey_email}. It expires in 15 minutes."
+        ],
+        links=[(_url(services, interaction), "Send the code again or use another email address")],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/code")
+def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not interaction.journey_email:
+        return see_other(_url(services, interaction))
+    return _code_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/code")
+def code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not interaction.journey_email:
+        return see_other(_url(services, interaction))
+    entered = (form.get("code") or "").strip()
+    if not entered:
+        return _code_page(services, request, interaction, errors={"code": "Enter the security code"})
+    if not check_journey_code(request, db, services, interaction, entered):
+        return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
+    return see_other(_url(services, interaction, "/password"))
+
+
+def _password_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Create your password",
+        action=_url(services, interaction, "/password"),
+        fields=PASSWORD_FIELDS,
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/password")
+def password_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if interaction.journey_verified_at is None:
+        return see_other(_url(services, interaction))
+    return _password_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/password")
+def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if interaction.journey_verified_at is None or not interaction.journey_email:
+        return see_other(_url(services, interaction))
+    new = form.get("password") or ""
+    errors = new_password_errors(new, form.get("confirm") or "", interaction.journey_email)
+    if errors:
+        return _password_page(services, request, interaction, errors=errors)
+    now = services.clock()
+    try:
+        account = AccountService(db, services.passwords).create(
+            interaction.journey_email, new, verified=True, now=now
+        )
+    except AccountExists:
+        return _email_page(
+            services, request, interaction, errors={"email": "Enter your email address again to continue"}
+        )
+    interaction.account_id = interaction.factor_setup_for = account.id
+    interaction.password_ok_at = now
+    record(
+        db,
+        "account.created",
+        now=now,
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+        client_id=interaction.client_id,
+    )
+    db.commit()
+    return see_other(_url(services, interaction, "/second-factor"))
+
+
+def _factor_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Choose how to get security codes",
+        action=_url(services, interaction, "/second-factor"),
+        choices=FACTOR_CHOICES,
+        intro=["Each time you sign in you will enter your password and a security code."],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/second-factor")
+def factor_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if account_setting_up_factor(db, interaction) is None:
+        return see_other(_url(services, interaction))
+    return _factor_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/second-factor")
+def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None:
+        return see_other(_url(services, interaction))
+    method = form.get("method")
+    if method == "passkey":
+        return see_other(_url(services, interaction, "/passkey"))
+    if method not in factors.METHODS:
+        return _factor_page(
+            services, request, interaction, errors={"method": "Select how you want to get security codes"}
+        )
+    if method == "totp":
+        interaction.pending_totp_secret = factors.new_totp_secret()
+        db.commit()
+        return see_other(_url(services, interaction, "/authenticator"))
+    if method == "sms":
+        return see_other(_url(services, interaction, "/phone"))
+    return _finish(request, db, services, interaction, account, "email")
+
+
+def _finish(
+    request: Request, db: Db, services: ServicesDep, interaction: Interaction, account: Account, method: str
+) -> Response:
+    account.mfa_method = method
+    interaction.factor_setup_for = None
+    if account.factor_reset_requested_at is not None:
+        account.factor_reset_requested_at = account.factor_reset_available_at = None
+        record(
+            db,
+            "factor_reset.completed",
+            now=services.clock(),
+            actor=account.id,
+            subject=account.id,
+            client_address=client_address(request),
+            method=method,
+        )
+    record(
+        db,
+        "factor.set",
+        now=services.clock(),
+        actor=account.id,
+        subject=account.id,
+        client_address=client_address(request),
+        method=method,
+    )
+    return complete_sign_in(request, db, services, interaction, factors.AMR[method], "Cl.Cm")
+
+
+def _authenticator_page(
+    services: ServicesDep, request: Request, interaction: Interaction, email: str, **kw: Any
+) -> Response:
+    secret = interaction.pending_totp_secret or ""
+    return form_page(
+        services,
+        request,
+        title="Set up an authenticator app",
+        action=_url(services, interaction, "/authenticator"),
+        intro=[
+            "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
+        ],
+        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email)),
+        secret_text=secret,
+        fields=[CODE_FIELD],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/authenticator")
+def authenticator_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None or not interaction.pending_totp_secret:
+        return see_other(_url(services, interaction, "/second-factor"))
+    return _authenticator_page(services, request, interaction, account.email)
+
+
+@router.post("/create-account/{interaction_id}/authenticator")
+def authenticator(
+    interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form
+) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None or not interaction.pending_totp_secret:
+        return see_other(_url(services, interaction, "/second-factor"))
+    step = factors.totp_step(interaction.pending_totp_secret, form.get("code") or "", services.clock(), None)
+    if step is None:
+        return _authenticator_page(
+            services,
+            request,
+            interaction,
+            account.email,
+            errors={"code": "Enter the 6-digit code your authenticator app shows"},
+        )
+    account.totp_secret, account.totp_last_step = interaction.pending_totp_secret, step
+    interaction.pending_totp_secret = None
+    return _finish(request, db, services, interaction, account, "totp")
+
+
+def _phone_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Enter your mobile phone number",
+        action=_url(services, interaction, "/phone"),
+        fields=[PHONE_FIELD],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/phone")
+def phone_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if account_setting_up_factor(db, interaction) is None:
+        return see_other(_url(services, interaction))
+    return _phone_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/phone")
+def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None:
+        return see_other(_url(services, interaction))
+    raw = (form.get("phone") or "").strip()
+    try:
+        number = factors.normalise_phone(raw)
+    except factors.PhoneInvalid as exc:
+        message = "Enter your mobile phone number" if not raw else str(exc)
+        return _phone_page(services, request, interaction, values={"phone": raw}, errors={"phone": message})
+    interaction.pending_phone = number
+    Codes(db, services.clock(), client_address(request)).send(
+        interaction, account.id, "sms", number, "sms_code"
+    )
+    db.commit()
+    return see_other(_url(services, interaction, "/phone/code"))
+
+
+def _phone_code_page(
+    services: ServicesDep, request: Request, interaction: Interaction, **kw: Any
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Check your phone",
+        action=_url(services, interaction, "/phone/code"),
+        intro=[f"We have sent a 6-digit code to {factors.mask_phone(interaction.pending_phone or '')}."],
+        fields=[CODE_FIELD],
+        **kw,
+    )
+
+
+@router.get("/create-account/{interaction_id}/phone/code")
+def phone_code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    if account_setting_up_factor(db, interaction) is None or not interaction.pending_phone:
+        return see_other(_url(services, interaction, "/phone"))
+    return _phone_code_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/phone/code")
+def phone_code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None or not interaction.pending_phone:
+        return see_other(_url(services, interaction, "/phone"))
+    codes = Codes(db, services.clock(), client_address(request))
+    if not codes.check(interaction, account.id, form.get("code") or "", account.id):
+        db.commit()
+        return _phone_code_page(
+            services,
+            request,
+            interaction,
+            errors={"code": WRONG_CODE},
+        )
+    account.phone_number, account.phone_number_verified = interaction.pending_phone, True
+    interaction.pending_phone = None
+    return _finish(request, db, services, interaction, account, "sms")

@@ -1,0 +1,19 @@
+"""Signing keys: the only code that touches private key material."""
+
+from keys.envelope import load_kek
+from keys.errors import KeyEncryptionKeyError, NoSigningKey, TamperedKeyError, TokenInvalid
+from keys.service import KeyInfo, KeyService, build_key_service
+from keys.signer import KeyringSigner, Signer
+
+__all__ = [
+    "KeyEncryptionKeyError",
+    "KeyInfo",
+    "KeyService",
+    "KeyringSigner",
+    "NoSigningKey",
+    "Signer",
+    "TamperedKeyError",
+    "TokenInvalid",
+    "build_key_service",
+    "load_kek",
+]

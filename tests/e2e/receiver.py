@@ -1,0 +1,44 @@
+"""A test relying service's back-channel logout receiver: records every logout token it is sent."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+
+class Receiver:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.tokens: list[str] = []
+        self.fail_next = 0
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self.app = FastAPI()
+
+        @self.app.post("/backchannel-logout")
+        def backchannel_logout(logout_token: str = Form()) -> Response:
+            with self._lock:
+                if self.fail_next:
+                    self.fail_next -= 1
+                    return Response(status_code=503)
+                self.tokens.append(logout_token)
+                self._arrived.notify_all()
+            return Response(status_code=200)
+
+        @self.app.get("/callback")
+        def callback(request: Request) -> HTMLResponse:
+            return HTMLResponse(
+                "<!DOCTYPE html><html lang='en'><title>Back at the service</title>"
+                "<h1>Back at the service</h1></html>"
+            )
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url}/backchannel-logout"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[str]:
+        with self._lock:
+            self._arrived.wait_for(lambda: len(self.tokens) >= count, timeout=timeout)
+            return list(self.tokens)

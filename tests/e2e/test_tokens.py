@@ -1,0 +1,193 @@
+"""The token endpoint: codes, PKCE, client authentication, refresh rotation (RFC 6749, 7636, 7523, 9700)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from joserfc import jwt
+
+from tests.e2e.agent import Callback
+
+
+def _code(agent, rp, email, **params) -> tuple[Callback, dict[str, str]]:
+    callback = agent.authorize(rp.authorization_url(**params), email=email)
+    return callback, rp.pending[callback.params["state"]]
+
+
+def test_code_is_single_use_and_reuse_revokes_what_it_issued(make_rp, person, agent):
+    rp = make_rp()
+    callback, pending = _code(agent, rp, person)
+    token = rp.redeem(callback)
+    assert rp.userinfo(token["access_token"]).status_code == 200
+    again = rp.token_request(
+        grant_type="authorization_code",
+        code=callback.params["code"],
+        redirect_uri=rp.redirect_uri,
+        code_verifier=pending["verifier"],
+    )
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert rp.userinfo(token["access_token"]).status_code == 401
+
+
+def test_wrong_redirect_uri_at_the_token_endpoint(make_rp, person, agent):
+    rp = make_rp()
+    callback, pending = _code(agent, rp, person)
+    response = rp.token_request(
+        grant_type="authorization_code",
+        code=callback.params["code"],
+        redirect_uri=rp.redirect_uri + "x",
+        code_verifier=pending["verifier"],
+    )
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_missing_or_wrong_pkce_verifier(make_rp, person, agent):
+    rp = make_rp()
+    for verifier, error in ((None, "invalid_request"), ("x" * 43 + "wrongwrong", "invalid_grant")):
+        callback, _ = _code(agent, rp, person)
+        data = {
+            "grant_type": "authorization_code",
+            "code": callback.params["code"],
+            "redirect_uri": rp.redirect_uri,
+        }
+        if verifier:
+            data["code_verifier"] = verifier
+        assert rp.token_request(**data).json()["error"] == error
+
+
+def test_code_of_another_client_is_refused(make_rp, person, agent):
+    rp, other = make_rp(), make_rp()
+    callback, pending = _code(agent, rp, person)
+    response = other.token_request(
+        grant_type="authorization_code",
+        code=callback.params["code"],
+        redirect_uri=rp.redirect_uri,
+        code_verifier=pending["verifier"],
+    )
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_wrong_client_secret_is_invalid_client(make_rp, person, agent):
+    rp = make_rp()
+    rp.client_secret = "not-the-secret"
+    response = rp.token_request(grant_type="authorization_code", code="x", redirect_uri=rp.redirect_uri)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_unsupported_grant_type(make_rp):
+    assert make_rp().token_request(grant_type="password").json()["error"] == "unsupported_grant_type"
+
+
+def _assertion(rp, **overrides) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": rp.client_id,
+        "sub": rp.client_id,
+        "aud": rp.metadata["token_endpoint"],
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return jwt.encode({"alg": "ES256", "kid": rp.private_key.kid}, claims, rp.private_key)
+
+
+def _with_assertion(rp, person, agent, assertion):
+    callback, pending = _code(agent, rp, person)
+    import httpx
+
+    return httpx.post(
+        rp.metadata["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": callback.params["code"],
+            "redirect_uri": rp.redirect_uri,
+            "code_verifier": pending["verifier"],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+    )
+
+
+def test_private_key_jwt_assertion_rules(make_rp, person, agent):
+    rp = make_rp("private_key_jwt")
+    now = int(time.time())
+    assert _with_assertion(rp, person, agent, _assertion(rp)).status_code == 200
+    bad = {
+        "expired": _assertion(rp, iat=now - 600, exp=now - 300),
+        "wrong audience": _assertion(rp, aud="https://elsewhere.example/token"),
+        "lives too long": _assertion(rp, exp=now + 7200),
+        "iss differs from sub": _assertion(rp, iss="someone-else"),
+    }
+    for reason, assertion in bad.items():
+        response = _with_assertion(rp, person, agent, assertion)
+        assert response.json()["error"] == "invalid_client", reason
+
+
+def test_private_key_jwt_replayed_jti_is_refused(make_rp, person, agent):
+    rp = make_rp("private_key_jwt")
+    assertion = _assertion(rp)
+    assert _with_assertion(rp, person, agent, assertion).status_code == 200
+    assert _with_assertion(rp, person, agent, assertion).json()["error"] == "invalid_client"
+
+
+def test_assertion_signed_by_another_key_is_refused(make_rp, person, agent):
+    rp, other = make_rp("private_key_jwt"), make_rp("private_key_jwt")
+    forged = jwt.encode(
+        {"alg": "ES256"},
+        {
+            "iss": rp.client_id,
+            "sub": rp.client_id,
+            "aud": rp.metadata["token_endpoint"],
+            "exp": int(time.time()) + 60,
+            "jti": uuid.uuid4().hex,
+        },
+        other.private_key,
+    )
+    assert _with_assertion(rp, person, agent, forged).json()["error"] == "invalid_client"
+
+
+def test_refresh_tokens_only_with_offline_access_and_they_rotate(make_rp, person, agent):
+    rp = make_rp()
+    assert "refresh_token" not in rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid email offline_access")))
+    first = token["refresh_token"]
+    refreshed = rp.token_request(grant_type="refresh_token", refresh_token=first)
+    assert refreshed.status_code == 200
+    body = refreshed.json()
+    assert body["refresh_token"] != first and body["access_token"] != token["access_token"]
+    assert rp.userinfo(body["access_token"]).status_code == 200
+    # Replaying the old one revokes the whole family, including the new token.
+    replay = rp.token_request(grant_type="refresh_token", refresh_token=first)
+    assert replay.json()["error"] == "invalid_grant"
+    assert (
+        rp.token_request(grant_type="refresh_token", refresh_token=body["refresh_token"]).json()["error"]
+        == "invalid_grant"
+    )
+    assert rp.userinfo(body["access_token"]).status_code == 401
+
+
+def test_refresh_token_is_bound_to_its_client(make_rp, person, agent):
+    rp, other = make_rp(), make_rp()
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid offline_access"), email=person))
+    stolen = other.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert stolen.json()["error"] == "invalid_grant"
+    # The rightful client's token still works: the thief did not consume it.
+    assert (
+        rp.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"]).status_code == 200
+    )
+
+
+def test_revocation_and_introspection(make_rp, person, agent):
+    rp = make_rp()
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid offline_access"), email=person))
+    introspect, revoke = rp.metadata["introspection_endpoint"], rp.metadata["revocation_endpoint"]
+    with rp.client() as client:
+        info = client.introspect_token(introspect, token=token["access_token"]).json()
+        assert info["active"] is True and info["client_id"] == rp.client_id
+        assert info["sub"] == token["id_claims"]["sub"]
+        assert client.revoke_token(revoke, token=token["refresh_token"]).status_code == 200
+        assert client.introspect_token(introspect, token=token["access_token"]).json() == {"active": False}
+        assert client.introspect_token(introspect, token="garbage").json() == {"active": False}
+    assert rp.userinfo(token["access_token"]).status_code == 401

@@ -1,0 +1,60 @@
+"""The authorize decision: issue, sign in, consent, or deny (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from broker.oidc.decision import AuthorizeFacts, SessionFacts, decide
+from broker.oidc.vtr import TrustRequest
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SIGNED_IN = SessionFacts("Cl.Cm", NOW - timedelta(minutes=5))
+BASE = AuthorizeFacts(
+    now=NOW,
+    session=SIGNED_IN,
+    fresh_login=False,
+    prompts=frozenset(),
+    max_age=None,
+    trust=TrustRequest("Cl.Cm", ()),
+    identity_level="P0",
+    unconsented_claims=frozenset(),
+    consent_just_given=False,
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome", "error"),
+    [
+        ({}, "issue", None),
+        ({"session": None}, "login", None),
+        ({"session": None, "prompts": frozenset({"none"})}, "login", "login_required"),
+        ({"session": SessionFacts("Cl", NOW)}, "login", None),
+        ({"session": SessionFacts("Cl", NOW), "trust": TrustRequest("Cl", ())}, "issue", None),
+        ({"prompts": frozenset({"login"})}, "login", None),
+        ({"prompts": frozenset({"login"}), "fresh_login": True}, "issue", None),
+        ({"prompts": frozenset({"select_account"})}, "login", None),
+        ({"max_age": 60}, "login", None),
+        ({"max_age": 600}, "issue", None),
+        ({"max_age": 60, "fresh_login": True}, "issue", None),
+        ({"max_age": 60, "prompts": frozenset({"none"})}, "login", "login_required"),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "deny", "access_denied"),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P2"}, "issue", None),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P3"}, "issue", None),
+        ({"unconsented_claims": frozenset({"email"})}, "consent", None),
+        (
+            {"unconsented_claims": frozenset({"email"}), "prompts": frozenset({"none"})},
+            "consent",
+            "consent_required",
+        ),
+        ({"prompts": frozenset({"consent"})}, "consent", None),
+        ({"prompts": frozenset({"consent"}), "consent_just_given": True}, "issue", None),
+    ],
+)
+def test_decide(changes, outcome, error):
+    decision = decide(replace(BASE, **changes))
+    assert (decision.outcome, decision.error) == (outcome, error)
+    assert decision.reason
+    assert decision.interactive is (outcome in ("login", "consent"))

@@ -1,0 +1,312 @@
+"""The `broker` command, run as a real process on an empty directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import free_port
+
+BROKER = shutil.which("broker") or str(Path(sys.executable).with_name("broker"))
+
+
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, **kwargs
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [BROKER, *args],
+        check=False,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def wait_ready(url: str, proc: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            response = httpx.get(f"{url}/readyz")
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("broker did not become ready")
+
+
+def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
+    env["BROKER_ISSUER"] = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [BROKER, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready = wait_ready(f"http://127.0.0.1:{port}", proc)
+        assert ready.json()["checks"] == {"database": True, "keys": True}
+        assert (tmp_path / "var" / "broker.db").exists()
+        assert oct((tmp_path / "var" / "key-encryption-key").stat().st_mode & 0o777) == "0o600"
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        jwks = httpx.get(f"http://127.0.0.1:{port}/.well-known/jwks.json")
+        assert "max-age" in jwks.headers["cache-control"]
+        assert {k["alg"] for k in jwks.json()["keys"]} == {"ES256", "RS256"}
+        assert all("d" not in k for k in jwks.json()["keys"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_logs_hold_no_personal_data_or_secrets(tmp_path):
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {"BROKER_ISSUER": issuer, "BROKER_LOG_LEVEL": "debug"}
+    client = json.loads(
+        run(
+            [
+                "clients",
+                "create",
+                "--name",
+                "Svc",
+                "--redirect-uri",
+                "http://localhost/cb",
+                "--claims",
+                "email",
+            ],
+            tmp_path,
+            env,
+        ).stdout
+    )
+    email, password = "private.person@example.org", "my secret passphrase"
+    assert (
+        run(["accounts", "create", "--email", email, "--password", password], tmp_path, env).returncode == 0
+    )
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")} | env
+    proc = subprocess.Popen(
+        [BROKER, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_ready(issuer, proc)
+        with httpx.Client(base_url=issuer) as http:
+            start = http.get(
+                "/authorize",
+                params={
+                    "response_type": "code",
+                    "client_id": client["client_id"],
+                    "redirect_uri": "http://localhost/cb",
+                    "scope": "openid email",
+                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                    "code_challenge_method": "S256",
+                    "state": "st",
+                },
+            )
+            sign_in = start.headers["location"]
+            http.post(sign_in, data={"email": email, "password": "wrong " + password})
+            http.post(sign_in, data={"email": email, "password": password})
+            http.post(
+                "/token",
+                data={"grant_type": "authorization_code", "code": "made-up"},
+                auth=(client["client_id"], client["client_secret"]),
+            )
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=20)
+    for secret in (email, password, client["client_secret"], "private.person"):
+        assert secret not in stderr
+
+
+def test_invalid_setting_stops_start_up_with_one_line(tmp_path):
+    result = run(["serve"], tmp_path, {"BROKER_ISSUER": "not a url"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "BROKER_ISSUER" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wrong_key_encryption_key_is_refused_at_start_up(tmp_path):
+    assert run(["keys", "rotate"], tmp_path).returncode == 0  # creates keys under the first KEK
+    (tmp_path / "other-kek").write_text("A" * 43 + "=\n")
+    result = run(["serve"], tmp_path, {"BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "other-kek")})
+    assert result.returncode == 2
+    assert "different key-encryption key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_production_never_generates_a_key_encryption_key(tmp_path):
+    env = {
+        "BROKER_ENV": "production",
+        "BROKER_ISSUER": "https://broker.example",
+        "BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "secrets" / "kek"),
+    }
+    result = run(["serve"], tmp_path, env)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "secrets" / "kek").exists()
+
+
+def test_production_refuses_development_defaults(tmp_path):
+    result = run(["serve"], tmp_path, {"BROKER_ENV": "production"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "BROKER_ISSUER must be https" in result.stderr
+    assert "not the development default" in result.stderr
+    demo = run(["clients", "create", "--name", "Demo", "--redirect-uri", "https://rp.example/cb"], tmp_path)
+    assert demo.returncode == 0
+    (tmp_path / "kek").write_text("A" * 43 + "=\n")
+    env = {
+        "BROKER_ENV": "production",
+        "BROKER_ISSUER": "https://broker.example",
+        "BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "kek"),
+    }
+    from sqlalchemy import text
+
+    from broker.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/var/broker.db")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE client SET client_id = 'demo-service'"))
+    engine.dispose()
+    refused = run(["serve"], tmp_path, env)
+    assert refused.returncode == 2 and "demo relying service" in refused.stderr
+
+
+def test_keys_rotate_and_list(tmp_path):
+    assert run(["keys", "rotate"], tmp_path).returncode == 0
+    listed = json.loads(run(["keys", "list", "--json"], tmp_path).stdout)
+    assert sorted(k["state"] for k in listed if k["alg"] == "ES256") == ["current", "next", "retired"]
+    retired = run(["keys", "retire", next(k["kid"] for k in listed if k["state"] == "next")], tmp_path)
+    assert retired.returncode == 0
+    assert run(["keys", "retire", "nope"], tmp_path).returncode == 1
+
+
+def test_clients_and_accounts_create(tmp_path):
+    result = run(
+        [
+            "clients",
+            "create",
+            "--name",
+            "Apply for a thing",
+            "--redirect-uri",
+            "https://rp.example/cb",
+            "--claims",
+            "email,phone_number",
+            "--post-logout-redirect-uri",
+            "https://rp.example/bye",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    client = json.loads(result.stdout)
+    assert client["client_id"] and client["client_secret"]
+    assert client["sector_identifier"] == "rp.example"
+    assert "email_verified" in client["claims"]
+    bad = run(["clients", "create", "--name", "x", "--redirect-uri", "http://evil.example/cb"], tmp_path)
+    assert bad.returncode == 2 and "https" in bad.stderr
+    no_keys = run(
+        [
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "https://rp.example/cb",
+            "--auth-method",
+            "private_key_jwt",
+        ],
+        tmp_path,
+    )
+    assert no_keys.returncode == 2 and "jwks" in no_keys.stderr
+    made = run(
+        [
+            "accounts",
+            "create",
+            "--email",
+            "Someone@Example.org",
+            "--password",
+            "a long passphrase",
+            "--verified",
+        ],
+        tmp_path,
+    )
+    assert made.returncode == 0 and json.loads(made.stdout)["email_verified"] is True
+    again = run(
+        ["accounts", "create", "--email", "someone@example.org", "--password", "another one"], tmp_path
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_audit_verify_names_an_edited_removed_or_reordered_entry(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete, update
+
+    from broker.audit.log import record
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import upgrade
+    from broker.store.models import AuditEvent
+
+    url = f"sqlite:///{tmp_path}/var/broker.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    t0 = datetime(2026, 11, 23, tzinfo=UTC)
+    with transaction(factory) as db:
+        for i in range(6):
+            record(db, "sign_in.success", now=t0 + timedelta(minutes=i), actor=f"a{i}", subject=f"a{i}")
+    assert run(["audit", "verify"], tmp_path).returncode == 0
+
+    def broken_at() -> str:
+        result = run(["audit", "verify"], tmp_path)
+        assert result.returncode == 1
+        return result.stderr
+
+    with transaction(factory) as db:  # edited
+        db.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(actor="someone-else"))
+    assert "entry 4" in broken_at()
+    with transaction(factory) as db:  # put back
+        db.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(actor="a3"))
+    assert run(["audit", "verify"], tmp_path).returncode == 0
+
+    fields = ("at", "action", "actor", "subject", "details", "prev_hash", "hash")
+
+    def swap(db, a: int, b: int) -> None:
+        rows = {r.seq: r for r in db.query(AuditEvent).filter(AuditEvent.seq.in_([a, b]))}
+        saved = {seq: {f: getattr(row, f) for f in fields} for seq, row in rows.items()}
+        for f in fields:
+            setattr(rows[a], f, saved[b][f])
+            setattr(rows[b], f, saved[a][f])
+
+    with transaction(factory) as db:  # reordered
+        swap(db, 5, 6)
+    assert "entry 5" in broken_at()
+    with transaction(factory) as db:
+        swap(db, 5, 6)
+    with transaction(factory) as db:  # removed
+        db.execute(delete(AuditEvent).where(AuditEvent.seq == 2))
+    assert "entry 3" in broken_at()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["vouch"], ["proofing"]])
+def test_commands_not_built_yet_are_absent(tmp_path, command):
+    assert run(command, tmp_path).returncode != 0

@@ -1,0 +1,113 @@
+"""Document checks (pure): the ICAO 9303 TD3 machine-readable zone of a passport, and the UK
+photocard driving licence number."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+WEIGHTS = (7, 3, 1)
+MRZ_CHARS = re.compile(r"^[A-Z0-9<]{44}$")
+
+
+class DocumentInvalid(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def check_digit(text: str) -> str:
+    """ICAO 9303 part 3 §4.9: weights 7, 3, 1; digits as themselves, A–Z as 10–35, < as 0."""
+    total = 0
+    for i, char in enumerate(text):
+        value = 0 if char == "<" else int(char) if char.isdigit() else ord(char) - 55
+        total += value * WEIGHTS[i % 3]
+    return str(total % 10)
+
+
+@dataclass(frozen=True)
+class PassportMrz:
+    issuing_state: str
+    surname: str
+    given_names: str
+    document_number: str
+    nationality: str
+    birth_date: date
+    sex: str
+    expiry_date: date
+    personal_number: str
+
+
+def _date(yymmdd: str, field: str, *, birth: bool, today: date) -> date:
+    try:
+        yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+        century = 1900 if birth and yy > today.year % 100 else 2000
+        return date(century + yy, mm, dd)
+    except ValueError:
+        raise DocumentInvalid(field, "not a date") from None
+
+
+def parse_td3(line1: str, line2: str, *, today: date) -> PassportMrz:
+    """Both lines of a passport's MRZ, every check digit verified."""
+    line1, line2 = line1.strip().upper(), line2.strip().upper()
+    for n, line in ((1, line1), (2, line2)):
+        if not MRZ_CHARS.match(line):
+            raise DocumentInvalid(f"line{n}", "must be 44 characters of A-Z, 0-9 and <")
+    if line1[0] != "P":
+        raise DocumentInvalid("document_type", "not a passport")
+    checks = (
+        ("document_number", line2[0:9], line2[9]),
+        ("birth_date", line2[13:19], line2[19]),
+        ("expiry_date", line2[21:27], line2[27]),
+        ("personal_number", line2[28:42], line2[42]),
+        ("composite", line2[0:10] + line2[13:20] + line2[21:43], line2[43]),
+    )
+    for field, data, digit in checks:
+        if field == "personal_number" and digit == "<" and set(data) == {"<"}:
+            continue
+        if check_digit(data) != digit:
+            raise DocumentInvalid(field, "check digit does not match")
+    names = line1[5:].split("<<", 1)
+    return PassportMrz(
+        issuing_state=line1[2:5].replace("<", ""),
+        surname=names[0].replace("<", " ").strip(),
+        given_names=(names[1] if len(names) > 1 else "").replace("<", " ").strip(),
+        document_number=line2[0:9].replace("<", ""),
+        nationality=line2[10:13].replace("<", ""),
+        birth_date=_date(line2[13:19], "birth_date", birth=True, today=today),
+        sex=line2[20],
+        expiry_date=_date(line2[21:27], "expiry_date", birth=False, today=today),
+        personal_number=line2[28:42].replace("<", ""),
+    )
+
+
+DRIVER_NUMBER = re.compile(r"^[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z0-9]{2}$")
+
+
+def driver_number_problems(number: str, *, surname: str, given_names: str, birth_date: date) -> list[str]:
+    """A UK photocard licence's 16-character driver number against the claimed identity (DVLA's layout:
+    surname ×5, decade, month (+50 female), day, year digit, initials ×2, a digit, two check characters).
+    Returns the fields that do not match; empty when it is consistent."""
+    number = number.replace(" ", "").upper()
+    if not DRIVER_NUMBER.match(number):
+        return ["format"]
+    problems = []
+    letters = re.sub(r"[^A-Z]", "", surname.upper())
+    if letters.startswith("MAC"):  # DVLA encodes Mac as Mc
+        letters = "MC" + letters[3:]
+    if number[0:5] != (letters[:5] + "99999")[:5]:
+        problems.append("surname")
+    month = int(number[6:8])
+    if month > 50:
+        month -= 50  # the female encoding
+    if (
+        (number[5], number[10]) != (str(birth_date.year)[2], str(birth_date.year)[3])
+        or month != birth_date.month
+        or int(number[8:10]) != birth_date.day
+    ):
+        problems.append("birth_date")
+    initials = "".join(part[0] for part in re.findall(r"[A-Z]+", given_names.upper()))[:2]
+    if number[11:13] != (initials + "99")[:2]:
+        problems.append("initials")
+    return problems
