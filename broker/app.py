@@ -26,7 +26,18 @@ from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.replay import make_replay_cache
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import is_empty, upgrade
-from broker.web import account, consent, dev, health, lost_factor, passkeys, recovery, signin, signup
+from broker.web import (
+    account,
+    consent,
+    dev,
+    health,
+    identity,
+    lost_factor,
+    passkeys,
+    recovery,
+    signin,
+    signup,
+)
 from keys import KeyringSigner, build_key_service
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -116,6 +127,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lost_factor,
         account,
         consent,
+        identity,
         dev,
         health,
         observability,

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.accounts.passwords import PasswordService
 from broker.config import Settings
+from broker.identity.registry import simulated_authorities
 from broker.observability_metrics import Metrics
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
 from broker.oidc.replay import ReplayCache
 from broker.oidc.requests import Params
 from keys import KeyService, Signer
+from vouching.authorities import Authorities
 
 
 def utc_now() -> datetime:
@@ -41,6 +43,8 @@ class Services:
     client_keys: ClientKeyResolver
     clock: Callable[[], datetime] = utc_now
     metrics: Metrics = field(default_factory=Metrics)
+    # The outside authorities identity proofing asks, given a database session.
+    authorities: Callable[[Session], Authorities] = simulated_authorities
 
 
 def get_services(request: Request) -> Services:

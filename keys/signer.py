@@ -23,7 +23,9 @@ UNKNOWN_KID_RELOAD_SECONDS = 2.0
 
 
 class Signer(Protocol):
-    def sign(self, claims: dict[str, Any], *, alg: str = "ES256", typ: str | None = None) -> str: ...
+    def sign(
+        self, claims: dict[str, Any], *, alg: str = "ES256", typ: str | None = None, kid_prefix: str = ""
+    ) -> str: ...
 
     def jwks(self) -> dict[str, Any]: ...
 
@@ -73,13 +75,16 @@ class KeyringSigner:
             finally:
                 self._reloading.release()
 
-    def sign(self, claims: dict[str, Any], *, alg: str = "ES256", typ: str | None = None) -> str:
+    def sign(
+        self, claims: dict[str, Any], *, alg: str = "ES256", typ: str | None = None, kid_prefix: str = ""
+    ) -> str:
+        """``kid_prefix`` names the key in another scheme (``did:web:host#``) for tokens verified that way."""
         self._fresh()
         entry = self._signing.get(alg)
         if entry is None:
             raise NoSigningKey(f"no current {alg} signing key")
         kid, key = entry
-        headers: dict[str, Any] = {"kid": kid, "typ": typ or "JWT"}
+        headers: dict[str, Any] = {"kid": kid_prefix + kid, "typ": typ or "JWT"}
         return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
     def jwks(self) -> dict[str, Any]:

@@ -82,6 +82,34 @@ def parse_td3(line1: str, line2: str, *, today: date) -> PassportMrz:
     )
 
 
+def _mrz_name(text: str) -> str:
+    return "<".join(re.sub(r"[^A-Z ]", " ", text.upper()).split())
+
+
+def format_td3(
+    *,
+    surname: str,
+    given_names: str,
+    document_number: str,
+    birth_date: date,
+    expiry_date: date,
+    sex: str = "<",
+    issuing_state: str = "GBR",
+    nationality: str = "GBR",
+) -> tuple[str, str]:
+    """The two MRZ lines a passport with these details carries (specimens for demos and tests)."""
+    name = f"{_mrz_name(surname)}<<{_mrz_name(given_names)}"
+    line1 = f"P<{issuing_state:<<3}{name}".ljust(44, "<")[:44]
+    number = document_number.upper().ljust(9, "<")
+    born, expires = birth_date.strftime("%y%m%d"), expiry_date.strftime("%y%m%d")
+    personal = "<" * 14
+    line2 = (
+        f"{number}{check_digit(number)}{nationality:<<3}{born}{check_digit(born)}{sex}"
+        f"{expires}{check_digit(expires)}{personal}<"
+    )
+    return line1, line2 + check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+
+
 DRIVER_NUMBER = re.compile(r"^[A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z0-9]{2}$")
 
 

@@ -15,13 +15,14 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 
 from broker.accounts.sessions import SessionService
 from broker.errors import UnknownClient, UntrustedRedirectUri
+from broker.identity.service import level as identity_level_of
 from broker.oidc import claims as claims_mod
 from broker.oidc.context import OidcContext
 from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
 from broker.oidc.interactions import InteractionService
 from broker.oidc.requests import BrokerRequest
 from broker.oidc.server import Approval, BrokerServer, subject
-from broker.oidc.vtr import TrustRequest, VtrInvalid, parse_vtr
+from broker.oidc.vtr import TrustRequest, VtrInvalid, best_identity_level, parse_vtr
 from broker.store.models import BrowserSession, Client, Interaction
 
 
@@ -164,12 +165,20 @@ class Authorizer:
         if decision.interactive:
             return self._interact(decision, client, request, browser_secret, resume, now)
         assert session is not None and account is not None
+        identity_vot = (
+            best_identity_level(
+                identity_level_of(self.ctx.db, account.id, now.date()), checked.trust.identity_levels
+            )
+            if checked.trust.wants_identity
+            else None
+        )
         approval = Approval(
             account=account,
             session_id=session.id,
             auth_time=session.auth_time,
             amr=list(session.amr),
             vot=session.level,
+            identity_vot=identity_vot,
             claims=self._releasable(checked).as_dict(),
         )
         status, _, headers = self.server.create_authorization_response(
@@ -223,8 +232,8 @@ class Authorizer:
         identity_level = "P0"
         unconsented: set[str] = set()
         if session is not None:
-            account = self.ctx.repo.account(session.account_id)
-            identity_level = account.identity_level if account else "P0"
+            if checked.trust.wants_identity:
+                identity_level = identity_level_of(self.ctx.db, session.account_id, now.date())
             consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
             agreed = set(consent.claims) if consent else set()
             unconsented = claims_mod.shareable(checked.requested) - agreed
@@ -242,6 +251,7 @@ class Authorizer:
             max_age=checked.max_age,
             trust=checked.trust,
             identity_level=identity_level,
+            identity_attempted=bool(resume is not None and resume.identity_attempted_at is not None),
             unconsented_claims=frozenset(unconsented),
             consent_just_given=bool(resume is not None and resume.consent_given_at is not None),
         )
@@ -267,5 +277,5 @@ class Authorizer:
                 interaction.completed_at = now
             params = {k: list(v) for k, v in request.payload.datalist.items()}
             interaction = self.interactions.start(client.client_id, params, browser_secret, now)
-        page = "/sign-in" if decision.outcome == "login" else "/consent"
+        page = {"login": "/sign-in", "prove": "/identity/prove"}.get(decision.outcome, "/consent")
         return Redirect(self.ctx.url(f"{page}/{interaction.id}"), 303)

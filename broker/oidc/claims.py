@@ -8,8 +8,16 @@ from typing import Any
 
 VOCAB = "https://vocab.account.gov.uk/v1/"
 CORE_IDENTITY = VOCAB + "coreIdentityJWT"
+VERIFIED_CLAIMS = "verified_claims"  # OIDC for Identity Assurance 1.0
 IDENTITY_CLAIMS = frozenset(
-    {CORE_IDENTITY, VOCAB + "address", VOCAB + "passport", VOCAB + "drivingPermit", VOCAB + "returnCode"}
+    {
+        CORE_IDENTITY,
+        VOCAB + "address",
+        VOCAB + "passport",
+        VOCAB + "drivingPermit",
+        VOCAB + "returnCode",
+        VERIFIED_CLAIMS,
+    }
 )
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
@@ -32,6 +40,7 @@ HUMAN_NAMES = {
     VOCAB + "passport": "your passport details",
     VOCAB + "drivingPermit": "your driving licence details",
     VOCAB + "returnCode": "identity check return codes",
+    VERIFIED_CLAIMS: "your proven name, date of birth and address, and how they were checked",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from broker.oidc.vtr import TrustRequest, auth_satisfies, best_identity_level
 
-Outcome = Literal["issue", "login", "consent", "deny"]
+Outcome = Literal["issue", "login", "prove", "consent", "deny"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class AuthorizeFacts:
     max_age: int | None
     trust: TrustRequest
     identity_level: str
+    identity_attempted: bool  # the person went through proofing during this request
     unconsented_claims: frozenset[str]
     consent_just_given: bool
 
@@ -38,7 +39,7 @@ class Decision:
 
     @property
     def interactive(self) -> bool:
-        return self.outcome in ("login", "consent")
+        return self.outcome in ("login", "prove", "consent")
 
 
 def _needs_login(facts: AuthorizeFacts) -> str | None:
@@ -64,7 +65,10 @@ def decide(facts: AuthorizeFacts) -> Decision:
     if facts.trust.wants_identity and not best_identity_level(
         facts.identity_level, facts.trust.identity_levels
     ):
-        return Decision("deny", "identity confidence below the level asked", "access_denied")
+        if silent or facts.identity_attempted:
+            # Never a weaker identity passed off as the one asked for.
+            return Decision("deny", "identity confidence below the level asked", "access_denied")
+        return Decision("prove", "identity confidence below the level asked")
     if facts.unconsented_claims or ("consent" in facts.prompts and not facts.consent_just_given):
         return Decision("consent", "consent needed", "consent_required" if silent else None)
     return Decision("issue", "all checks passed")

@@ -1,4 +1,4 @@
-"""The broker's public keys: next, current and retired (RFC 7517)."""
+"""The broker's public keys: next, current and retired (RFC 7517), and as a did:web document."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from broker.deps import ServicesDep
+from broker.oidc.identity_claims import did_for
 from broker.oidc.openapi import JSON_DOCUMENT
 
 router = APIRouter(tags=["discovery"])
@@ -17,3 +18,27 @@ JWKS_CACHE = "public, max-age=300, stale-while-revalidate=60"
 @router.get("/.well-known/jwks.json", **JSON_DOCUMENT)
 def jwks(services: ServicesDep) -> JSONResponse:
     return JSONResponse(services.signer.jwks(), headers={"Cache-Control": JWKS_CACHE})
+
+
+@router.get("/.well-known/did.json", **JSON_DOCUMENT)
+def did_document(services: ServicesDep) -> JSONResponse:
+    """The identity signing keys as a ``did:web`` document: core identity JWTs name their key
+    ``did:web:<host>#<kid>`` and relying services resolve it here (One Login's convention)."""
+    did = did_for(services.settings.issuer)
+    methods = [
+        {
+            "type": "JsonWebKey2020",
+            "id": f"{did}#{key['kid']}",
+            "controller": did,
+            "publicKeyJwk": {k: v for k, v in key.items() if k in ("kty", "crv", "x", "y", "alg", "kid")},
+        }
+        for key in services.signer.jwks()["keys"]
+        if key.get("alg") == "ES256"
+    ]
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
+        "id": did,
+        "assertionMethod": methods,
+        "verificationMethod": methods,
+    }
+    return JSONResponse(document, headers={"Cache-Control": JWKS_CACHE})

@@ -18,6 +18,7 @@ from joserfc.jwk import KeySet
 from broker.oidc.adapters import CodeRecord, GrantUser, OidcClient, RefreshRecord, hash_secret
 from broker.oidc.claims import CLAIMS_SUPPORTED
 from broker.oidc.context import OidcContext
+from broker.oidc.identity_claims import identity_values
 from broker.oidc.subject import subject_for
 from broker.oidc.tokens import access_token_claims, account_claims, id_token_claims, new_jti
 from broker.store.models import Account, AuthorizationCode, Client, Grant, IssuedAccessToken, RefreshToken
@@ -34,6 +35,7 @@ class Approval:
     auth_time: datetime
     amr: list[str]
     vot: str
+    identity_vot: str | None  # the identity level the grant may release, when one was asked for
     claims: dict[str, Any]  # the OIDC claims request, narrowed to what may be released
 
     def get_user_id(self) -> str:
@@ -175,6 +177,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope,
             claims=approval.claims,
             vot=approval.vot,
+            identity_vot=approval.identity_vot,
             amr=approval.amr,
             auth_time=approval.auth_time,
             created_at=now,
@@ -262,12 +265,13 @@ class BrokerOpenIDCode(OpenIDCode):
         client: OidcClient = request.client
         user: GrantUser = request.user
         alg = client.alg
-        requested = set(user.grant.claims.get("id_token", {}))
+        asked: dict[str, Any] = user.grant.claims.get("id_token", {})
+        sub = subject(client.row, user.account)
         code = request.authorization_code
         claims = id_token_claims(
             issuer=ctx.settings.issuer,
             client_id=client.client_id,
-            sub=subject(client.row, user.account),
+            sub=sub,
             grant=user.grant,
             now=ctx.clock(),
             ttl=ctx.settings.id_token_ttl,
@@ -275,7 +279,10 @@ class BrokerOpenIDCode(OpenIDCode):
             nonce=code.get_nonce() if code else None,
             access_token=token.get("access_token"),
             alg=alg,
-            extra=account_claims(user.account, requested & set(CLAIMS_SUPPORTED)),
+            extra={
+                **account_claims(user.account, set(asked) & set(CLAIMS_SUPPORTED)),
+                **identity_values(ctx, user.grant, sub, asked),
+            },
         )
         return ctx.signer.sign(claims, alg=alg)
 

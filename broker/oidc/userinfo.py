@@ -11,6 +11,7 @@ from broker.deps import Form, Oidc, Query
 from broker.errors import BrokerError, InvalidToken
 from broker.oidc.access import bearer_token, verify_access_token
 from broker.oidc.claims import CLAIMS_SUPPORTED
+from broker.oidc.identity_claims import identity_values
 from broker.oidc.openapi import USERINFO
 from broker.oidc.tokens import account_claims
 
@@ -34,6 +35,7 @@ def userinfo(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONRespo
     if account is None:
         raise InvalidToken()
     body: dict[str, Any] = {"sub": claims["sub"]}
-    requested = set(grant.claims.get("userinfo", {})) & set(CLAIMS_SUPPORTED)
-    body.update(account_claims(account, requested))
+    asked: dict[str, Any] = grant.claims.get("userinfo", {})
+    body.update(account_claims(account, set(asked) & set(CLAIMS_SUPPORTED)))
+    body.update(identity_values(ctx, grant, claims["sub"], asked))
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -63,7 +63,9 @@ class UserAgent:
             response = self.http.get(url)
             if response.is_redirect:
                 url = (
-                    str(response.next_request.url) if response.next_request else response.headers["location"]
+                    str(response.next_request.url)
+                    if response.next_request
+                    else urljoin(url, response.headers["location"])
                 )
                 continue
             self.last_page = response.text
@@ -83,7 +85,7 @@ class UserAgent:
     def submit(self, url: str, data: dict[str, Any]) -> str:
         response = self.post(url, data)
         if response.is_redirect:
-            return self.go(response.headers["location"])
+            return self.go(urljoin(url, response.headers["location"]))
         self.last_page = response.text
         self.last_status = response.status_code
         return url

@@ -65,10 +65,17 @@ def test_prompt_none_before_consent_answers_consent_required(make_rp, person, ag
     assert _error_at_client(agent, make_rp(), prompt="none")["error"] == "consent_required"
 
 
-def test_identity_level_the_person_does_not_have_is_access_denied(make_rp, person, agent):
+def test_identity_level_the_person_does_not_have_is_access_denied_without_a_page(make_rp, person, agent):
     rp = make_rp()
     agent.authorize(rp.authorization_url(), email=person)
-    assert _error_at_client(agent, rp, vtr='["Cl.Cm.P2"]')["error"] == "access_denied"
+    assert _error_at_client(agent, rp, vtr='["Cl.Cm.P2"]', prompt="none")["error"] == "access_denied"
+
+
+def test_identity_level_the_person_does_not_have_leads_to_proving_it(make_rp, person, agent, broker):
+    rp = make_rp()
+    agent.authorize(rp.authorization_url(), email=person)
+    location = agent.go(_url(rp, vtr='["Cl.Cm.P2"]'))
+    assert location.startswith(f"{broker.url}/identity/"), location
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ BASE = AuthorizeFacts(
     max_age=None,
     trust=TrustRequest("Cl.Cm", ()),
     identity_level="P0",
+    identity_attempted=False,
     unconsented_claims=frozenset(),
     consent_just_given=False,
 )
@@ -40,7 +41,15 @@ BASE = AuthorizeFacts(
         ({"max_age": 600}, "issue", None),
         ({"max_age": 60, "fresh_login": True}, "issue", None),
         ({"max_age": 60, "prompts": frozenset({"none"})}, "login", "login_required"),
-        ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "deny", "access_denied"),
+        # Identity below the level asked: prove it, unless that was just tried or no page may be shown.
+        ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "prove", None),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_attempted": True}, "deny", "access_denied"),
+        (
+            {"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P1", "prompts": frozenset({"none"})},
+            "deny",
+            "access_denied",
+        ),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "session": None}, "login", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P2"}, "issue", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P3"}, "issue", None),
         ({"unconsented_claims": frozenset({"email"})}, "consent", None),
@@ -57,4 +66,4 @@ def test_decide(changes, outcome, error):
     decision = decide(replace(BASE, **changes))
     assert (decision.outcome, decision.error) == (outcome, error)
     assert decision.reason
-    assert decision.interactive is (outcome in ("login", "consent"))
+    assert decision.interactive is (outcome in ("login", "prove", "consent"))

@@ -4,6 +4,7 @@ from broker.store.base import Base
 from broker.store.models.accounts import Account
 from broker.store.models.audit import AuditEvent
 from broker.store.models.clients import Client, Consent
+from broker.store.models.identity import IdentityRecord, SimulatedRegistryEntry
 from broker.store.models.interactions import Interaction, OutboxMessage
 from broker.store.models.keys import SigningKey
 from broker.store.models.passkeys import Passkey
@@ -28,6 +29,7 @@ __all__ = [
     "Client",
     "Consent",
     "Grant",
+    "IdentityRecord",
     "Interaction",
     "IssuedAccessToken",
     "OutboxMessage",
@@ -36,5 +38,6 @@ __all__ = [
     "SeenJti",
     "SessionClient",
     "SigningKey",
+    "SimulatedRegistryEntry",
     "ThrottleCounter",
 ]

@@ -41,6 +41,8 @@ class Interaction(Base):
     session_id: Mapped[str | None] = mapped_column(String(64))
     login_completed_at: Mapped[datetime | None]
     consent_given_at: Mapped[datetime | None]
+    # The person went through identity proofing for this request (whatever it reached).
+    identity_attempted_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
 

@@ -22,6 +22,8 @@ class Grant(Base):
     scope: Mapped[str] = mapped_column(Text)
     claims: Mapped[dict[str, Any]]
     vot: Mapped[str] = mapped_column(String(16))
+    # The identity level this grant may release (P1..P3), when the request asked for one.
+    identity_vot: Mapped[str | None] = mapped_column(String(2))
     amr: Mapped[list[str]]
     auth_time: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -1,0 +1,182 @@
+"""Identity proofing, stored: attempts as versioned records, evidence added as the journey goes, and
+the person's current identity (the best completed record still in date)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.audit.log import record as audit
+from broker.store.models import Account, IdentityRecord
+from vouching.authorities import Authorities, Question
+from vouching.person import Address, ClaimedPerson
+from vouching.proofing import DocumentCheck, recheck_by
+from vouching.scoring import LEVELS, Assessment, Evidence, Scores, assess
+
+
+def name_parts(person: ClaimedPerson) -> list[dict[str, str]]:
+    parts = [{"type": "GivenName", "value": given} for given in person.given_names.split()]
+    return [*parts, {"type": "FamilyName", "value": person.family_name.strip()}]
+
+
+def claimed_person(record: IdentityRecord) -> ClaimedPerson | None:
+    if not record.names or record.birth_date is None:
+        return None
+    parts = record.names[0]["nameParts"]
+    given = " ".join(p["value"] for p in parts if p["type"] == "GivenName")
+    family = " ".join(p["value"] for p in parts if p["type"] == "FamilyName")
+    return ClaimedPerson(given, family, record.birth_date)
+
+
+def scores_of(record: IdentityRecord) -> Scores:
+    evidence = tuple(Evidence(e["kind"], e["strength"], e["validity"]) for e in record.evidence)
+    return Scores(evidence, record.activity, record.fraud, record.verification)
+
+
+def is_current(record: IdentityRecord, today: date) -> bool:
+    return record.completed_at is not None and (record.recheck_by is None or record.recheck_by >= today)
+
+
+def records(db: Session, account_id: str) -> list[IdentityRecord]:
+    query = select(IdentityRecord).filter_by(account_id=account_id).order_by(IdentityRecord.version)
+    return list(db.scalars(query))
+
+
+def current(db: Session, account_id: str, today: date) -> IdentityRecord | None:
+    """The completed record with the highest level still in date (the newest among equals).
+    A later attempt that reached less does not take away what an earlier one proved."""
+    held = [r for r in records(db, account_id) if is_current(r, today) and r.level != "P0"]
+    return max(held, key=lambda r: (LEVELS.index(r.level), r.version), default=None)
+
+
+def level(db: Session, account_id: str, today: date) -> str:
+    record = current(db, account_id, today)
+    return record.level if record else "P0"
+
+
+class IdentityService:
+    def __init__(self, db: Session, clock: Callable[[], datetime], authorities: Authorities) -> None:
+        self.db = db
+        self.clock = clock
+        self.authorities = authorities
+
+    def history(self, account_id: str) -> list[IdentityRecord]:
+        """Every completed check, newest first."""
+        return [r for r in reversed(records(self.db, account_id)) if r.completed_at is not None]
+
+    def current(self, account_id: str) -> IdentityRecord | None:
+        return current(self.db, account_id, self.clock().date())
+
+    def attempt(self, account_id: str) -> IdentityRecord | None:
+        """The attempt under way, if any."""
+        held = records(self.db, account_id)
+        return held[-1] if held and held[-1].completed_at is None else None
+
+    def start(self, account: Account, interaction_id: str | None) -> IdentityRecord:
+        now = self.clock()
+        under_way = self.attempt(account.id)
+        if under_way is not None:  # starting again abandons the attempt under way, kept as it is
+            under_way.completed_at = now
+        version = (
+            self.db.scalar(select(func.max(IdentityRecord.version)).filter_by(account_id=account.id)) or 0
+        ) + 1
+        record = IdentityRecord(
+            account_id=account.id,
+            version=version,
+            route="documents",
+            interaction_id=interaction_id,
+            started_at=now,
+            names=[],
+            addresses=[],
+            evidence=[],
+            questions=[],
+            activity=0,
+            fraud=0,
+            verification=0,
+            level="P0",
+        )
+        self.db.add(record)
+        self.db.flush()
+        audit(
+            self.db, "identity.check_started", now=now, actor=account.id, subject=account.id, version=version
+        )
+        return record
+
+    def add_document(
+        self, record: IdentityRecord, person: ClaimedPerson, check: DocumentCheck, details: dict[str, Any]
+    ) -> None:
+        """The claimed identity and what the document earned (a failed document is kept too)."""
+        now = self.clock()
+        record.names = [{"nameParts": name_parts(person), "validFrom": None, "validUntil": None}]
+        record.birth_date = person.birth_date
+        entry = {
+            "kind": check.kind,
+            "strength": check.evidence.strength if check.evidence else 0,
+            "validity": check.evidence.validity if check.evidence else 0,
+            "counts": check.evidence is not None,
+            "checks": list(check.checks),
+            "problems": list(check.problems),
+            "fraud_indicator": check.fraud_indicator,
+            "document": details,
+            "checked_at": now.isoformat(),
+        }
+        record.evidence = [*record.evidence, entry]
+        audit(
+            self.db,
+            "identity.evidence_checked",
+            now=now,
+            actor=record.account_id,
+            subject=record.account_id,
+            kind=check.kind,
+            strength=entry["strength"],
+            validity=entry["validity"],
+            passed=list(check.checks),
+        )
+
+    def add_address(self, record: IdentityRecord, addresses: list[Address]) -> None:
+        """Addresses (current first), then the fraud and activity checks made against the person."""
+        person = claimed_person(record)
+        assert person is not None, "a document comes before the address"
+        record.addresses = [a.as_dict() for a in addresses]
+        fraud = self.authorities.fraud.check(person)
+        # A document reported lost, stolen or cancelled outweighs a clear fraud check.
+        flagged = any(e["fraud_indicator"] for e in record.evidence)
+        record.fraud = 0 if flagged else fraud.score
+        record.activity = self.authorities.activity.check(person, self.clock().date()).score
+
+    def questions(self, record: IdentityRecord) -> list[Question]:
+        person = claimed_person(record)
+        asked = self.authorities.knowledge.questions(person) if person else []
+        record.questions = [asdict(q) for q in asked]
+        return asked
+
+    def answer(self, record: IdentityRecord, answers: dict[str, str]) -> None:
+        person = claimed_person(record)
+        assert person is not None
+        record.verification = self.authorities.knowledge.mark(person, answers).score
+
+    def complete(self, record: IdentityRecord, account: Account) -> Assessment:
+        now = self.clock()
+        result = assess(scores_of(record))
+        expiries = [date.fromisoformat(e["document"]["expiryDate"]) for e in record.evidence if e["counts"]]
+        record.level, record.profile = result.level, result.profile
+        record.recheck_by = recheck_by(now.date(), expiries)
+        record.completed_at = now
+        self.db.flush()
+        account.identity_level = level(self.db, account.id, now.date())
+        audit(
+            self.db,
+            "identity.check_completed",
+            now=now,
+            actor=account.id,
+            subject=account.id,
+            version=record.version,
+            level=result.level,
+            profile=result.profile,
+        )
+        return result

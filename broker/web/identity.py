@@ -1,0 +1,498 @@
+"""Prove your identity: choose a document, enter its details, your address, answer questions about
+your own records, then the result in plain words. Each step saves to the attempt under way (a
+versioned identity record), so nothing typed is lost and every check is kept.
+
+Reached from an authorization request that asked for more identity than the person holds (the
+interaction waits, and "Continue to the service" resumes it) or from the account pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.deps import Db, Form, ServicesDep
+from broker.errors import PageError
+from broker.identity.service import IdentityService, claimed_person, scores_of
+from broker.store.models import Account, IdentityRecord, Interaction
+from broker.web.account import signed_in
+from broker.web.csrf import check_csrf
+from broker.web.pages import form_page, render, see_other
+from broker.web.signin import load_interaction
+from vouching.authorities import DocumentQuery
+from vouching.documents import DocumentInvalid, parse_td3
+from vouching.person import Address, ClaimedPerson, normalise_postcode
+from vouching.proofing import advice, licence_check, licence_problems, passport_check, passport_problems
+from vouching.scoring import assess
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+MAX_DOCUMENT_CHECKS = 3  # authority look-ups per attempt: enough for a typo or two, too few to trawl
+LEVEL_WORDS = {"P1": "low", "P2": "medium", "P3": "high"}
+
+DOCUMENT_CHOICES = {
+    "name": "document",
+    "legend": "Which photo ID do you have?",
+    "options": [
+        ("passport", "UK passport"),
+        ("driving_licence", "UK photocard driving licence"),
+        ("none", "I do not have photo ID"),
+    ],
+}
+NAME_FIELDS = [
+    {"name": "given_names", "label": "First and middle names", "autocomplete": "given-name"},
+    {"name": "family_name", "label": "Last name", "autocomplete": "family-name"},
+    {"name": "birth_date", "label": "Date of birth", "type": "date", "hint": "For example, 27 3 1987"},
+]
+PASSPORT_FIELDS = [
+    *NAME_FIELDS,
+    {
+        "name": "mrz_line1",
+        "label": "Line 1 of the code at the bottom of your photo page",
+        "hint": "44 letters, numbers and < symbols, starting with P<GBR",
+    },
+    {"name": "mrz_line2", "label": "Line 2 of the code at the bottom of your photo page"},
+]
+LICENCE_FIELDS = [
+    *NAME_FIELDS,
+    {
+        "name": "licence_number",
+        "label": "Licence number",
+        "hint": "16 characters, in section 5 of the licence",
+    },
+    {"name": "issue_date", "label": "Issue date", "type": "date", "hint": "In section 4a of the licence"},
+    {"name": "expiry_date", "label": "Valid until", "type": "date", "hint": "In section 4b of the licence"},
+]
+ADDRESS_FIELDS = [
+    {"name": "building", "label": "Building number or name", "autocomplete": "address-line1"},
+    {"name": "street", "label": "Street", "autocomplete": "address-line2"},
+    {"name": "town", "label": "Town or city", "autocomplete": "address-level2"},
+    {"name": "postcode", "label": "Postcode", "autocomplete": "postal-code"},
+    {"name": "lived_from", "label": "Year you started living at this address", "inputmode": "numeric"},
+]
+
+
+class NoAttempt(PageError):
+    status = 400
+    code = "no_identity_check"
+    title = "Start proving your identity again"
+
+
+def _service(db: Db, services: ServicesDep) -> IdentityService:
+    return IdentityService(db, services.clock, services.authorities(db))
+
+
+def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
+    _, account = signed_in(request, db, services)
+    record = _service(db, services).attempt(account.id)
+    if record is None:
+        raise NoAttempt("Your answers were not saved. Go to Prove your identity and start again.")
+    return account, record
+
+
+def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input's three fields, with its standard error messages."""
+    parts = [form.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None, f"Enter the {label.lower()}"
+    missing = [p for p, v in zip(("day", "month", "year"), parts, strict=True) if not v]
+    if missing:
+        return None, f"{label} must include a {missing[0]}"
+    try:
+        day, month, year = (int(p) for p in parts)
+        if year < 1000:
+            raise ValueError
+        return date(year, month, day), None
+    except ValueError:
+        return None, f"{label} must be a real date"
+
+
+def read_person(form: Form, today: date) -> tuple[ClaimedPerson | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    given, family = form.get("given_names", "").strip(), form.get("family_name", "").strip()
+    if not given:
+        errors["given_names"] = "Enter your first name"
+    if not family:
+        errors["family_name"] = "Enter your last name"
+    born, problem = read_date(form, "birth_date", "Date of birth")
+    if problem:
+        errors["birth_date"] = problem
+    elif born is not None and born >= today:
+        errors["birth_date"] = "Date of birth must be in the past"
+    if errors or born is None:
+        return None, errors
+    return ClaimedPerson(given, family, born), {}
+
+
+def _start_page(
+    request: Request, services: ServicesDep, action: str, errors: dict[str, str] | None = None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Prove your identity",
+        action=action,
+        intro=[
+            "Services that need to know who you are ask us to check your identity once. It takes about 10 minutes.",
+            "You will need your photo ID, your address, and to answer questions about your own records.",
+        ],
+        choices=DOCUMENT_CHOICES,
+        errors=errors,
+    )
+
+
+def _interaction(
+    request: Request, db: Db, services: ServicesDep, interaction_id: str | None
+) -> Interaction | None:
+    return load_interaction(request, db, services, interaction_id) if interaction_id else None
+
+
+@router.get("/identity/prove")
+@router.get("/identity/prove/{interaction_id}")
+def start_page(
+    request: Request, db: Db, services: ServicesDep, interaction_id: str | None = None
+) -> Response:
+    signed_in(request, db, services)
+    _interaction(request, db, services, interaction_id)
+    return _start_page(request, services, request.url.path)
+
+
+@router.post("/identity/prove")
+@router.post("/identity/prove/{interaction_id}")
+def start(
+    request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
+) -> Response:
+    _, account = signed_in(request, db, services)
+    interaction = _interaction(request, db, services, interaction_id)
+    choice = form.get("document")
+    pages = {"passport": "/identity/passport", "driving_licence": "/identity/driving-licence"}
+    if choice == "none":
+        return see_other("/identity/no-photo-id" + (f"?for={interaction.id}" if interaction else ""))
+    if choice not in pages:
+        return _start_page(
+            request, services, request.url.path, {"document": "Select which photo ID you have"}
+        )
+    _service(db, services).start(account, interaction.id if interaction else None)
+    db.commit()
+    return see_other(pages[choice])
+
+
+@router.get("/identity/no-photo-id")
+def no_photo_id(request: Request, db: Db, services: ServicesDep) -> Response:
+    signed_in(request, db, services)
+    waiting = request.query_params.get("for")
+    return render(
+        services,
+        request,
+        "identity_no_photo_id.html",
+        {"title": "If you do not have photo ID", "waiting": waiting},
+    )
+
+
+def _document_check_count(record: IdentityRecord) -> int:
+    return sum(1 for e in record.evidence if e["kind"] in ("uk_passport", "uk_driving_licence"))
+
+
+def _after_document(db: Db, services: ServicesDep, account: Account, record: IdentityRecord) -> Response:
+    """Where the journey goes once a document has been checked with its authority."""
+    latest = record.evidence[-1]
+    if latest["counts"] and latest["validity"] > 0:
+        db.commit()
+        return see_other("/identity/address")
+    if latest["fraud_indicator"] or _document_check_count(record) >= MAX_DOCUMENT_CHECKS:
+        return _finish(db, services, account, record)
+    db.commit()
+    return see_other("/identity/could-not-check")
+
+
+@router.get("/identity/passport")
+def passport_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _attempt(request, db, services)
+    return _passport_form(request, services, {}, None)
+
+
+def _passport_form(
+    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Enter your passport details",
+        action="/identity/passport",
+        intro=["Enter your name and date of birth as they are on your passport."],
+        fields=PASSPORT_FIELDS,
+        values=values,
+        errors=errors,
+    )
+
+
+MRZ_ERRORS = {
+    "line1": ("mrz_line1", "Enter line 1 exactly as printed: 44 letters, numbers and < symbols"),
+    "document_type": ("mrz_line1", "Line 1 must start with P, as on a passport"),
+    "line2": ("mrz_line2", "Enter line 2 exactly as printed: 44 letters, numbers and < symbols"),
+}
+
+
+@router.post("/identity/passport")
+def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account, record = _attempt(request, db, services)
+    today = services.clock().date()
+    values = dict(form.data)
+    person, errors = read_person(form, today)
+    line1, line2 = form.get("mrz_line1", "").replace(" ", ""), form.get("mrz_line2", "").replace(" ", "")
+    mrz = None
+    try:
+        mrz = parse_td3(line1, line2, today=today)
+    except DocumentInvalid as exc:
+        field, message = MRZ_ERRORS.get(
+            exc.field, ("mrz_line2", "Line 2 does not match its check digits: check each character")
+        )
+        errors.setdefault(field, message)
+    if errors or person is None or mrz is None:
+        return _passport_form(request, services, values, errors)
+    truncated = not line1.endswith("<")
+    problems = passport_problems(mrz, person, today, truncated=truncated)
+    if problems:
+        return _passport_form(request, services, values, {"mrz_line1": problems[0].capitalize()})
+    query = DocumentQuery(
+        "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
+    )
+    answer = services.authorities(db).documents.check(query)
+    check = passport_check(mrz, person, answer, today, truncated=truncated)
+    details = {
+        "documentNumber": mrz.document_number,
+        "expiryDate": mrz.expiry_date.isoformat(),
+        "icaoIssuerCode": mrz.issuing_state,
+    }
+    _service(db, services).add_document(record, person, check, details)
+    return _after_document(db, services, account, record)
+
+
+@router.get("/identity/driving-licence")
+def licence_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _attempt(request, db, services)
+    return _licence_form(request, services, {}, None)
+
+
+def _licence_form(
+    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Enter your driving licence details",
+        action="/identity/driving-licence",
+        intro=["Enter your name and date of birth as they are on your licence."],
+        fields=LICENCE_FIELDS,
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("/identity/driving-licence")
+def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account, record = _attempt(request, db, services)
+    today = services.clock().date()
+    values = dict(form.data)
+    person, errors = read_person(form, today)
+    number = form.get("licence_number", "").replace(" ", "").upper()
+    if not number:
+        errors["licence_number"] = "Enter your licence number"
+    issued, problem = read_date(form, "issue_date", "Issue date")
+    if problem:
+        errors["issue_date"] = problem
+    expires, problem = read_date(form, "expiry_date", "Valid until date")
+    if problem:
+        errors["expiry_date"] = problem
+    if errors or person is None or issued is None or expires is None:
+        return _licence_form(request, services, values, errors)
+    problems = licence_problems(number, person, issued, expires, today)
+    if problems:
+        field = (
+            "licence_number"
+            if "number" in problems[0]
+            else "expiry_date"
+            if "expir" in problems[0]
+            else "issue_date"
+        )
+        return _licence_form(request, services, values, {field: problems[0].capitalize()})
+    query = DocumentQuery(
+        "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
+    )
+    answer = services.authorities(db).documents.check(query)
+    check = licence_check(number, person, issued, expires, answer, today)
+    details = {
+        "personalNumber": number,
+        "issueDate": issued.isoformat(),
+        "expiryDate": expires.isoformat(),
+        "issuedBy": "DVLA",
+    }
+    _service(db, services).add_document(record, person, check, details)
+    return _after_document(db, services, account, record)
+
+
+@router.get("/identity/could-not-check")
+def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, record = _attempt(request, db, services)
+    left = MAX_DOCUMENT_CHECKS - _document_check_count(record)
+    kind = record.evidence[-1]["kind"] if record.evidence else "uk_passport"
+    again = "/identity/passport" if kind == "uk_passport" else "/identity/driving-licence"
+    return render(
+        services,
+        request,
+        "identity_could_not_check.html",
+        {
+            "title": "We could not check your details",
+            "problems": record.evidence[-1]["problems"] if record.evidence else [],
+            "left": left,
+            "again": again,
+        },
+    )
+
+
+@router.get("/identity/address")
+def address_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _attempt(request, db, services)
+    return _address_form(request, services, {}, None)
+
+
+def _address_form(
+    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Enter your home address",
+        action="/identity/address",
+        fields=ADDRESS_FIELDS,
+        values=values,
+        errors=errors,
+    )
+
+
+def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    words = {
+        "building": "Enter the building number or name",
+        "street": "Enter the street",
+        "town": "Enter the town or city",
+    }
+    for name, message in words.items():
+        if not form.get(name, "").strip():
+            errors[name] = message
+    postcode = normalise_postcode(form.get("postcode", ""))
+    if postcode is None:
+        errors["postcode"] = (
+            "Enter a real UK postcode, like SW1A 2AA" if form.get("postcode") else "Enter your postcode"
+        )
+    year_text = form.get("lived_from", "").strip()
+    year = int(year_text) if year_text.isdigit() else None
+    if year is None or not 1900 <= year <= today.year:
+        errors["lived_from"] = "Enter the year you started living there, like 2015"
+    if errors or postcode is None or year is None:
+        return None, errors
+    address = Address(
+        form["building"].strip(), form["street"].strip(), form["town"].strip(), postcode, date(year, 1, 1)
+    )
+    return address, {}
+
+
+@router.post("/identity/address")
+def address(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account, record = _attempt(request, db, services)
+    if claimed_person(record) is None:
+        return see_other("/identity/prove")
+    found, errors = read_address(form, services.clock().date())
+    if found is None:
+        return _address_form(request, services, dict(form.data), errors)
+    service = _service(db, services)
+    service.add_address(record, [found])
+    if not service.questions(record):
+        return _finish(db, services, account, record)
+    db.commit()
+    return see_other("/identity/questions")
+
+
+def _questions_form(
+    request: Request, services: ServicesDep, record: IdentityRecord, errors: dict[str, str] | None
+) -> Response:
+    groups = [
+        {"name": f"answer-{q['id']}", "legend": q["text"], "options": [(o, o) for o in q["options"]]}
+        for q in record.questions
+    ]
+    return form_page(
+        services,
+        request,
+        title="Answer security questions",
+        action="/identity/questions",
+        intro=["These questions are about your own records. Only you should know the answers."],
+        choice_groups=groups,
+        errors=errors,
+    )
+
+
+@router.get("/identity/questions")
+def questions_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, record = _attempt(request, db, services)
+    return _questions_form(request, services, record, None)
+
+
+@router.post("/identity/questions")
+def questions(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account, record = _attempt(request, db, services)
+    answers = {q["id"]: form.get(f"answer-{q['id']}", "") for q in record.questions}
+    errors = {f"answer-{i}": "Select an answer" for i, answer in answers.items() if not answer}
+    if errors:
+        return _questions_form(request, services, record, errors)
+    _service(db, services).answer(record, answers)
+    return _finish(db, services, account, record)
+
+
+def _finish(db: Db, services: ServicesDep, account: Account, record: IdentityRecord) -> Response:
+    _service(db, services).complete(record, account)
+    if record.interaction_id:
+        waiting = db.get(Interaction, record.interaction_id)
+        if waiting is not None:
+            waiting.identity_attempted_at = services.clock()
+    db.commit()
+    return see_other("/identity/result")
+
+
+@router.get("/identity/result")
+def result(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    history = _service(db, services).history(account.id)
+    if not history:
+        return see_other("/identity/prove")
+    latest = history[0]
+    assessment = assess(scores_of(latest))
+    context: dict[str, Any] = {
+        "title": "You have proved your identity"
+        if latest.level != "P0"
+        else "We could not prove your identity",
+        "record": latest,
+        "level_words": LEVEL_WORDS.get(latest.level),
+        "problems": [p for e in latest.evidence for p in e["problems"]],
+        "advice": advice(assessment.next_steps),
+        "person": claimed_person(latest),
+        "resume": latest.interaction_id,
+    }
+    return render(services, request, "identity_result.html", context)
+
+
+@router.get("/account/identity")
+def your_identity(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    service = _service(db, services)
+    held = service.current(account.id)
+    context = {
+        "title": "Your identity",
+        "current": held,
+        "person": claimed_person(held) if held else None,
+        "level_words": LEVEL_WORDS.get(held.level) if held else None,
+        "history": service.history(account.id),
+    }
+    return render(services, request, "account_identity.html", context)

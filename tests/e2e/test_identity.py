@@ -1,0 +1,232 @@
+"""Identity proofing over HTTP: a relying service asks for Cl.Cm.P2, the person proves who they are
+with a document, and the service verifies the core identity JWT with the key published at did.json."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+import pytest
+from jwt.api_jwk import PyJWK
+
+from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS, VOCAB
+from tests.e2e.agent import Callback, latest_code
+from tests.e2e.identity import ADDRESS_FORM, RIGHT_ANSWERS, KnownPerson
+from tests.e2e.rp import claims_param
+
+ADDRESS, PASSPORT, DRIVING_PERMIT = VOCAB + "address", VOCAB + "passport", VOCAB + "drivingPermit"
+IDENTITY_CLAIMS = ["email", CORE_IDENTITY, ADDRESS, PASSPORT, DRIVING_PERMIT, VERIFIED_CLAIMS]
+P2 = '["Cl.Cm.P2"]'
+
+
+@pytest.fixture
+def identity_rp(make_rp):
+    return make_rp(claims=IDENTITY_CLAIMS)
+
+
+def ask_for_identity(rp, *names: str, vtr: str = P2) -> str:
+    wanted = names or (CORE_IDENTITY,)
+    return rp.authorization_url(vtr=vtr, claims=claims_param(userinfo={n: None for n in wanted}))
+
+
+def sign_in_to_proving(agent, url: str, email: str) -> str:
+    """Open the request, sign in with password and email code; returns the page reached."""
+    here = agent.go(url)
+    here = agent.submit(here, {"email": email, "password": "correct horse battery staple"})
+    here = agent.submit(here, {"code": latest_code(agent.broker, email)})
+    assert urlsplit(here).path.startswith("/identity/prove/"), here
+    return here
+
+
+def prove_with_passport(agent, start: str, known: KnownPerson) -> str:
+    here = agent.submit(start, {"document": "passport"})
+    assert here.endswith("/identity/passport")
+    here = agent.submit(here, known.passport_form())
+    assert here.endswith("/identity/address"), agent.last_page[:500]
+    here = agent.submit(here, ADDRESS_FORM)
+    assert here.endswith("/identity/questions")
+    return agent.submit(here, RIGHT_ANSWERS)
+
+
+def resume(agent, result_page: str) -> Callback:
+    link = re.search(r'href="(/authorize/resume/[^"]+)"', agent.last_page)
+    assert link, "the result page links back to the service"
+    return agent.authorize(agent.broker.url + link.group(1))
+
+
+def verify_core_identity(rp, token: str) -> dict:
+    """As a relying service does: resolve the did:web key id at /.well-known/did.json, check ES256."""
+    header = jwt.get_unverified_header(token)
+    did, _, kid = header["kid"].partition("#")
+    host = urlsplit(rp.issuer).netloc.replace(":", "%3A")
+    assert did == f"did:web:{host}" and header["alg"] == "ES256"
+    document = httpx.get(f"{rp.issuer}/.well-known/did.json").json()
+    assert document["id"] == did
+    method = next(m for m in document["assertionMethod"] if m["id"] == header["kid"])
+    key = PyJWK(method["publicKeyJwk"], algorithm="ES256")
+    assert method["publicKeyJwk"]["kid"] == kid
+    return jwt.decode(token, key.key, algorithms=["ES256"], audience=rp.client_id, issuer=rp.issuer)
+
+
+def test_passport_proves_p2_and_the_service_verifies_the_identity(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    url = ask_for_identity(identity_rp, CORE_IDENTITY, ADDRESS, PASSPORT, DRIVING_PERMIT)
+    result = prove_with_passport(agent, sign_in_to_proving(agent, url, person), known)
+    assert result.endswith("/identity/result") and "You have proved your identity" in agent.last_page
+    assert "medium (P2)" in agent.last_page
+
+    token = identity_rp.redeem(resume(agent, result))
+    assert token["id_claims"]["vot"] == "Cl.Cm"  # the ID token's vot is the authentication level
+    info = identity_rp.userinfo(token["access_token"]).json()
+    core = verify_core_identity(identity_rp, info[CORE_IDENTITY])
+    assert core["vot"] == "P2" and core["sub"] == token["id_claims"]["sub"] == info["sub"]
+    assert core["exp"] - core["iat"] == 30 * 60
+    assert core["vc"]["type"] == ["VerifiableCredential", "VerifiableIdentityCredential"]
+    subject = core["vc"]["credentialSubject"]
+    assert subject["name"] == [
+        {
+            "nameParts": [
+                {"type": "GivenName", "value": "Jane"},
+                {"type": "GivenName", "value": "Elizabeth"},
+                {"type": "FamilyName", "value": "Smith"},
+            ]
+        }
+    ]
+    assert subject["birthDate"] == [{"value": "1985-03-12"}]
+    assert info[ADDRESS] == [
+        {
+            "buildingNumber": "10",
+            "streetName": "Downing Street",
+            "addressLocality": "London",
+            "postalCode": "SW1A 2AA",
+            "addressCountry": "GB",
+            "validFrom": "2015-01-01",
+        }
+    ]
+    assert info[PASSPORT] == [
+        {"documentNumber": known.passport_number, "expiryDate": "2031-01-01", "icaoIssuerCode": "GBR"}
+    ]
+    assert DRIVING_PERMIT not in info  # not the evidence used: nothing to release
+
+
+def test_a_later_service_gets_the_identity_without_proving_again(broker, make_rp, person, agent):
+    known = KnownPerson().register(broker)
+    first, second = make_rp(claims=IDENTITY_CLAIMS), make_rp(claims=IDENTITY_CLAIMS)
+    result = prove_with_passport(agent, sign_in_to_proving(agent, ask_for_identity(first), person), known)
+    first.redeem(resume(agent, result))
+
+    callback = agent.authorize(ask_for_identity(second, VERIFIED_CLAIMS))  # single sign-on, then consent
+    info = second.userinfo(second.redeem(callback)["access_token"]).json()
+    verified = info[VERIFIED_CLAIMS]
+    assert verified["verification"]["trust_framework"] == "uk_diatf"
+    assert verified["verification"]["assurance_process"] == {"policy": "gpg45", "procedure": "M1A"}
+    assert verified["verification"]["evidence"][0]["document_details"]["type"] == "passport"
+    assert verified["claims"]["family_name"] == "Smith" and verified["claims"]["birthdate"] == "1985-03-12"
+    assert CORE_IDENTITY not in info  # only what was asked for
+
+
+def test_driving_licence_with_a_long_history_proves_p2(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp, CORE_IDENTITY, DRIVING_PERMIT), person)
+    here = agent.submit(start, {"document": "driving_licence"})
+    here = agent.submit(here, known.licence_form())
+    here = agent.submit(here, ADDRESS_FORM)
+    result = agent.submit(here, RIGHT_ANSWERS)
+    assert "medium (P2)" in agent.last_page
+    info = identity_rp.userinfo(identity_rp.redeem(resume(agent, result))["access_token"]).json()
+    assert verify_core_identity(identity_rp, info[CORE_IDENTITY])["vot"] == "P2"
+    assert info[DRIVING_PERMIT][0]["personalNumber"] == known.licence_number
+
+
+def test_wrong_answers_reach_less_and_the_service_gets_access_denied(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    here = agent.submit(here, known.passport_form())
+    here = agent.submit(here, ADDRESS_FORM)
+    result = agent.submit(here, {"answer-bank": "Birch", "answer-loan": "£100"})  # one of two right
+    assert "low (P1)" in agent.last_page  # passport and fraud check still meet L1A
+    assert "Answer the security questions" in agent.last_page
+    callback = resume(agent, result)
+    assert callback.params["error"] == "access_denied"  # never a P1 passed off as P2
+
+
+def test_a_passport_reported_stolen_proves_nothing(broker, identity_rp, person, agent):
+    known = KnownPerson(passport_status="lost_or_stolen").register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    result = agent.submit(here, known.passport_form())
+    assert result.endswith("/identity/result") and "We could not prove your identity" in agent.last_page
+    assert "cannot be used" in agent.last_page
+    assert resume(agent, result).params["error"] == "access_denied"
+
+
+def test_details_the_authority_does_not_know_can_be_corrected(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    unknown = KnownPerson(passport_number="999999999")  # well formed, but not on the register
+    here = agent.submit(here, unknown.passport_form())
+    assert here.endswith("/identity/could-not-check")
+    assert "has no record that matches" in agent.last_page and "2 more times" in agent.last_page
+    here = agent.submit(broker.url + "/identity/passport", known.passport_form())
+    assert here.endswith("/identity/address")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mrz_line2": "X"}, "Enter line 2 exactly as printed"),
+        ({"given_names": ""}, "Enter your first name"),
+        ({"birth_date-month": ""}, "Date of birth must include a month"),
+        ({"birth_date-day": "31", "birth_date-month": "2"}, "Date of birth must be a real date"),
+        ({"birth_date-year": "1986"}, "does not match the one you gave"),
+        ({"family_name": "Jones"}, "name on the passport does not match"),
+    ],
+)
+def test_passport_details_that_do_not_add_up_are_shown_as_errors(
+    broker, identity_rp, person, agent, change, message
+):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    agent.submit(here, {**known.passport_form(), **change})
+    assert agent.last_status == 400 and "There is a problem" in agent.last_page
+    assert message in agent.last_page
+
+
+def test_each_corrupted_check_digit_is_refused(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    line2 = known.mrz[1]
+    for position in (9, 19, 27, 43):
+        corrupted = line2[:position] + str((int(line2[position]) + 1) % 10) + line2[position + 1 :]
+        agent.submit(here, {**known.passport_form(), "mrz_line2": corrupted})
+        assert agent.last_status == 400 and "check digits" in agent.last_page
+
+
+def test_an_expired_passport_is_refused(broker, identity_rp, person, agent):
+    known = KnownPerson(passport_expiry=broker.services.clock().date() - timedelta(days=1)).register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    agent.submit(here, known.passport_form())
+    assert agent.last_status == 400 and "The passport has expired" in agent.last_page
+
+
+def test_identity_pages_need_a_signed_in_person(broker, agent):
+    agent.go(broker.url + "/identity/prove")
+    assert agent.last_status == 401
+    response = agent.post(broker.url + "/identity/passport", {})
+    assert response.status_code in (400, 401, 403)  # refused for want of a CSRF token or a session
+
+
+def test_did_document_publishes_the_identity_signing_keys(broker):
+    document = httpx.get(f"{broker.url}/.well-known/did.json").json()
+    jwks = httpx.get(f"{broker.url}/.well-known/jwks.json").json()
+    es256 = {k["kid"] for k in jwks["keys"] if k["alg"] == "ES256"}
+    assert {m["publicKeyJwk"]["kid"] for m in document["assertionMethod"]} == es256
+    assert all("d" not in m["publicKeyJwk"] for m in document["assertionMethod"])  # public halves only
