@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -13,3 +16,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def outbox_code(current: Any, broker: Any, recipient: str) -> str:
+    """The newest security code sent to ``recipient``, read off the development outbox page."""
+    outbox = current.context.new_page()
+    outbox.goto(f"{broker.url}/dev/outbox")
+    row = outbox.get_by_role("row").filter(has_text=recipient).first
+    found = re.search(r"\b(\d{6})\b", row.inner_text())
+    outbox.close()
+    assert found, f"no code for {recipient} in the outbox"
+    return found.group(1)

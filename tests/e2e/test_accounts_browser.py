@@ -12,21 +12,12 @@ import pyotp
 import pytest
 
 from tests.e2e.agent import Callback
-from tests.e2e.browser import CHROMIUM
+from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
 
 NEW_PASSWORD = "velvet otter cabbage lantern"
-
-
-def outbox_code(current, broker, recipient: str) -> str:
-    outbox = current.context.new_page()
-    outbox.goto(f"{broker.url}/dev/outbox")
-    row = outbox.get_by_role("row").filter(has_text=recipient).first
-    code = re.search(r"\b(\d{6})\b", row.inner_text()).group(1)
-    outbox.close()
-    return code
 
 
 def test_create_an_account_with_an_authenticator_app_then_sign_in_again(broker, rp: RelyingParty, page):

@@ -11,8 +11,11 @@ import httpx
 import jwt
 import pytest
 from jwt.api_jwk import PyJWK
+from sqlalchemy import select
 
 from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS, VOCAB
+from broker.store.db import transaction
+from broker.store.models import Account, IdentityRecord
 from tests.e2e.agent import Callback, latest_code
 from tests.e2e.identity import ADDRESS_FORM, RIGHT_ANSWERS, KnownPerson
 from tests.e2e.rp import claims_param
@@ -230,3 +233,19 @@ def test_did_document_publishes_the_identity_signing_keys(broker):
     es256 = {k["kid"] for k in jwks["keys"] if k["alg"] == "ES256"}
     assert {m["publicKeyJwk"]["kid"] for m in document["assertionMethod"]} == es256
     assert all("d" not in m["publicKeyJwk"] for m in document["assertionMethod"])  # public halves only
+
+
+def test_an_identity_that_no_longer_holds_is_not_released(broker, identity_rp, person, agent):
+    known = KnownPerson().register(broker)
+    result = prove_with_passport(
+        agent, sign_in_to_proving(agent, ask_for_identity(identity_rp), person), known
+    )
+    token = identity_rp.redeem(resume(agent, result))
+    assert CORE_IDENTITY in identity_rp.userinfo(token["access_token"]).json()
+
+    with transaction(broker.db) as db:  # as when the record's re-check date passes, or it is revoked
+        account = db.scalar(select(Account).filter_by(email=person))
+        for record in db.scalars(select(IdentityRecord).filter_by(account_id=account.id)):
+            record.recheck_by = broker.services.clock().date() - timedelta(days=1)
+    info = identity_rp.userinfo(token["access_token"]).json()
+    assert CORE_IDENTITY not in info and info["sub"] == token["id_claims"]["sub"]

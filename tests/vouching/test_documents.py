@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vouching.documents import DocumentInvalid, check_digit, driver_number_problems, parse_td3
+from vouching.documents import DocumentInvalid, check_digit, driver_number_problems, format_td3, parse_td3
 
 TODAY = date(2026, 11, 23)
 # ICAO 9303 part 4's specimen passport: check digits computed by ICAO, not by us.
@@ -106,3 +108,21 @@ def test_impossible_date_with_a_valid_check_digit():
 )
 def test_driver_numbers(number, surname, given, born, problems):
     assert driver_number_problems(number, surname=surname, given_names=given, birth_date=born) == problems
+
+
+@given(
+    surname=st.from_regex(r"[A-Z]{1,12}", fullmatch=True),
+    given=st.from_regex(r"[A-Z]{1,10}( [A-Z]{1,10})?", fullmatch=True),
+    number=st.from_regex(r"[0-9A-Z]{9}", fullmatch=True),
+    born=st.dates(date(1930, 1, 1), date(2020, 12, 31)),
+    expires=st.dates(date(2027, 1, 1), date(2069, 12, 31)),
+)
+def test_a_formatted_mrz_parses_back_to_its_details(surname, given, number, born, expires):
+    mrz = parse_td3(
+        *format_td3(
+            surname=surname, given_names=given, document_number=number, birth_date=born, expiry_date=expires
+        ),
+        today=TODAY,
+    )
+    assert (mrz.surname, mrz.given_names, mrz.document_number) == (surname, given, number)
+    assert (mrz.birth_date, mrz.expiry_date) == (born, expires)
