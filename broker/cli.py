@@ -15,9 +15,13 @@ app = typer.Typer(help="Single sign-on identity broker for public services.", no
 clients_app = typer.Typer(help="Relying services.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (for operators and tests).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+simulated_app = typer.Typer(
+    help="The simulated identity authorities' registry (development and testing only).", no_args_is_help=True
+)
 app.add_typer(clients_app, name="clients")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
+app.add_typer(simulated_app, name="simulated")
 
 
 def fail(message: str) -> None:
@@ -202,6 +206,38 @@ def audit_verify() -> None:
         typer.echo(f"audit log broken at entry {broken.seq}: {broken.reason}", err=True)
         raise typer.Exit(1)
     typer.echo("audit log intact")
+
+
+@simulated_app.command("put")
+def simulated_put(
+    kind: Annotated[str, typer.Argument(help="uk_passport, uk_driving_licence or person.")],
+    reference: Annotated[str, typer.Argument(help="Document number, or FAMILY-NAME|YYYY-MM-DD for a person.")],
+    data: Annotated[str, typer.Argument(help="The entry as a JSON object (see vouching/authorities.py).")],
+) -> None:
+    """Add or replace an entry the simulated authorities answer from."""
+    from broker.deps import utc_now
+    from broker.identity import registry
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import is_empty, upgrade
+
+    settings = settings_or_exit()
+    if settings.env == "production":
+        fail("the simulated registry is for development and testing, not production")
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        fail("DATA must be a JSON object")
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+    try:
+        with transaction(make_sessionmaker(engine)) as db:
+            registry.put(db, kind, reference, entry, utc_now())  # type: ignore[arg-type]
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps({"kind": kind, "reference": reference.upper()}))
 
 
 def _mount_keys() -> None:

@@ -310,3 +310,23 @@ def test_audit_verify_names_an_edited_removed_or_reordered_entry(tmp_path):
 @pytest.mark.parametrize("command", [["vouch"], ["proofing"]])
 def test_commands_not_built_yet_are_absent(tmp_path, command):
     assert run(command, tmp_path).returncode != 0
+
+
+def test_simulated_registry_entries_are_added_and_bad_ones_refused(tmp_path):
+    passport = '{"family_name": "Smith", "given_names": "Jane", "birth_date": "1985-03-12", "expiry_date": "2031-01-01"}'
+    added = run(["simulated", "put", "uk_passport", "123456789", passport], tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout) == {"kind": "uk_passport", "reference": "123456789"}
+    assert (
+        run(["simulated", "put", "uk_passport", "123456789", passport], tmp_path).returncode == 0
+    )  # replaced
+    for args, words in (
+        (["simulated", "put", "bank_statement", "1", "{}"], "kind must be one of"),
+        (["simulated", "put", "person", "SMITH|1985-03-12", "not json"], "DATA must be a JSON object"),
+    ):
+        refused = run(args, tmp_path)
+        assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr
+    production = run(
+        ["simulated", "put", "uk_passport", "1", passport], tmp_path, env={"BROKER_ENV": "production"}
+    )
+    assert production.returncode == 2 and "not production" in production.stderr

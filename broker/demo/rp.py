@@ -16,11 +16,32 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet
+from joserfc.util import urlsafe_b64decode as base64url_decode
 from starlette.middleware.sessions import SessionMiddleware
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-IDENTITY_CLAIMS = {"userinfo": {"https://vocab.account.gov.uk/v1/coreIdentityJWT": None}}
+VOCAB = "https://vocab.account.gov.uk/v1/"
+CORE_IDENTITY = VOCAB + "coreIdentityJWT"
+IDENTITY_CLAIMS = {"userinfo": {CORE_IDENTITY: None, VOCAB + "address": None, VOCAB + "passport": None}}
+
+
+async def verify_core_identity(issuer: str, client_id: str, sub: str, token: str) -> dict[str, Any]:
+    """As a relying service should: the key named ``did:web:<host>#<kid>`` from the broker's
+    did.json, ES256 only, our audience, the broker as issuer, the same ``sub`` as the ID token."""
+    header = json.loads(base64url_decode(token.split(".")[0].encode()))
+    async with httpx.AsyncClient(timeout=10) as client:
+        document = (await client.get(f"{issuer}/.well-known/did.json")).json()
+    method = next(m for m in document["assertionMethod"] if m["id"] == header["kid"])
+    key = ECKey.import_key(method["publicKeyJwk"])
+    decoded = jwt.decode(token, key, algorithms=["ES256"])
+    claims = dict(decoded.claims)
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": client_id},
+        sub={"essential": True, "value": sub},
+    ).validate(claims)
+    return {"vot": claims["vot"], **claims["vc"]["credentialSubject"]}
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -106,6 +127,13 @@ def create_rp_app(
             "<h2>UserInfo</h2><pre>"
             + html.escape(json.dumps(signed_in["userinfo"], indent=2))
             + "</pre>"
+            + (
+                "<h2>Proven identity</h2><pre>"
+                + html.escape(json.dumps(signed_in["identity"], indent=2))
+                + "</pre>"
+                if signed_in.get("identity")
+                else ""
+            )
             + _button("/logout", "Sign out")
         )
         return _page("You are signed in", body)
@@ -130,11 +158,25 @@ def create_rp_app(
                 f"{html.escape(exc.description or '')}</p><p><a href='/'>Back to the start</a></p>",
                 400,
             )
-        userinfo = await oauth.broker.userinfo(token=token)
+        userinfo = dict(await oauth.broker.userinfo(token=token))
         claims = dict(token["userinfo"])
+        identity = None
+        if CORE_IDENTITY in userinfo:
+            try:
+                identity = await verify_core_identity(
+                    issuer, client_id, claims["sub"], userinfo[CORE_IDENTITY]
+                )
+            except (JoseError, httpx.HTTPError, KeyError, StopIteration) as exc:
+                return _page(
+                    "Sign-in failed",
+                    f"<p>The identity could not be verified: {html.escape(str(exc))}</p>",
+                    400,
+                )
+            userinfo[CORE_IDENTITY] = "(a signed JWT, verified: see Proven identity)"
         request.session["signed_in"] = {
             "claims": claims,
-            "userinfo": dict(userinfo),
+            "userinfo": userinfo,
+            "identity": identity,
             "sid": claims.get("sid"),
             "id_token": token["id_token"],
         }

@@ -14,14 +14,17 @@ from sqlalchemy import select
 
 from broker.app import build_services, create_app
 from broker.config import Settings
+from broker.demo.identity import banner, seed_identity
 from broker.demo.rp import create_rp_app
 from broker.deps import Services, utc_now
 from broker.logs import configure_logging
+from broker.oidc.claims import CORE_IDENTITY, VOCAB
 from broker.oidc.clients import NewClient, register_client
 from broker.store.db import transaction
 from broker.store.models import Account, Client
 
 DEMO_CLIENT_ID = "demo-service"
+DEMO_CLAIMS = ["email", "phone_number", CORE_IDENTITY, VOCAB + "address", VOCAB + "passport"]
 DEMO_EMAIL = "demo@example.org"
 
 
@@ -58,12 +61,15 @@ def seed(services: Services, rp_url: str, var: Path) -> dict[str, str]:
                     redirect_uris=[f"{rp_url}/callback"],
                     post_logout_redirect_uris=[f"{rp_url}/"],
                     backchannel_logout_uri=f"{rp_url}/backchannel-logout",
-                    claims=["email", "phone_number"],
+                    claims=DEMO_CLAIMS,
                 ),
                 utc_now(),
             )
             details["client_secret"] = secret or ""
             (var / "demo.json").write_text(json.dumps(details))
+        else:
+            client.claims = DEMO_CLAIMS  # a demo made by an older version learns the new claims
+        seed_identity(db, utc_now())
         if db.scalars(select(Account).where(Account.email == DEMO_EMAIL)).first() is None:
             from broker.accounts.service import AccountService
 
@@ -94,7 +100,7 @@ def run_demo(settings: Settings, *, port: int, rp_port: int) -> None:
         f"  Demo service:  {rp_url}   <- open this and press Sign in\n"
         f"  Sign in as:    {DEMO_EMAIL}\n"
         f"  Password:      {details['password']}\n"
-        f"  Security code: shown at {settings.issuer}/dev/outbox\n"
+        f"  Security code: shown at {settings.issuer}/dev/outbox\n\n" + banner()
     )
 
     async def serve_both() -> None:

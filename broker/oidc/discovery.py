@@ -63,6 +63,12 @@ def _metadata(issuer: str, vtm: str) -> dict[str, Any]:
         "frontchannel_logout_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": f"{issuer}/docs/integrating",
+        # OpenID Connect for Identity Assurance 1.0 §8
+        "verified_claims_supported": True,
+        "trust_frameworks_supported": ["uk_diatf"],
+        "evidence_supported": ["document", "electronic_record"],
+        "documents_supported": ["passport", "driving_permit"],
+        "claims_in_verified_claims_supported": ["given_name", "family_name", "birthdate", "address"],
     }
 
 

@@ -16,13 +16,14 @@ from fastapi.responses import Response
 
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
+from broker.identity.registry import simulated_authorities
 from broker.identity.service import IdentityService, claimed_person, scores_of
 from broker.store.models import Account, IdentityRecord, Interaction
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
-from vouching.authorities import DocumentQuery
+from vouching.authorities import Authorities, DocumentQuery
 from vouching.documents import DocumentInvalid, parse_td3
 from vouching.person import Address, ClaimedPerson, normalise_postcode
 from vouching.proofing import advice, licence_check, licence_problems, passport_check, passport_problems
@@ -81,8 +82,21 @@ class NoAttempt(PageError):
     title = "Start proving your identity again"
 
 
+class ProofingUnavailable(PageError):
+    status = 503
+    code = "temporarily_unavailable"
+    title = "Identity checks are not available"
+
+
+def _authorities(db: Db, services: ServicesDep) -> Authorities:
+    """The simulated authorities never prove anyone in production: without real adapters, no checks."""
+    if services.settings.env == "production" and services.authorities is simulated_authorities:
+        raise ProofingUnavailable("This service cannot check identities yet. Try again later.")
+    return services.authorities(db)
+
+
 def _service(db: Db, services: ServicesDep) -> IdentityService:
-    return IdentityService(db, services.clock, services.authorities(db))
+    return IdentityService(db, services.clock, _authorities(db, services))
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
@@ -260,7 +274,7 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
-    answer = services.authorities(db).documents.check(query)
+    answer = _authorities(db, services).documents.check(query)
     check = passport_check(mrz, person, answer, today, truncated=truncated)
     details = {
         "documentNumber": mrz.document_number,
@@ -322,7 +336,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )
-    answer = services.authorities(db).documents.check(query)
+    answer = _authorities(db, services).documents.check(query)
     check = licence_check(number, person, issued, expires, answer, today)
     details = {
         "personalNumber": number,

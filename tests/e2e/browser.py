@@ -18,10 +18,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def outbox_code(current: Any, broker: Any, recipient: str) -> str:
+def outbox_code(current: Any, broker_url: str, recipient: str) -> str:
     """The newest security code sent to ``recipient``, read off the development outbox page."""
     outbox = current.context.new_page()
-    outbox.goto(f"{broker.url}/dev/outbox")
+    outbox.goto(f"{broker_url}/dev/outbox")
     row = outbox.get_by_role("row").filter(has_text=recipient).first
     found = re.search(r"\b(\d{6})\b", row.inner_text())
     outbox.close()

@@ -30,6 +30,8 @@ def test_discovery_is_complete_and_truthful(broker, http):
     assert meta["claims_parameter_supported"] is True
     assert meta["backchannel_logout_supported"] is True
     assert meta["authorization_response_iss_parameter_supported"] is True
+    assert meta["verified_claims_supported"] is True and meta["trust_frameworks_supported"] == ["uk_diatf"]
+    assert "https://vocab.account.gov.uk/v1/coreIdentityJWT" in meta["claims_supported"]
 
 
 def test_sign_in_with_two_factors_and_client_secret_basic(make_rp, person, agent):

@@ -42,7 +42,7 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
     page.get_by_label("Email address").fill(person)
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Security code").fill(outbox_code(page, broker, person))
+    page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Prove your identity"
