@@ -37,6 +37,7 @@ from broker.web import (
     recovery,
     signin,
     signup,
+    vouching,
 )
 from keys import KeyringSigner, build_key_service
 
@@ -128,6 +129,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         account,
         consent,
         identity,
+        vouching,
         dev,
         health,
         observability,

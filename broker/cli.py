@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,10 @@ app = typer.Typer(help="Single sign-on identity broker for public services.", no
 clients_app = typer.Typer(help="Relying services.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (for operators and tests).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff roles.", no_args_is_help=True)
+referees_app = typer.Typer(help="Registered referees for vouching.", no_args_is_help=True)
+identities_app = typer.Typer(help="Proven identities.", no_args_is_help=True)
+STAFF_ROLES = ("vouch_reviewer",)
 simulated_app = typer.Typer(
     help="The simulated identity authorities' registry (development and testing only).", no_args_is_help=True
 )
@@ -22,6 +26,9 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(simulated_app, name="simulated")
+app.add_typer(staff_app, name="staff")
+app.add_typer(referees_app, name="referees")
+app.add_typer(identities_app, name="identities")
 
 
 def fail(message: str) -> None:
@@ -116,6 +123,9 @@ def clients_create(
         list[str] | None, typer.Option(help="Registered post-logout URI.")
     ] = None,
     backchannel_logout_uri: Annotated[str | None, typer.Option(help="Back-channel logout receiver.")] = None,
+    security_event_uri: Annotated[
+        str | None, typer.Option(help="Receiver of pushed security events (RFC 8935).")
+    ] = None,
     sector_identifier: Annotated[
         str | None, typer.Option(help="Pairwise sector (host); default the redirect host.")
     ] = None,
@@ -142,6 +152,7 @@ def clients_create(
         claims=[c.strip() for c in claims.split(",") if c.strip()],
         post_logout_redirect_uris=post_logout_redirect_uri or [],
         backchannel_logout_uri=backchannel_logout_uri,
+        security_event_uri=security_event_uri,
         sector_identifier=sector_identifier,
         id_token_alg=id_token_alg,
         subject_type=subject_type,
@@ -211,7 +222,9 @@ def audit_verify() -> None:
 @simulated_app.command("put")
 def simulated_put(
     kind: Annotated[str, typer.Argument(help="uk_passport, uk_driving_licence or person.")],
-    reference: Annotated[str, typer.Argument(help="Document number, or FAMILY-NAME|YYYY-MM-DD for a person.")],
+    reference: Annotated[
+        str, typer.Argument(help="Document number, or FAMILY-NAME|YYYY-MM-DD for a person.")
+    ],
     data: Annotated[str, typer.Argument(help="The entry as a JSON object (see vouching/authorities.py).")],
 ) -> None:
     """Add or replace an entry the simulated authorities answer from."""
@@ -238,6 +251,97 @@ def simulated_put(
     except ValueError as exc:
         fail(str(exc))
     typer.echo(json.dumps({"kind": kind, "reference": reference.upper()}))
+
+
+def _with_account(email: str) -> Any:
+    """A transaction and the account with this email (exits with one line when there is none)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import select
+
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import is_empty, upgrade
+    from broker.store.models import Account
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+
+    @contextmanager
+    def opened() -> Any:
+        with transaction(make_sessionmaker(engine)) as db:
+            account = db.scalar(select(Account).where(Account.email == email.strip().lower()))
+            if account is None:
+                fail(f"no account with the email address {email}")
+            yield settings, db, account
+
+    return opened()
+
+
+@staff_app.command("grant")
+def staff_grant(
+    email: Annotated[str, typer.Option(help="The account's email address.")],
+    role: Annotated[str, typer.Option(help="vouch_reviewer")],
+) -> None:
+    """Give an account a staff role."""
+    from broker.audit.log import record
+    from broker.deps import utc_now
+
+    if role not in STAFF_ROLES:
+        fail(f"role must be one of {', '.join(STAFF_ROLES)}")
+    with _with_account(email) as (_, db, account):
+        account.roles = sorted(set(account.roles or []) | {role})
+        record(db, "staff.role_granted", now=utc_now(), actor="operator", subject=account.id, role=role)
+        typer.echo(json.dumps({"id": account.id, "roles": account.roles}))
+
+
+@referees_app.command("add")
+def referees_add(
+    email: Annotated[str, typer.Option(help="The referee's account email address.")],
+    occupation: Annotated[str, typer.Option(help="Their registered role, e.g. 'GP'.")],
+    body: Annotated[str, typer.Option(help="The register, e.g. 'General Medical Council'.")],
+    number: Annotated[str, typer.Option(help="Their registration number.")],
+    evidence: Annotated[str, typer.Option(help="How the registration was checked.")],
+) -> None:
+    """Record a registered referee, whose vouches carry more weight."""
+    from broker.audit.log import record
+    from broker.deps import utc_now
+    from broker.store.models import Referee
+
+    with _with_account(email) as (_, db, account):
+        now = utc_now()
+        db.merge(
+            Referee(
+                account_id=account.id,
+                occupation=occupation,
+                registration_body=body,
+                registration_number=number,
+                evidence_note=evidence,
+                recorded_by="operator",
+                recorded_at=now,
+            )
+        )
+        record(db, "referee.recorded", now=now, actor="operator", subject=account.id, occupation=occupation)
+        typer.echo(json.dumps({"id": account.id, "occupation": occupation}))
+
+
+@identities_app.command("revoke")
+def identities_revoke(
+    email: Annotated[str, typer.Option(help="The account whose identity is found false.")],
+    reason: Annotated[str, typer.Option(help="Why, for the audit log.")],
+) -> None:
+    """Revoke an identity: its vouches are withdrawn and every identity resting on them re-scored."""
+    from broker.deps import utc_now
+    from broker.identity.registry import simulated_authorities
+    from broker.identity.vouching import VouchingService
+
+    with _with_account(email) as (settings, db, account):
+        service = VouchingService(
+            db, utc_now, simulated_authorities(db), settings.vouching_policy(), settings.issuer
+        )
+        reached = service.revoke_identity(account, reason, "operator")
+        typer.echo(json.dumps({"id": account.id, "rescored": len(reached)}))
 
 
 def _mount_keys() -> None:

@@ -5,12 +5,15 @@ There is no module-level instance: ``create_app`` and the CLI build one and pass
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vouching.rules import VouchingPolicy
 
 
 class SettingsError(Exception):
@@ -50,6 +53,15 @@ class Settings(BaseSettings):
     # Trust mark published in ID tokens' vtm claim; defaults to the issuer's trustmark URL.
     trustmark_url: str | None = None
 
+    # Social vouching thresholds (defaults and their sources: docs/vouching.md).
+    vouching_min_known_years: int = Field(default=2, ge=1)
+    vouching_min_vouchers: int = Field(default=2, ge=2)
+    vouching_max_per_year: int = Field(default=3, ge=1)
+    vouching_max_per_year_referee: int = Field(default=10, ge=1)
+    vouching_cooling_off_days: int = Field(default=7, ge=0)
+    vouching_voucher_proven_within_days: int = Field(default=3 * 365, ge=30)
+    vouching_invitation_days: int = Field(default=14, ge=1)
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -76,6 +88,17 @@ class Settings(BaseSettings):
     @property
     def vtm(self) -> str:
         return self.trustmark_url or f"{self.issuer}/trustmark"
+
+    def vouching_policy(self) -> VouchingPolicy:
+        return VouchingPolicy(
+            min_known_years=self.vouching_min_known_years,
+            min_vouchers=self.vouching_min_vouchers,
+            max_vouches_per_year=self.vouching_max_per_year,
+            max_vouches_per_year_referee=self.vouching_max_per_year_referee,
+            cooling_off=timedelta(days=self.vouching_cooling_off_days),
+            voucher_proven_within=timedelta(days=self.vouching_voucher_proven_within_days),
+            invitation_lifetime=timedelta(days=self.vouching_invitation_days),
+        )
 
     @property
     def max_signed_token_ttl(self) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.accounts.passwords import PasswordService
 from broker.config import Settings
 from broker.identity.registry import simulated_authorities
+from broker.identity.vouching import VouchingService
 from broker.observability_metrics import Metrics
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
@@ -74,6 +75,17 @@ def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
         clock=services.clock,
         replay=services.replay,
         client_keys=services.client_keys,
+        refresh_identity=lambda account_id: vouching_service(db, services).settle(account_id),
+    )
+
+
+def vouching_service(db: Session, services: Services) -> VouchingService:
+    return VouchingService(
+        db,
+        services.clock,
+        services.authorities(db),
+        services.settings.vouching_policy(),
+        services.settings.issuer,
     )
 
 

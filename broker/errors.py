@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 log = structlog.get_logger(__name__)
 
-Rendering = Literal["page", "json", "bearer"]
+Rendering = Literal["page", "json", "bearer", "redirect"]
 
 
 class BrokerError(Exception):
@@ -55,6 +55,18 @@ class PageNotFound(PageError):
     status = 404
     title = "Page not found"
     code = "not_found"
+
+
+class SignInFirst(BrokerError):
+    """Not a failure: the person must sign in, then comes back to ``location``'s ``next``."""
+
+    status = 303
+    render = "redirect"
+    title = "Sign in first"
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
 
 
 class FormInvalid(PageError):
@@ -102,6 +114,8 @@ def _page(request: Request, status: int, title: str, description: str) -> Respon
 
 
 def error_response(request: Request, error: BrokerError) -> Response:
+    if isinstance(error, SignInFirst):
+        return Response(status_code=303, headers={"Location": error.location, "Cache-Control": "no-store"})
     if error.render == "page":
         return _page(request, error.status, error.title, error.description)
     body = {"error": error.code, "error_description": error.description}

@@ -39,7 +39,11 @@ def scores_of(record: IdentityRecord) -> Scores:
 
 
 def is_current(record: IdentityRecord, today: date) -> bool:
-    return record.completed_at is not None and (record.recheck_by is None or record.recheck_by >= today)
+    return (
+        record.completed_at is not None
+        and record.revoked_at is None
+        and (record.recheck_by is None or record.recheck_by >= today)
+    )
 
 
 def records(db: Session, account_id: str) -> list[IdentityRecord]:

@@ -23,6 +23,15 @@ TEMPLATES = {
     "factor_reset_requested": "Someone asked to reset the second factor on your account. If it was you, you "
     "can set up a new one in {hours} hours. If it was not you, sign in as usual to cancel it, and change "
     "your password.",
+    "vouch_invitation": "{name} has asked you to vouch for their identity: to confirm who they are because you "
+    "know them. Only do this if you have known them for at least 2 years. Open {link} to answer. The link "
+    "works for {days} days. If you do not know this person, you can ignore this email.",
+    "vouch_received": "Someone has vouched for you. Their vouch takes effect on {date}. If you did not ask "
+    "for this, withdraw it at {link}.",
+    "vouch_given": "You vouched for {name}. Your vouch takes effect on {date}; until then you can withdraw it "
+    "at {link}.",
+    "identity_dropped": "Your proven identity has changed level because something it relied on changed, "
+    "such as a vouch being withdrawn. See what happened and what you can do at {link}.",
     "password_changed": "Your password was changed and you were signed out everywhere. If this was not you, "
     "contact us straight away.",
 }

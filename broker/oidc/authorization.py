@@ -233,6 +233,8 @@ class Authorizer:
         unconsented: set[str] = set()
         if session is not None:
             if checked.trust.wants_identity:
+                if self.ctx.refresh_identity is not None:
+                    self.ctx.refresh_identity(session.account_id)
                 identity_level = identity_level_of(self.ctx.db, session.account_id, now.date())
             consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
             agreed = set(consent.claims) if consent else set()

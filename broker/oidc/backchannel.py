@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.oidc.repository import OidcRepository
-from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims
+from broker.oidc.security_events import SET_TYP, assurance_change_claims
+from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout, Client
 from broker.workers import PollingWorker
@@ -60,6 +61,7 @@ class Delivery:
     id: str
     uri: str
     token: str
+    kind: str = "logout"  # "logout": a form POST of logout_token; otherwise a pushed SET (RFC 8935)
 
 
 class BackchannelSender(PollingWorker):
@@ -100,26 +102,38 @@ class BackchannelSender(PollingWorker):
                 leased.append(
                     (
                         row.id,
+                        row.kind,
+                        dict(row.event or {}),
                         client.client_id,
                         client.id_token_signed_response_alg,
                         client.backchannel_logout_uri or "",
+                        client.security_event_uri or "",
                         row.sub,
                         row.session_id,
                     )
                 )
         # Signed after the lease commits: a fresh jti and iat for every attempt.
-        return [
-            Delivery(
-                row_id,
-                uri,
-                self.signer.sign(
-                    logout_token_claims(issuer=self.issuer, client_id=client_id, sub=sub, sid=sid, now=now),
-                    alg=alg,
-                    typ=LOGOUT_TOKEN_TYP,
-                ),
+        out = []
+        for row_id, kind, event, client_id, alg, logout_uri, event_uri, sub, sid in leased:
+            if kind == "logout":
+                claims = logout_token_claims(
+                    issuer=self.issuer, client_id=client_id, sub=sub, sid=sid, now=now
+                )
+                out.append(
+                    Delivery(row_id, logout_uri, self.signer.sign(claims, alg=alg, typ=LOGOUT_TOKEN_TYP))
+                )
+                continue
+            claims = assurance_change_claims(
+                issuer=self.issuer,
+                client_id=client_id,
+                sub=sub,
+                previous=event.get("previous_level", ""),
+                current=event.get("current_level", ""),
+                now=now,
+                jti=new_jti(),
             )
-            for row_id, client_id, alg, uri, sub, sid in leased
-        ]
+            out.append(Delivery(row_id, event_uri, self.signer.sign(claims, alg=alg, typ=SET_TYP), kind))
+        return out
 
     def deliver_due(self, limit: int = 20) -> int:
         deliveries = self._lease_due(limit)
@@ -130,15 +144,24 @@ class BackchannelSender(PollingWorker):
 
     def _post(self, delivery: Delivery) -> str | None:
         try:
-            response = httpx.post(
-                delivery.uri,
-                data={"logout_token": delivery.token},
-                timeout=SEND_TIMEOUT,
-                follow_redirects=False,
-            )
+            if delivery.kind == "logout":
+                response = httpx.post(
+                    delivery.uri,
+                    data={"logout_token": delivery.token},
+                    timeout=SEND_TIMEOUT,
+                    follow_redirects=False,
+                )
+            else:
+                response = httpx.post(
+                    delivery.uri,
+                    content=delivery.token,
+                    headers={"Content-Type": "application/secevent+jwt", "Accept": "application/json"},
+                    timeout=SEND_TIMEOUT,
+                    follow_redirects=False,
+                )
         except httpx.HTTPError as exc:
             return type(exc).__name__
-        return None if response.status_code in (200, 204) else f"HTTP {response.status_code}"
+        return None if response.status_code in (200, 202, 204) else f"HTTP {response.status_code}"
 
     def _record(self, row_id: str, error: str | None) -> None:
         now = self.clock()

@@ -37,6 +37,7 @@ class NewClient:
     claims: list[str] | None = None
     post_logout_redirect_uris: list[str] | None = None
     backchannel_logout_uri: str | None = None
+    security_event_uri: str | None = None
     sector_identifier: str | None = None
     id_token_alg: str = "ES256"
     subject_type: str = "pairwise"
@@ -89,6 +90,9 @@ def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client,
         ],
         backchannel_logout_uri=_check_uri(new.backchannel_logout_uri, "back-channel logout URI")
         if new.backchannel_logout_uri
+        else None,
+        security_event_uri=_check_uri(new.security_event_uri, "security event URI")
+        if new.security_event_uri
         else None,
         jwks=new.jwks,
         jwks_uri=new.jwks_uri,

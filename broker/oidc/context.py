@@ -23,6 +23,8 @@ class OidcContext:
     clock: Callable[[], datetime]
     replay: ReplayCache
     client_keys: ClientKeyResolver
+    # Brings an account's identity up to date before it is read (vouches whose cooling-off ended).
+    refresh_identity: Callable[[str], object] | None = None
     repo: OidcRepository = field(init=False)
 
     def __post_init__(self) -> None:

@@ -84,6 +84,31 @@ def _documents(record: IdentityRecord, kind: str) -> list[dict[str, Any]]:
     return [e["document"] for e in record.evidence if e["counts"] and e["kind"] == kind]
 
 
+def _evidence(entry: dict[str, Any]) -> dict[str, Any]:
+    """One piece of evidence as OIDC for Identity Assurance 1.0 §5.4.4 describes it."""
+    document = entry["document"]
+    if entry["kind"] == "vouch":
+        voucher: dict[str, Any] = {"name": document.get("voucher_name", "")}
+        if document.get("occupation"):
+            voucher["occupation"] = document["occupation"]
+        return {
+            "type": "vouch",
+            "attestation": {"type": "digital_attestation"},
+            "voucher": voucher,
+            "time": document.get("time"),
+        }
+    return {
+        "type": "document",
+        "check_details": [{"check_method": "data"}] if "authority_confirmed" in entry["checks"] else [],
+        "document_details": {
+            "type": DOCUMENT_TYPES[entry["kind"]],
+            "document_number": document.get("documentNumber") or document.get("personalNumber"),
+            "expiry_date": document["expiryDate"],
+            "issuer": {"country_code": "GBR"},
+        },
+    }
+
+
 def verified_claims(record: IdentityRecord, level: str, request: Any) -> dict[str, Any]:
     """OIDC for Identity Assurance 1.0: the verification behind the identity, and the claims asked
     for inside ``verified_claims.claims`` (every one we hold when none are named)."""
@@ -104,21 +129,8 @@ def verified_claims(record: IdentityRecord, level: str, request: Any) -> dict[st
         }
     asked = request.get("claims") if isinstance(request, dict) else None
     claims = {k: v for k, v in held.items() if not isinstance(asked, dict) or not asked or k in asked}
-    evidence = [
-        {
-            "type": "document",
-            "check_details": [{"check_method": "data"}] if "authority_confirmed" in e["checks"] else [],
-            "document_details": {
-                "type": DOCUMENT_TYPES[e["kind"]],
-                "document_number": e["document"].get("documentNumber") or e["document"].get("personalNumber"),
-                "expiry_date": e["document"]["expiryDate"],
-                "issuer": {"country_code": "GBR"},
-            },
-        }
-        for e in record.evidence
-        if e["counts"]
-    ]
-    if record.verification:
+    evidence = [_evidence(e) for e in record.evidence if e["counts"]]
+    if record.questions and record.verification:  # knowledge-based questions were answered
         evidence.append({"type": "electronic_record", "check_details": [{"check_method": "kbv"}]})
     return {
         "verification": {

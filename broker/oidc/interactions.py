@@ -51,7 +51,7 @@ class InteractionService:
         self.db = db
 
     def start(
-        self, client_id: str, params: dict[str, list[str]], browser_secret: str, now: datetime
+        self, client_id: str | None, params: dict[str, list[str]], browser_secret: str, now: datetime
     ) -> Interaction:
         row = Interaction(
             id=secrets.token_urlsafe(24),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -9,14 +11,15 @@ from broker.accounts.passkeys import Passkeys, RelyingPartyIdentity
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
-from broker.errors import PageError
+from broker.errors import PageError, SignInFirst
 from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.oidc.repository import OidcRepository
 from broker.store.models import Account, BrowserSession
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
 from broker.web.passkeys import NO_STORE, PasskeyBody
-from broker.web.signin import client_address
+from broker.web.signin import client_address, local_path
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -28,13 +31,29 @@ class SignInNeeded(PageError):
 
 
 def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
+    """The person signed in here; a page opened without a session sends them to sign in and back."""
     session = SessionService(db, services.settings).find(
         request.cookies.get(session_cookie(services.settings)), services.clock()
     )
     account = db.get(Account, session.account_id) if session else None
     if session is None or account is None:
-        raise SignInNeeded("Sign in through the service you were using, then come back to this page.")
+        if request.method == "GET":
+            raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
+        raise SignInNeeded("Sign in, then come back to this page.")
     return session, account
+
+
+@router.get("/account/sign-in")
+def account_sign_in(request: Request, db: Db, services: ServicesDep) -> Response:
+    """Sign in to the broker's own pages (no relying service involved), then back to ``next``."""
+    secret, is_new = browser_secret(request)
+    target = local_path(request.query_params.get("next"))
+    interaction = InteractionService(db).start(None, {"return_to": [target]}, secret, services.clock())
+    db.commit()
+    response = see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    if is_new:
+        set_browser_cookie(response, services.settings, secret)
+    return response
 
 
 def _passkeys(db: Db, services: ServicesDep) -> Passkeys:

@@ -35,7 +35,7 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
     session = SessionService(db, services.settings).find(
         request.cookies.get(session_cookie(services.settings)), now
     )
-    if session is None or interaction.client_id is None:
+    if session is None or interaction.client_id is None:  # no consent without a service asking
         raise InteractionExpired("You have been signed out. Go back to the service and start again.")
     interaction.account_id = session.account_id
     return interaction
@@ -44,7 +44,7 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
 @router.get("/consent/{interaction_id}")
 def consent_page(interaction_id: str, request: Request, db: Db, services: ServicesDep, ctx: Oidc) -> Response:
     interaction = _load(request, db, services, interaction_id)
-    client = ctx.repo.client(interaction.client_id)
+    client = ctx.repo.client(interaction.client_id or "")
     _, claims = _requested(interaction)
     items = [claims_mod.HUMAN_NAMES.get(c, c) for c in sorted(claims)]
     return render(

@@ -88,7 +88,7 @@ class ProofingUnavailable(PageError):
     title = "Identity checks are not available"
 
 
-def _authorities(db: Db, services: ServicesDep) -> Authorities:
+def authorities(db: Db, services: ServicesDep) -> Authorities:
     """The simulated authorities never prove anyone in production: without real adapters, no checks."""
     if services.settings.env == "production" and services.authorities is simulated_authorities:
         raise ProofingUnavailable("This service cannot check identities yet. Try again later.")
@@ -96,7 +96,7 @@ def _authorities(db: Db, services: ServicesDep) -> Authorities:
 
 
 def _service(db: Db, services: ServicesDep) -> IdentityService:
-    return IdentityService(db, services.clock, _authorities(db, services))
+    return IdentityService(db, services.clock, authorities(db, services))
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
@@ -274,7 +274,7 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
-    answer = _authorities(db, services).documents.check(query)
+    answer = authorities(db, services).documents.check(query)
     check = passport_check(mrz, person, answer, today, truncated=truncated)
     details = {
         "documentNumber": mrz.document_number,
@@ -336,7 +336,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )
-    answer = _authorities(db, services).documents.check(query)
+    answer = authorities(db, services).documents.check(query)
     check = licence_check(number, person, issued, expires, answer, today)
     details = {
         "personalNumber": number,

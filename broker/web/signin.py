@@ -33,6 +33,20 @@ def needs_second_factor(interaction: Interaction) -> bool:
         return True
 
 
+def local_path(value: str | None) -> str:
+    """A path on this broker to go back to after signing in; anything else (another host, a scheme,
+    ``//evil.example``, backslashes) becomes the account home. Never an open redirect."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or ":" in value.split("?")[0]
+    ):
+        return "/account/security"
+    return value
+
+
 def load_interaction(request: Request, db: Db, services: ServicesDep, interaction_id: str) -> Interaction:
     return InteractionService(db).load(interaction_id, request.cookies.get(BROWSER_COOKIE), services.clock())
 
@@ -64,6 +78,8 @@ def start_session(
         level=level,
     )
     db.commit()
+    if interaction.client_id is None:  # a sign-in to the broker's own pages
+        return services.settings.issuer + local_path(interaction.params.get("return_to", ["/"])[0]), secret
     return f"{services.settings.issuer}/authorize/resume/{interaction.id}", secret
 
 

@@ -12,6 +12,7 @@ class Receiver:
     def __init__(self, url: str) -> None:
         self.url = url
         self.tokens: list[str] = []
+        self.events: list[str] = []  # security event tokens pushed to us (RFC 8935)
         self.fail_next = 0
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -27,6 +28,16 @@ class Receiver:
                 self._arrived.notify_all()
             return Response(status_code=200)
 
+        @self.app.post("/security-events")
+        async def security_events(request: Request) -> Response:
+            if request.headers.get("content-type") != "application/secevent+jwt":
+                return Response(status_code=400)
+            body = (await request.body()).decode()
+            with self._lock:
+                self.events.append(body)
+                self._arrived.notify_all()
+            return Response(status_code=202)
+
         @self.app.get("/callback")
         def callback(request: Request) -> HTMLResponse:
             return HTMLResponse(
@@ -37,6 +48,15 @@ class Receiver:
     @property
     def endpoint(self) -> str:
         return f"{self.url}/backchannel-logout"
+
+    @property
+    def events_endpoint(self) -> str:
+        return f"{self.url}/security-events"
+
+    def wait_for_events(self, count: int, timeout: float = 20.0) -> list[str]:
+        with self._lock:
+            self._arrived.wait_for(lambda: len(self.events) >= count, timeout=timeout)
+            return list(self.events)
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[str]:
         with self._lock:

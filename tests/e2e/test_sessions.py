@@ -145,7 +145,8 @@ def test_sign_out_of_all_devices(broker, make_rp, person, receiver):
         == "invalid_grant"
     )
     assert len(receiver.wait_for(before + 2)) >= before + 2
-    assert phone.http.get(f"{broker.url}/account/security").status_code == 401
+    signed_out = phone.http.get(f"{broker.url}/account/security")
+    assert signed_out.status_code == 303 and "/account/sign-in" in signed_out.headers["location"]
     laptop.close()
     phone.close()
 

@@ -18,6 +18,7 @@ from broker.store.models.tokens import (
     RefreshToken,
     SeenJti,
 )
+from broker.store.models.vouching import Referee, Vouch, VouchRequest
 
 __all__ = [
     "Account",
@@ -34,10 +35,13 @@ __all__ = [
     "IssuedAccessToken",
     "OutboxMessage",
     "Passkey",
+    "Referee",
     "RefreshToken",
     "SeenJti",
     "SessionClient",
     "SigningKey",
     "SimulatedRegistryEntry",
     "ThrottleCounter",
+    "Vouch",
+    "VouchRequest",
 ]

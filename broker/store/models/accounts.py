@@ -33,5 +33,7 @@ class Account(Base):
     factor_reset_available_at: Mapped[datetime | None]
     # Identity confidence the person holds (P0 until proofing says more).
     identity_level: Mapped[str] = mapped_column(String(2), default="P0")
+    # Staff roles held by this account (e.g. "vouch_reviewer"); empty for the public.
+    roles: Mapped[list[str]] = mapped_column(default=list)
     pairwise_seed: Mapped[str] = mapped_column(String(64), default=_pairwise_seed)
     created_at: Mapped[datetime]

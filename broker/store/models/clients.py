@@ -21,6 +21,8 @@ class Client(Base):
     redirect_uris: Mapped[list[str]]
     post_logout_redirect_uris: Mapped[list[str]]
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    # Shared Signals push endpoint (RFC 8935) for security events such as an identity losing its level.
+    security_event_uri: Mapped[str | None] = mapped_column(Text)
     jwks: Mapped[dict[str, Any] | None]
     jwks_uri: Mapped[str | None] = mapped_column(Text)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="ES256")

@@ -39,6 +39,9 @@ class IdentityRecord(Base):
     level: Mapped[str] = mapped_column(String(2), default="P0")
     profile: Mapped[str | None] = mapped_column(String(8))
     recheck_by: Mapped[date | None] = mapped_column(Date)
+    # A record found false, or replaced because the vouches behind it changed, no longer counts.
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class SimulatedRegistryEntry(Base):

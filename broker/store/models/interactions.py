@@ -19,7 +19,8 @@ class Interaction(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     browser_binding_hash: Mapped[str] = mapped_column(String(64))
-    client_id: Mapped[str] = mapped_column(ForeignKey("client.client_id", ondelete="CASCADE"))
+    # None for a sign-in to the broker's own pages (``params["return_to"]`` says where to go back).
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("client.client_id", ondelete="CASCADE"))
     params: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

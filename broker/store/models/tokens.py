@@ -87,6 +87,10 @@ class BackchannelLogout(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("client.client_id", ondelete="CASCADE"))
     session_id: Mapped[str] = mapped_column(String(64))
     sub: Mapped[str] = mapped_column(String(128))
+    # "logout" (a logout token to the back-channel logout URI) or "assurance_level_change" (a security
+    # event token pushed to the security event URI, with ``event`` holding its levels).
+    kind: Mapped[str] = mapped_column(String(24), default="logout")
+    event: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,630 @@
+"""Social vouching, stored: requests and invitations, vouches checked by the rules in
+``vouching.rules``, cooling-off, reviews, the identity vouches add up to, and the cascade when a
+voucher is revoked. Pure decisions live in ``vouching/``; this module gathers their facts and keeps
+what they decide."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.audit.log import record as audit
+from broker.identity.service import claimed_person, current, level, name_parts, records
+from broker.notify.outbox import Outbox
+from broker.oidc.security_events import notify_identity_dropped
+from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
+from vouching.authorities import Authorities
+from vouching.person import Address, ClaimedPerson, normalise_name
+from vouching.proofing import recheck_by
+from vouching.rules import (
+    Applicant,
+    Case,
+    Circle,
+    PastVouch,
+    Refusal,
+    Statement,
+    Voucher,
+    VouchingPolicy,
+    check_vouch,
+)
+from vouching.scoring import LEVELS, assess
+from vouching.vouches import EffectiveVouch, VouchState, vouch_scores
+
+ACKNOWLEDGEMENT = (
+    "I confirm that what I have said is true. I understand that vouching for someone lets them use "
+    "online services as that person, that giving false information to prove someone's identity is an "
+    "offence (Fraud Act 2006, section 2), and that if my vouch is found to be false it will be withdrawn, "
+    "the identity it supported will lose its level, and my own account may be suspended."
+)
+
+
+class VouchingError(ValueError):
+    """A request the person can correct; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def address_key(address: Address) -> str:
+    return f"{normalise_name(address.building)}|{address.postcode}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def state(vouch: Vouch) -> VouchState:
+    return VouchState(
+        vouch.accepted_at, vouch.effective_at, vouch.withdrawn_at or vouch.declined_at, bool(vouch.refused_at)
+    )
+
+
+@dataclass
+class Invitation:
+    vouch: Vouch
+    token: str
+
+
+class VouchingService:
+    def __init__(
+        self,
+        db: Session,
+        clock: Callable[[], datetime],
+        authorities: Authorities,
+        policy: VouchingPolicy,
+        issuer: str,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.authorities = authorities
+        self.policy = policy
+        self.issuer = issuer
+
+    # The applicant
+    def open_request(self, applicant_id: str) -> VouchRequest | None:
+        query = (
+            select(VouchRequest)
+            .filter_by(applicant_id=applicant_id, cancelled_at=None)
+            .order_by(VouchRequest.created_at.desc())
+        )
+        return self.db.scalars(query).first()
+
+    def start(
+        self, account: Account, person: ClaimedPerson, address: Address, interaction_id: str | None
+    ) -> VouchRequest:
+        now = self.clock()
+        under_way = self.open_request(account.id)
+        if under_way is not None and under_way.identity_record_id is None:
+            self.cancel(under_way, account.id)
+        request = VouchRequest(
+            applicant_id=account.id,
+            given_names=person.given_names,
+            family_name=person.family_name,
+            birth_date=person.birth_date,
+            address=address.as_dict(),
+            address_key=address_key(address),
+            interaction_id=interaction_id,
+            created_at=now,
+        )
+        self.db.add(request)
+        self.db.flush()
+        audit(
+            self.db, "vouching.requested", now=now, actor=account.id, subject=account.id, request=request.id
+        )
+        return request
+
+    def invite(self, request: VouchRequest, applicant: Account, emails: list[str]) -> list[Invitation]:
+        now = self.clock()
+        wanted = list(dict.fromkeys(e for e in emails if e))
+        if applicant.email in wanted:
+            raise VouchingError("email1", "Enter the email addresses of other people, not your own")
+        already = {v.invited_email for v in self.vouches(request)}
+        fresh = [e for e in wanted if e not in already]
+        if len(already) + len(fresh) < self.policy.min_vouchers:
+            raise VouchingError(
+                "email1", f"Enter the email addresses of at least {self.policy.min_vouchers} different people"
+            )
+        out = []
+        for email in fresh:
+            token = secrets.token_urlsafe(32)
+            vouch = Vouch(
+                request_id=request.id,
+                applicant_id=request.applicant_id,
+                invited_email=email,
+                token_hash=token_hash(token),
+                invited_at=now,
+                expires_at=now + self.policy.invitation_lifetime,
+                refusals=[],
+                is_referee=False,
+            )
+            self.db.add(vouch)
+            Outbox(self.db).send_email(
+                email,
+                "vouch_invitation",
+                {
+                    "name": f"{request.given_names} {request.family_name}",
+                    "link": f"{self.issuer}/vouch/{token}",
+                    "days": self.policy.invitation_lifetime.days,
+                },
+                now,
+            )
+            out.append(Invitation(vouch, token))
+        self.db.flush()
+        audit(
+            self.db,
+            "vouching.invited",
+            now=now,
+            actor=request.applicant_id,
+            subject=request.applicant_id,
+            invitations=len(out),
+        )
+        return out
+
+    def vouches(self, request: VouchRequest) -> list[Vouch]:
+        return list(
+            self.db.scalars(select(Vouch).filter_by(request_id=request.id).order_by(Vouch.invited_at))
+        )
+
+    def cancel(self, request: VouchRequest, actor: str) -> None:
+        now = self.clock()
+        request.cancelled_at = now
+        for vouch in self.vouches(request):
+            if vouch.withdrawn_at is None and vouch.declined_at is None:
+                vouch.withdrawn_at, vouch.withdrawn_reason = now, "the applicant cancelled"
+        audit(
+            self.db,
+            "vouching.cancelled",
+            now=now,
+            actor=actor,
+            subject=request.applicant_id,
+            request=request.id,
+        )
+        self.settle(request.applicant_id)
+
+    # The voucher
+    def invitation(self, token: str) -> Vouch | None:
+        return self.db.scalar(select(Vouch).filter_by(token_hash=token_hash(token)))
+
+    def voucher_facts(self, account: Account) -> Voucher:
+        now = self.clock()
+        held = current(self.db, account.id, now.date())
+        person = claimed_person(held) if held else None
+        addresses = {
+            address_key(Address.from_dict(a))
+            for r in records(self.db, account.id)
+            for a in r.addresses
+            if r.completed_at
+        }
+        year_ago = now.replace(year=now.year - 1)
+        past = self.db.execute(
+            select(Vouch.applicant_id, VouchRequest.address_key, Vouch.accepted_at)
+            .join(VouchRequest, VouchRequest.id == Vouch.request_id)
+            .where(
+                Vouch.voucher_id == account.id,
+                Vouch.accepted_at.is_not(None),
+                Vouch.accepted_at > year_ago,
+                Vouch.withdrawn_at.is_(None),
+                Vouch.refused_at.is_(None),
+            )
+        ).all()
+        return Voucher(
+            account_id=account.id,
+            given_names=person.given_names if person else "",
+            family_name=person.family_name if person else "",
+            birth_date=person.birth_date if person else datetime.min.date(),
+            level=held.level if held else "P0",
+            route=held.route if held else "documents",
+            proven_at=held.completed_at if held else None,
+            address_keys=frozenset(addresses),
+            is_referee=self.db.get(Referee, account.id) is not None,
+            past_vouches=tuple(PastVouch(a, k, at) for a, k, at in past if at is not None),
+        )
+
+    def circle(self, request: VouchRequest, voucher_id: str) -> Circle:
+        """What the graph around this vouch looks like; every query is bounded by the neighbourhood
+        (this applicant's vouchers, the vouches they gave, and one address), never by all people."""
+        others = [
+            v
+            for v in self.vouches(request)
+            if v.voucher_id
+            and v.voucher_id != voucher_id
+            and v.accepted_at
+            and not v.withdrawn_at
+            and not v.refused_at
+        ]
+        other_ids = frozenset(v.voucher_id for v in others if v.voucher_id)
+        other_addresses: set[str] = set()
+        for other_id in other_ids:
+            for r in records(self.db, other_id):
+                other_addresses |= {address_key(Address.from_dict(a)) for a in r.addresses if r.completed_at}
+        given = self._given_edges()
+        reciprocal = (
+            request.applicant_id in given(voucher_id) and False or voucher_id in given(request.applicant_id)
+        )
+        shared = 0
+        if other_ids:
+            mine = given(voucher_id) - {request.applicant_id}
+            shared = len({a for o in other_ids for a in given(o) if a in mine})
+        at_address = self.db.scalar(
+            select(func.count(func.distinct(VouchRequest.applicant_id))).where(
+                VouchRequest.address_key == request.address_key,
+                VouchRequest.identity_record_id.is_not(None),
+                VouchRequest.applicant_id != request.applicant_id,
+                VouchRequest.cancelled_at.is_(None),
+            )
+        )
+        return Circle(
+            other_voucher_ids=other_ids,
+            other_voucher_address_keys=frozenset(other_addresses),
+            applicant_vouched_for_voucher=reciprocal,
+            cycle_through=self._path(request.applicant_id, voucher_id, given),
+            applicants_shared_with_other_vouchers=shared,
+            vouched_applicants_at_address=at_address or 0,
+        )
+
+    def _given_edges(self) -> Callable[[str], set[str]]:
+        """``given(x)``: the applicants ``x`` has a standing vouch for (memoised per check)."""
+        cache: dict[str, set[str]] = {}
+
+        def given(account_id: str) -> set[str]:
+            if account_id not in cache:
+                cache[account_id] = set(
+                    self.db.scalars(
+                        select(Vouch.applicant_id).where(
+                            Vouch.voucher_id == account_id,
+                            Vouch.accepted_at.is_not(None),
+                            Vouch.withdrawn_at.is_(None),
+                            Vouch.refused_at.is_(None),
+                        )
+                    )
+                )
+            return cache[account_id]
+
+        return given
+
+    def _path(self, start: str, goal: str, given: Callable[[str], set[str]]) -> tuple[str, ...]:
+        """A chain of vouches start -> ... -> goal (so goal vouching for start closes a cycle), searched
+        breadth first to ``cycle_search_depth`` steps."""
+        frontier: list[tuple[str, ...]] = [(start,)]
+        seen = {start}
+        for _ in range(self.policy.cycle_search_depth):
+            nxt = []
+            for path in frontier:
+                for step in given(path[-1]):
+                    if step == goal:
+                        return (*path, goal)
+                    if step not in seen:
+                        seen.add(step)
+                        nxt.append((*path, step))
+            frontier = nxt
+        return ()
+
+    def answer(self, vouch: Vouch, voucher: Account, statement: Statement) -> list[Refusal]:
+        """The voucher's declaration, checked by every rule; kept whatever the outcome."""
+        now = self.clock()
+        request = self.db.get(VouchRequest, vouch.request_id)
+        assert request is not None
+        address = Address.from_dict(request.address)
+        applicant = Applicant(
+            request.applicant_id,
+            request.given_names,
+            request.family_name,
+            request.birth_date,
+            address_key(address),
+        )
+        facts = self.voucher_facts(voucher)
+        refusals = check_vouch(
+            Case(applicant, facts, statement, self.circle(request, voucher.id), now, self.policy)
+        )
+        vouch.voucher_id = voucher.id
+        vouch.relationship, vouch.known_years = statement.relationship, statement.known_years
+        vouch.lives_with_applicant = statement.lives_with_applicant
+        vouch.acknowledgement = ACKNOWLEDGEMENT
+        vouch.is_referee = facts.is_referee
+        vouch.refusals = [{"rule": r.rule, "reason": r.reason, "review": r.review} for r in refusals]
+        rules = [r.rule for r in refusals]
+        if any(not r.review for r in refusals):
+            vouch.refused_at = now
+            audit(
+                self.db,
+                "vouch.refused",
+                now=now,
+                actor=voucher.id,
+                subject=request.applicant_id,
+                vouch=vouch.id,
+                rules=rules,
+            )
+            return refusals
+        vouch.accepted_at = now
+        if refusals:
+            vouch.review_reason = refusals[0].reason
+            audit(
+                self.db,
+                "vouch.flagged",
+                now=now,
+                actor=voucher.id,
+                subject=request.applicant_id,
+                vouch=vouch.id,
+                rules=rules,
+            )
+        else:
+            vouch.effective_at = now + self.policy.cooling_off
+            audit(
+                self.db,
+                "vouch.accepted",
+                now=now,
+                actor=voucher.id,
+                subject=request.applicant_id,
+                vouch=vouch.id,
+            )
+            self._tell_cooling_off(request, vouch, voucher)
+        return refusals
+
+    def _tell_cooling_off(self, request: VouchRequest, vouch: Vouch, voucher: Account) -> None:
+        assert vouch.effective_at is not None
+        when = f"{vouch.effective_at:%-d %B %Y}"
+        outbox, now = Outbox(self.db), self.clock()
+        applicant = self.db.get(Account, request.applicant_id)
+        if applicant is not None:
+            outbox.send_email(
+                applicant.email,
+                "vouch_received",
+                {"date": when, "link": f"{self.issuer}/identity/vouching"},
+                now,
+            )
+        outbox.send_email(
+            voucher.email,
+            "vouch_given",
+            {
+                "name": f"{request.given_names} {request.family_name}",
+                "date": when,
+                "link": f"{self.issuer}/account/vouches",
+            },
+            now,
+        )
+
+    def decline(self, vouch: Vouch, voucher: Account) -> None:
+        now = self.clock()
+        vouch.voucher_id, vouch.declined_at = voucher.id, now
+        audit(
+            self.db, "vouch.declined", now=now, actor=voucher.id, subject=vouch.applicant_id, vouch=vouch.id
+        )
+
+    def withdraw(self, vouch: Vouch, actor: str, reason: str) -> None:
+        now = self.clock()
+        if vouch.withdrawn_at is not None:
+            return
+        vouch.withdrawn_at, vouch.withdrawn_reason = now, reason
+        audit(
+            self.db,
+            "vouch.withdrawn",
+            now=now,
+            actor=actor,
+            subject=vouch.applicant_id,
+            vouch=vouch.id,
+            reason=reason,
+        )
+        self.settle(vouch.applicant_id)
+
+    def review(self, vouch: Vouch, reviewer: Account, accept: bool, note: str) -> None:
+        now = self.clock()
+        vouch.reviewed_by, vouch.review_note = reviewer.id, note
+        if accept:
+            vouch.effective_at = now + self.policy.cooling_off
+        else:
+            vouch.refused_at = now
+        audit(
+            self.db,
+            "vouch.reviewed",
+            now=now,
+            actor=reviewer.id,
+            subject=vouch.applicant_id,
+            vouch=vouch.id,
+            accepted=accept,
+        )
+
+    def flagged(self) -> list[Vouch]:
+        query = select(Vouch).where(
+            Vouch.accepted_at.is_not(None),
+            Vouch.effective_at.is_(None),
+            Vouch.refused_at.is_(None),
+            Vouch.withdrawn_at.is_(None),
+        )
+        return list(self.db.scalars(query.order_by(Vouch.accepted_at)))
+
+    # The identity vouches add up to
+    def settle(self, applicant_id: str) -> IdentityRecord | None:
+        """Bring the applicant's vouched identity up to date with the vouches that count now: a new
+        record when it changes (never an edit), the old one revoked, services told when it drops.
+        Vouches whose voucher no longer holds P2 are withdrawn first."""
+        now = self.clock()
+        request = self.db.scalars(
+            select(VouchRequest).filter_by(applicant_id=applicant_id).order_by(VouchRequest.created_at.desc())
+        ).first()
+        if request is None:
+            return None
+        effective = []
+        for vouch in self.vouches(request):
+            if state(vouch).status(now) != "effective" or request.cancelled_at is not None:
+                continue
+            assert vouch.voucher_id is not None
+            if LEVELS.index(level(self.db, vouch.voucher_id, now.date())) < LEVELS.index(
+                self.policy.voucher_min_level
+            ):
+                vouch.withdrawn_at, vouch.withdrawn_reason = now, "the voucher's own identity dropped"
+                audit(
+                    self.db,
+                    "vouch.withdrawn",
+                    now=now,
+                    actor="system",
+                    subject=applicant_id,
+                    vouch=vouch.id,
+                    reason="voucher below P2",
+                )
+                continue
+            keys = frozenset(
+                address_key(Address.from_dict(a))
+                for r in records(self.db, vouch.voucher_id)
+                for a in r.addresses
+                if r.completed_at
+            )
+            effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys)))
+        previous = (
+            self.db.get(IdentityRecord, request.identity_record_id) if request.identity_record_id else None
+        )
+        used = sorted(v.id for v, _ in effective)
+        if previous is not None and sorted(e.get("vouch_id", "") for e in previous.evidence) == used:
+            return previous
+        if previous is None and len(effective) < self.policy.min_vouchers:
+            return None
+        record = self._record(request, [v for v, _ in effective], [e for _, e in effective])
+        request.identity_record_id = record.id
+        if previous is not None:
+            previous.revoked_at, previous.revoked_reason = now, "vouches changed"
+            if LEVELS.index(record.level) < LEVELS.index(previous.level):
+                self._dropped(applicant_id, previous.level, level(self.db, applicant_id, now.date()))
+        return record
+
+    def _record(
+        self, request: VouchRequest, vouches: list[Vouch], effective: list[EffectiveVouch]
+    ) -> IdentityRecord:
+        now = self.clock()
+        person = ClaimedPerson(request.given_names, request.family_name, request.birth_date)
+        fraud = self.authorities.fraud.check(person).score
+        activity = self.authorities.activity.check(person, now.date()).score
+        scores = vouch_scores(effective, activity, fraud)
+        result = assess(scores)
+        version = (
+            self.db.scalar(
+                select(func.max(IdentityRecord.version)).filter_by(account_id=request.applicant_id)
+            )
+            or 0
+        ) + 1
+        record = IdentityRecord(
+            account_id=request.applicant_id,
+            version=version,
+            route="vouching",
+            interaction_id=request.interaction_id,
+            started_at=request.created_at,
+            completed_at=now,
+            names=[{"nameParts": name_parts(person), "validFrom": None, "validUntil": None}],
+            birth_date=request.birth_date,
+            addresses=[request.address],
+            evidence=[
+                {
+                    "kind": "vouch",
+                    "vouch_id": v.id,
+                    "strength": e.strength,
+                    "validity": e.validity,
+                    "counts": True,
+                    "checks": ["rules_passed", "cooling_off_ended"],
+                    "problems": [],
+                    "fraud_indicator": False,
+                    "document": self._voucher_details(v),
+                    "checked_at": now.isoformat(),
+                }
+                for v, e in zip(
+                    sorted(vouches, key=lambda v: (not v.is_referee, v.voucher_id or "")),
+                    scores.evidence,
+                    strict=True,
+                )
+            ],
+            activity=activity,
+            fraud=fraud,
+            verification=scores.verification,
+            questions=[],
+            level=result.level,
+            profile=result.profile,
+            recheck_by=recheck_by(now.date(), []),
+        )
+        self.db.add(record)
+        self.db.flush()
+        applicant = self.db.get(Account, request.applicant_id)
+        if applicant is not None:
+            applicant.identity_level = level(self.db, applicant.id, now.date())
+        audit(
+            self.db,
+            "identity.check_completed",
+            now=now,
+            actor="system",
+            subject=request.applicant_id,
+            version=version,
+            level=result.level,
+            profile=result.profile,
+            route="vouching",
+        )
+        return record
+
+    def _voucher_details(self, vouch: Vouch) -> dict[str, Any]:
+        """Who vouched, as released in ``verified_claims`` evidence (name; occupation for a referee)."""
+        held = current(self.db, vouch.voucher_id or "", self.clock().date())
+        person = claimed_person(held) if held else None
+        referee = self.db.get(Referee, vouch.voucher_id) if vouch.is_referee and vouch.voucher_id else None
+        return {
+            "voucher_name": f"{person.given_names} {person.family_name}" if person else "",
+            "occupation": referee.occupation if referee else None,
+            "referee": vouch.is_referee,
+            "time": vouch.accepted_at.isoformat() if vouch.accepted_at else None,
+        }
+
+    def _dropped(self, applicant_id: str, was: str, now_level: str) -> None:
+        now = self.clock()
+        applicant = self.db.get(Account, applicant_id)
+        if applicant is not None:
+            Outbox(self.db).send_email(
+                applicant.email, "identity_dropped", {"link": f"{self.issuer}/account/identity"}, now
+            )
+        notify_identity_dropped(self.db, applicant_id, was, now_level, now)
+        audit(
+            self.db,
+            "identity.level_dropped",
+            now=now,
+            actor="system",
+            subject=applicant_id,
+            previous=was,
+            current=now_level,
+        )
+
+    def revoke_identity(self, account: Account, reason: str, actor: str) -> list[str]:
+        """An identity found to be false: its records revoked, every vouch it gave withdrawn, and every
+        identity that rested on those vouches re-scored. Returns the applicants re-scored."""
+        now = self.clock()
+        was = level(self.db, account.id, now.date())
+        for held in records(self.db, account.id):
+            if held.completed_at and held.revoked_at is None:
+                held.revoked_at, held.revoked_reason = now, reason
+        account.identity_level = "P0"
+        audit(self.db, "identity.revoked", now=now, actor=actor, subject=account.id, reason=reason)
+        if was != "P0":
+            notify_identity_dropped(self.db, account.id, was, "P0", now)
+        given = self.db.scalars(
+            select(Vouch).where(
+                Vouch.voucher_id == account.id,
+                Vouch.withdrawn_at.is_(None),
+                Vouch.accepted_at.is_not(None),
+            )
+        ).all()
+        reached = []
+        for vouch in given:
+            vouch.withdrawn_at, vouch.withdrawn_reason = now, "the voucher's identity was revoked"
+            audit(
+                self.db,
+                "vouch.withdrawn",
+                now=now,
+                actor=actor,
+                subject=vouch.applicant_id,
+                vouch=vouch.id,
+                reason="voucher revoked",
+            )
+            reached.append(vouch.applicant_id)
+        for applicant_id in dict.fromkeys(reached):
+            self.settle(applicant_id)
+        return list(dict.fromkeys(reached))

@@ -1,0 +1,411 @@
+"""Vouching pages: the applicant without photo ID asks people to vouch and follows progress; a voucher
+opens their invitation, signs in, and vouches or declines; both can withdraw during cooling-off;
+a reviewer decides vouches the graph checks held back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.deps import Db, Form, ServicesDep
+from broker.errors import PageError
+from broker.identity.service import current
+from broker.identity.vouching import ACKNOWLEDGEMENT, VouchingError, VouchingService, state
+from broker.store.models import Account, Vouch, VouchRequest
+from broker.web.account import signed_in
+from broker.web.csrf import check_csrf
+from broker.web.identity import (
+    ADDRESS_FIELDS,
+    LEVEL_WORDS,
+    NAME_FIELDS,
+    authorities,
+    read_address,
+    read_person,
+)
+from broker.web.journeys import read_email
+from broker.web.pages import form_page, render, see_other
+from broker.web.signin import load_interaction
+from vouching.rules import RELATIONSHIPS, Statement, VouchingPolicy
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+REVIEWER = "vouch_reviewer"
+STATUS_WORDS = {
+    "invited": "Waiting for them to answer",
+    "review": "Being checked by our team",
+    "cooling_off": "Vouched: takes effect on {date}",
+    "effective": "Vouched",
+    "withdrawn": "Withdrawn",
+    "refused": "Could not be accepted",
+}
+EMAIL_FIELDS = [
+    {"name": "email1", "label": "Email address of the first person", "type": "email"},
+    {"name": "email2", "label": "Email address of the second person", "type": "email"},
+    {"name": "email3", "label": "Email address of a third person (optional)", "type": "email"},
+]
+
+
+class NotYours(PageError):
+    status = 404
+    code = "not_found"
+    title = "Page not found"
+
+
+class NotAReviewer(PageError):
+    status = 403
+    code = "forbidden"
+    title = "You cannot see this page"
+
+
+def policy(services: ServicesDep) -> VouchingPolicy:
+    return services.settings.vouching_policy()
+
+
+def vouching(db: Db, services: ServicesDep) -> VouchingService:
+    return VouchingService(
+        db, services.clock, authorities(db, services), policy(services), services.settings.issuer
+    )
+
+
+def _details_form(
+    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Ask people to vouch for you",
+        action=request.url.path,
+        intro=[
+            "People who know you, and whose own identity we have checked, can confirm who you are.",
+            "First, tell us your name, date of birth and where you live.",
+        ],
+        fields=[*NAME_FIELDS, *ADDRESS_FIELDS],
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get("/identity/vouching/start")
+@router.get("/identity/vouching/start/{interaction_id}")
+def start_page(
+    request: Request, db: Db, services: ServicesDep, interaction_id: str | None = None
+) -> Response:
+    signed_in(request, db, services)
+    if interaction_id:
+        load_interaction(request, db, services, interaction_id)
+    return _details_form(request, services, {}, None)
+
+
+@router.post("/identity/vouching/start")
+@router.post("/identity/vouching/start/{interaction_id}")
+def start(
+    request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
+) -> Response:
+    _, account = signed_in(request, db, services)
+    interaction = load_interaction(request, db, services, interaction_id) if interaction_id else None
+    today = services.clock().date()
+    person, errors = read_person(form, today)
+    address, address_errors = read_address(form, today)
+    errors.update(address_errors)
+    if person is None or address is None:
+        return _details_form(request, services, dict(form.data), errors)
+    vouching(db, services).start(account, person, address, interaction.id if interaction else None)
+    db.commit()
+    return see_other("/identity/vouching/invite")
+
+
+def _request(
+    request: Request, db: Db, services: ServicesDep
+) -> tuple[Account, VouchRequest, VouchingService]:
+    _, account = signed_in(request, db, services)
+    service = vouching(db, services)
+    found = service.open_request(account.id)
+    if found is None:
+        raise NotYours("You have not asked anyone to vouch for you. Go to Prove your identity to start.")
+    return account, found, service
+
+
+def _invite_form(
+    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+) -> Response:
+    return form_page(
+        services,
+        request,
+        title="Who can vouch for you?",
+        action="/identity/vouching/invite",
+        intro=[
+            (
+                "Ask at least 2 people who have known you for 2 years or more. They must not be related to "
+                "you, your partner, or live with you, and must have proved their own identity with photo ID."
+            ),
+            "We will email each of them a link. It works for 14 days.",
+        ],
+        fields=EMAIL_FIELDS,
+        values=values,
+        errors=errors,
+        button="Send the invitations",
+    )
+
+
+@router.get("/identity/vouching/invite")
+def invite_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _request(request, db, services)
+    return _invite_form(request, services, {}, None)
+
+
+@router.post("/identity/vouching/invite")
+def invite(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account, found, service = _request(request, db, services)
+    emails, errors = [], {}
+    for field in ("email1", "email2", "email3"):
+        raw = (form.get(field) or "").strip()
+        if not raw:
+            continue
+        address, problem = read_email(raw)
+        if problem:
+            errors[field] = problem
+        elif address:
+            emails.append(address)
+    if not errors:
+        try:
+            service.invite(found, account, emails)
+        except VouchingError as exc:
+            errors[exc.field] = str(exc)
+    if errors:
+        return _invite_form(request, services, dict(form.data), errors)
+    db.commit()
+    return see_other("/identity/vouching")
+
+
+@router.get("/identity/vouching")
+def progress(request: Request, db: Db, services: ServicesDep) -> Response:
+    account, found, service = _request(request, db, services)
+    service.settle(account.id)
+    db.commit()
+    now = services.clock()
+    vouches = service.vouches(found)
+    rows = []
+    for vouch in vouches:
+        status = state(vouch).status(now) if not vouch.declined_at else "declined"
+        words = STATUS_WORDS.get(status, "Declined").format(
+            date=f"{vouch.effective_at:%-d %B %Y}" if vouch.effective_at else ""
+        )
+        rows.append({"vouch": vouch, "status": status, "words": words})
+    done = sum(1 for r in rows if r["status"] in ("cooling_off", "effective"))
+    held = current(db, account.id, now.date())
+    context: dict[str, Any] = {
+        "title": "People vouching for you",
+        "rows": rows,
+        "done": done,
+        "needed": policy(services).min_vouchers,
+        "held": held if held and held.route == "vouching" else None,
+        "level_words": LEVEL_WORDS.get(held.level) if held else None,
+        "resume": found.interaction_id if found.identity_record_id else None,
+    }
+    return render(services, request, "vouching_progress.html", context)
+
+
+@router.post("/identity/vouching/cancel")
+def cancel(request: Request, db: Db, services: ServicesDep) -> Response:
+    account, found, service = _request(request, db, services)
+    service.cancel(found, account.id)
+    db.commit()
+    return see_other("/identity/prove")
+
+
+@router.post("/identity/vouching/{vouch_id}/withdraw")
+def applicant_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    account, found, service = _request(request, db, services)
+    vouch = db.get(Vouch, vouch_id)
+    if vouch is None or vouch.request_id != found.id:
+        raise NotYours("There is no such vouch.")
+    service.withdraw(vouch, account.id, "the applicant withdrew it")
+    db.commit()
+    return see_other("/identity/vouching")
+
+
+# The voucher
+def _invitation(request: Request, db: Db, services: ServicesDep, token: str) -> tuple[Vouch, VouchRequest]:
+    vouch = vouching(db, services).invitation(token)
+    found = db.get(VouchRequest, vouch.request_id) if vouch else None
+    if vouch is None or found is None:
+        raise NotYours("This link is not right. Check you copied all of it from the email.")
+    if found.cancelled_at or vouch.declined_at or vouch.withdrawn_at or vouch.accepted_at or vouch.refused_at:
+        raise InvitationUsed("This request to vouch has already been answered or was cancelled.")
+    if vouch.expires_at <= services.clock():
+        raise InvitationUsed("This link has expired. Ask the person to send you a new one.")
+    return vouch, found
+
+
+class InvitationUsed(PageError):
+    status = 410
+    code = "gone"
+    title = "You cannot use this link"
+
+
+def _vouch_form(
+    request: Request,
+    services: ServicesDep,
+    found: VouchRequest,
+    values: dict[str, str],
+    errors: dict[str, str] | None,
+) -> Response:
+    address = found.address
+    context = {
+        "title": f"Vouch for {found.given_names} {found.family_name}",
+        "request_row": found,
+        "address": f"{address['building']} {address['street']}, {address['town']}, {address['postcode']}",
+        "relationships": list(RELATIONSHIPS.items()),
+        "acknowledgement": ACKNOWLEDGEMENT,
+        "values": values,
+        "action": request.url.path,
+    }
+    return render(services, request, "vouch.html", context, errors)
+
+
+@router.get("/vouch/{token}")
+def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    _, found = _invitation(request, db, services, token)
+    signed_in(request, db, services)
+    return _vouch_form(request, services, found, {}, None)
+
+
+@router.post("/vouch/{token}")
+def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    invitation, found = _invitation(request, db, services, token)
+    _, voucher = signed_in(request, db, services)
+    service = vouching(db, services)
+    if form.get("decision") == "decline":
+        service.decline(invitation, voucher)
+        db.commit()
+        return render(
+            services,
+            request,
+            "message.html",
+            {
+                "title": "You have said no",
+                "paragraphs": ["We have not told them why. You do not need to do anything else."],
+            },
+        )
+    errors: dict[str, str] = {}
+    relationship = form.get("relationship") or ""
+    if relationship not in RELATIONSHIPS:
+        errors["relationship"] = "Select how you know them"
+    years_text = (form.get("known_years") or "").strip()
+    if not years_text.isdigit():
+        errors["known_years"] = "Enter how many years you have known them, as a number"
+    lives = form.get("lives_with")
+    if lives not in ("yes", "no"):
+        errors["lives_with"] = "Select whether you live at the same address"
+    if form.get("confirm_details") != "yes":
+        errors["confirm_details"] = "Confirm that their name, date of birth and address are right"
+    if form.get("acknowledge") != "yes":
+        errors["acknowledge"] = "Confirm that you understand what vouching means"
+    if errors:
+        return _vouch_form(request, services, found, dict(form.data), errors)
+    refusals = service.answer(invitation, voucher, Statement(relationship, int(years_text), lives == "yes"))
+    db.commit()
+    refused = [r for r in refusals if not r.review]
+    if refused:
+        paragraphs = ["You cannot vouch for this person, because:", *[f"{r.reason}." for r in refused]]
+        return render(
+            services,
+            request,
+            "message.html",
+            {"title": "You cannot vouch for them", "paragraphs": paragraphs},
+        )
+    if refusals:
+        paragraphs = [
+            "Thank you. Our team needs to check this vouch before it can count. We will email you both."
+        ]
+        return render(
+            services,
+            request,
+            "message.html",
+            {"title": "We need to check your vouch", "paragraphs": paragraphs},
+        )
+    assert invitation.effective_at is not None
+    paragraphs = [
+        f"Your vouch takes effect on {invitation.effective_at:%-d %B %Y}. Until then either of you can withdraw it.",
+        "You can see and withdraw the vouches you have given on your account.",
+    ]
+    return render(
+        services,
+        request,
+        "message.html",
+        {
+            "title": "Thank you for vouching",
+            "paragraphs": paragraphs,
+            "link": ("/account/vouches", "See the vouches you have given"),
+        },
+    )
+
+
+@router.get("/account/vouches")
+def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    now = services.clock()
+    given = db.query(Vouch).filter(Vouch.voucher_id == account.id).order_by(Vouch.invited_at.desc()).all()
+    rows = []
+    for vouch in given:
+        found = db.get(VouchRequest, vouch.request_id)
+        status = "declined" if vouch.declined_at else state(vouch).status(now)
+        rows.append(
+            {
+                "vouch": vouch,
+                "name": f"{found.given_names} {found.family_name}" if found else "",
+                "status": status,
+                "words": STATUS_WORDS.get(status, "Declined").format(
+                    date=f"{vouch.effective_at:%-d %B %Y}" if vouch.effective_at else ""
+                ),
+            }
+        )
+    return render(services, request, "vouches_given.html", {"title": "Vouches you have given", "rows": rows})
+
+
+@router.post("/account/vouches/{vouch_id}/withdraw")
+def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    _, account = signed_in(request, db, services)
+    vouch = db.get(Vouch, vouch_id)
+    if vouch is None or vouch.voucher_id != account.id:
+        raise NotYours("There is no such vouch.")
+    vouching(db, services).withdraw(vouch, account.id, "the voucher withdrew it")
+    db.commit()
+    return see_other("/account/vouches")
+
+
+# The reviewer
+def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
+    _, account = signed_in(request, db, services)
+    if REVIEWER not in (account.roles or []):
+        raise NotAReviewer("Only vouching reviewers can see this page.")
+    return account
+
+
+@router.get("/admin/vouches")
+def review_list(request: Request, db: Db, services: ServicesDep) -> Response:
+    reviewer(request, db, services)
+    flagged = vouching(db, services).flagged()
+    rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
+    return render(services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows})
+
+
+@router.post("/admin/vouches/{vouch_id}")
+def review(vouch_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    account = reviewer(request, db, services)
+    vouch = db.get(Vouch, vouch_id)
+    if vouch is None or vouch not in vouching(db, services).flagged():
+        raise NotYours("There is no such vouch waiting for review.")
+    decision, note = form.get("decision"), (form.get("note") or "").strip()
+    if decision not in ("accept", "refuse") or not note:
+        flagged = vouching(db, services).flagged()
+        rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
+        errors = {f"note-{vouch.id}": "Choose accept or refuse and write a note saying why"}
+        return render(
+            services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows}, errors
+        )
+    vouching(db, services).review(vouch, account, decision == "accept", note)
+    db.commit()
+    return see_other("/admin/vouches")

@@ -1,0 +1,226 @@
+"""Social vouching over HTTP: an applicant without photo ID asks two proven people to vouch, both do,
+cooling-off passes on a controllable clock, the applicant reaches P1 and a relying service receives
+the identity; then one voucher's identity is revoked, the service is told, and the level drops."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from joserfc import jwt
+from joserfc.jws import JWSRegistry
+from sqlalchemy import select
+
+from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS
+from broker.oidc.security_events import ASSURANCE_LEVEL_CHANGE
+from broker.store.models import Account, Vouch
+from tests.e2e.agent import UserAgent, latest_code
+from tests.e2e.rp import claims_param
+from tests.e2e.test_identity import verify_core_identity
+from tests.e2e.vouchers import APPLICANT_FORM, VOUCH_FORM, invitation_link, proven_person
+from tests.test_cli import BROKER
+
+P1 = '["Cl.Cm.P1"]'
+
+
+def sign_in(agent: UserAgent, start: str, email: str) -> str:
+    here = agent.go(start)
+    assert urlsplit(here).path.startswith("/sign-in/"), here
+    here = agent.submit(here, {"email": email, "password": "correct horse battery staple"})
+    return agent.submit(here, {"code": latest_code(agent.broker, email)})
+
+
+def vouch(broker, email: str, link: str, **changes: str) -> str:
+    agent = UserAgent(broker)
+    try:
+        here = sign_in(agent, link, email)  # the link sends them to sign in, and back
+        assert here == link, here
+        agent.submit(link, {**VOUCH_FORM, **changes})
+        return agent.last_page
+    finally:
+        agent.close()
+
+
+@pytest.fixture
+def two_vouchers(broker):
+    return (
+        proven_person(broker, "Priya", "Shah", date(1975, 2, 3), "CF11 9AB"),
+        proven_person(broker, "Owen", "Evans", date(1968, 7, 9), "CF14 3BB"),
+    )
+
+
+def ask_for_vouches(broker, agent, rp, applicant: str, vouchers: tuple[str, ...]) -> None:
+    url = rp.authorization_url(
+        vtr=P1, claims=claims_param(userinfo={CORE_IDENTITY: None, VERIFIED_CLAIMS: None})
+    )
+    here = sign_in(agent, url, applicant)
+    assert urlsplit(here).path.startswith("/identity/prove/"), here
+    here = agent.submit(here, {"document": "none"})
+    assert "Ask people to vouch for you" in agent.last_page
+    interaction = urlsplit(here).query.removeprefix("for=")
+    here = agent.submit(f"{broker.url}/identity/vouching/start/{interaction}", APPLICANT_FORM)
+    assert here.endswith("/identity/vouching/invite")
+    here = agent.submit(here, {f"email{i + 1}": v for i, v in enumerate(vouchers)})
+    assert here.endswith("/identity/vouching") and "0 of 2 people have vouched for you" in agent.last_page
+
+
+def test_two_vouches_prove_p1_and_revoking_a_voucher_drops_it(clock, make_rp, agent, receiver):
+    broker = clock
+    broker.travel(-timedelta(days=8))  # the vouching happens a week ago; tokens are checked at today's time
+    two_vouchers = (
+        proven_person(broker, "Priya", "Shah", date(1975, 2, 3), "CF11 9AB"),
+        proven_person(broker, "Owen", "Evans", date(1968, 7, 9), "CF14 3BB"),
+    )
+    rp = make_rp(
+        claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS],
+        backchannel_logout_uri=receiver.endpoint,
+        security_event_uri=receiver.events_endpoint,
+    )
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+
+    for voucher in two_vouchers:
+        page = vouch(broker, voucher, invitation_link(broker, voucher))
+        assert "Thank you for vouching" in page and "takes effect on" in page
+    agent.go(f"{broker.url}/identity/vouching")
+    assert "2 of 2 people have vouched for you" in agent.last_page and "P1" not in agent.last_page
+
+    broker.offset[0] = timedelta(0)  # back to today: cooling-off has passed, and sessions have ended
+    url = rp.authorization_url(
+        vtr=P1, claims=claims_param(userinfo={CORE_IDENTITY: None, VERIFIED_CLAIMS: None})
+    )
+    here = sign_in(agent, url, applicant)
+    assert urlsplit(here).path.startswith("/consent/"), here  # P1 already held: no proving pages
+    callback = agent.authorize(here)
+    token = rp.redeem(callback)
+    info = rp.userinfo(token["access_token"]).json()
+    core = verify_core_identity(rp, info[CORE_IDENTITY])
+    assert core["vot"] == "P1"
+    assert core["vc"]["credentialSubject"]["birthDate"] == [{"value": "1990-05-01"}]
+    verification = info[VERIFIED_CLAIMS]["verification"]
+    assert verification["trust_framework"] == "uk_diatf"
+    assert verification["assurance_process"] == {"policy": "gpg45", "procedure": "L1A"}
+    assert sorted(e["voucher"]["name"] for e in verification["evidence"]) == ["Owen Evans", "Priya Shah"]
+    assert all(e["type"] == "vouch" and e["time"] for e in verification["evidence"])
+
+    before_logouts, before_events = len(receiver.tokens), len(receiver.events)
+    revoked = subprocess.run(
+        [BROKER, "identities", "revoke", "--email", two_vouchers[0], "--reason", "found false"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
+            "BROKER_DATABASE_URL": broker.settings.database_url,
+            "BROKER_ISSUER": broker.url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    assert '"rescored": 1' in revoked.stdout
+
+    event = receiver.wait_for_events(before_events + 1)[before_events]
+    decoded = jwt.decode(event, rp.jwks(), registry=JWSRegistry(algorithms=["ES256"]))
+    assert decoded.header["typ"] == "secevent+jwt"
+    change = decoded.claims["events"][ASSURANCE_LEVEL_CHANGE]
+    assert (change["previous_level"], change["current_level"], change["change_direction"]) == (
+        "P1",
+        "P0",
+        "decrease",
+    )
+    assert decoded.claims["sub_id"]["sub"] == token["id_claims"]["sub"]
+    logout = receiver.wait_for(before_logouts + 1)[before_logouts]
+    assert (
+        jwt.decode(logout, rp.jwks(), registry=JWSRegistry(algorithms=["ES256"])).claims["sub"]
+        == token["id_claims"]["sub"]
+    )
+
+    assert rp.userinfo(token["access_token"]).status_code == 401  # the grant that carried P1 is gone
+    agent.go(f"{broker.url}/account/identity")
+    assert "You have not proved your identity yet" in agent.last_page
+
+
+def test_a_voucher_without_a_proven_identity_is_refused(broker, make_rp, agent, two_vouchers, person):
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, (person, two_vouchers[0]))
+    page = vouch(broker, person, invitation_link(broker, person))
+    assert "You cannot vouch for them" in page and "below P2" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"known_years": "1"}, "at least 2 years"),
+        ({"relationship": "relative"}, "relative or partner cannot vouch"),
+        ({"lives_with": "yes"}, "lives at the applicant"),
+    ],
+)
+def test_vouches_against_the_rules_are_refused(broker, make_rp, agent, two_vouchers, changes, reason):
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+    page = vouch(broker, two_vouchers[0], invitation_link(broker, two_vouchers[0]), **changes)
+    assert "You cannot vouch for them" in page and reason in page
+
+
+def test_the_declaration_is_required_and_shown_as_errors(broker, make_rp, agent, two_vouchers):
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+    voucher = UserAgent(broker)
+    link = invitation_link(broker, two_vouchers[0])
+    sign_in(voucher, link, two_vouchers[0])
+    voucher.submit(link, {"decision": "vouch"})
+    assert voucher.last_status == 400
+    for message in ("Select how you know them", "Confirm that you understand what vouching means"):
+        assert message in voucher.last_page
+    voucher.close()
+
+
+def test_an_invitation_link_works_once_and_only_with_its_secret(broker, make_rp, agent, two_vouchers):
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+    link = invitation_link(broker, two_vouchers[0])
+    voucher = UserAgent(broker)
+    sign_in(voucher, link, two_vouchers[0])
+    voucher.submit(link, {"decision": "decline"})
+    assert "You have said no" in voucher.last_page
+    voucher.go(link)
+    assert voucher.last_status == 410
+    voucher.go(link[:-3] + "xyz")
+    assert voucher.last_status == 404
+    voucher.close()
+
+
+def test_cancelling_withdraws_the_request(broker, make_rp, agent, two_vouchers):
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+    agent.submit(f"{broker.url}/identity/vouching/cancel", {})
+    link = invitation_link(broker, two_vouchers[0])
+    voucher = UserAgent(broker)
+    voucher.go(link)
+    assert voucher.last_status == 410 and "cancelled" in voucher.last_page
+    voucher.close()
+    with broker.db() as db:
+        account = db.scalar(select(Account).filter_by(email=applicant))
+        assert all(v.withdrawn_at for v in db.scalars(select(Vouch).filter_by(applicant_id=account.id)))
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "/ok:x"])
+def test_after_sign_in_the_broker_only_returns_to_its_own_pages(broker, person, target):
+    agent = UserAgent(broker)
+    here = sign_in(agent, f"{broker.url}/account/sign-in?{urlencode({'next': target})}", person)
+    assert urlsplit(here).netloc == urlsplit(broker.url).netloc and here.endswith("/account/security")
+    agent.close()

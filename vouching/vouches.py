@@ -1,0 +1,88 @@
+"""Vouches as evidence, and the revocation cascade (pure).
+
+A vouch that has passed every rule and its cooling-off period is *effective*. Effective vouches become
+GPG 45 evidence in the same scoring core as documents:
+
+| vouch from            | evidence (strength, validity) |
+|-----------------------|-------------------------------|
+| an ordinary voucher   | (2, 2)                        |
+| a registered referee  | (3, 2)                        |
+
+Verification: each voucher confirms the applicant is the person they know. Only independent
+confirmation counts (vouchers at different addresses): two or more give verification 2, fewer give
+none, so one vouch alone never proves anyone. Two ordinary vouchers with a fraud check reach L1A (P1);
+a referee, an ordinary voucher, activity history of at least 180 days and a fraud check reach M2B (P2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from vouching.scoring import Evidence, Scores
+
+ORDINARY = (2, 2)
+REFEREE = (3, 2)
+
+
+@dataclass(frozen=True)
+class VouchState:
+    """What decides whether a vouch counts now."""
+
+    accepted_at: datetime | None  # the voucher made the declaration and every rule passed
+    effective_at: datetime | None  # end of cooling-off (None while held for review)
+    withdrawn_at: datetime | None
+    refused: bool  # refused by a rule or a reviewer
+
+    def status(self, now: datetime) -> str:
+        if self.refused:
+            return "refused"
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.accepted_at is None:
+            return "invited"
+        if self.effective_at is None:
+            return "review"
+        return "effective" if now >= self.effective_at else "cooling_off"
+
+
+@dataclass(frozen=True)
+class EffectiveVouch:
+    voucher_id: str
+    is_referee: bool
+    voucher_address_keys: frozenset[str]
+
+
+def independent_vouchers(vouches: Iterable[EffectiveVouch]) -> int:
+    """Vouchers sharing no address with an already counted one."""
+    seen: set[str] = set()
+    count = 0
+    for vouch in sorted(vouches, key=lambda v: (not v.is_referee, v.voucher_id)):
+        if vouch.voucher_address_keys & seen:
+            continue
+        seen |= vouch.voucher_address_keys
+        count += 1
+    return count
+
+
+def vouch_scores(vouches: list[EffectiveVouch], activity: int, fraud: int) -> Scores:
+    evidence = tuple(
+        Evidence("vouch", *(REFEREE if v.is_referee else ORDINARY))
+        for v in sorted(vouches, key=lambda v: (not v.is_referee, v.voucher_id))
+    )
+    independent = independent_vouchers(vouches)
+    verification = 2 if independent >= 2 else 0
+    return Scores(evidence, activity, fraud, verification)
+
+
+@dataclass(frozen=True)
+class Edge:
+    voucher_id: str
+    applicant_id: str
+
+
+def dependants(revoked: str, edges: Iterable[Edge]) -> set[str]:
+    """Applicants whose identity rests on a vouch from ``revoked``. Vouched identities cannot vouch
+    (the rules refuse it), so the cascade is one step deep: exactly these identities are re-scored."""
+    return {e.applicant_id for e in edges if e.voucher_id == revoked}
