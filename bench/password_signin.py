@@ -40,9 +40,16 @@ def peak_rss_mib(pid: int) -> float:
 def setup(workdir: Path, port: int) -> tuple[dict[str, str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
     env["BROKER_ISSUER"] = f"http://127.0.0.1:{port}"
-    client = json.loads(subprocess.run(
-        [BROKER, "clients", "create", "--name", "Bench", "--redirect-uri", "http://localhost/cb"],
-        cwd=workdir, env=env, check=True, capture_output=True, text=True).stdout)
+    client = json.loads(
+        subprocess.run(
+            [BROKER, "clients", "create", "--name", "Bench", "--redirect-uri", "http://localhost/cb"],
+            cwd=workdir,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     script = (
         "from broker.config import load_settings\nfrom broker.store.db import make_engine, make_sessionmaker, transaction\n"
         "from broker.accounts.service import AccountService\nfrom broker.accounts.passwords import PasswordService\n"
@@ -58,13 +65,24 @@ def setup(workdir: Path, port: int) -> tuple[dict[str, str], dict[str, str]]:
 async def sign_in(base: str, client_id: str, n: int) -> float:
     async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         start = time.perf_counter()
-        r = await http.get("/authorize", params={
-            "response_type": "code", "client_id": client_id, "redirect_uri": "http://localhost/cb",
-            "scope": "openid", "vtr": '["Cl"]', "code_challenge": CHALLENGE, "code_challenge_method": "S256"})
+        r = await http.get(
+            "/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": "http://localhost/cb",
+                "scope": "openid",
+                "vtr": '["Cl"]',
+                "code_challenge": CHALLENGE,
+                "code_challenge_method": "S256",
+            },
+        )
         page = await http.get(r.headers["location"])
         csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
-        r = await http.post(r.headers["location"], data={
-            "email": f"bench{n % ACCOUNTS}@example.org", "password": PASSWORD, "csrf_token": csrf})
+        r = await http.post(
+            r.headers["location"],
+            data={"email": f"bench{n % ACCOUNTS}@example.org", "password": PASSWORD, "csrf_token": csrf},
+        )
         r = await http.get(r.headers["location"])
         if not r.headers.get("location", "").startswith("http://localhost/cb?code="):
             raise RuntimeError(f"sign-in {n} did not finish: {r.status_code}")
@@ -88,9 +106,14 @@ async def run(base: str, client_id: str, total: int, concurrency: int) -> dict[s
     latencies = [x for x in await asyncio.gather(*(one(n) for n in range(total))) if x is not None]
     elapsed = time.perf_counter() - start
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    return {"concurrency": concurrency, "sign_ins": total, "errors": errors,
-            "sign_ins_per_second": round(len(latencies) / elapsed, 2),
-            "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1)}
+    return {
+        "concurrency": concurrency,
+        "sign_ins": total,
+        "errors": errors,
+        "sign_ins_per_second": round(len(latencies) / elapsed, 2),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+    }
 
 
 def main() -> None:
@@ -98,8 +121,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         client, env = setup(workdir, port)
-        server = subprocess.Popen([BROKER, "serve", "--port", str(port)], cwd=workdir, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [BROKER, "serve", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(100):
@@ -109,14 +137,20 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)
             asyncio.run(run(base, client["client_id"], 8, 4))  # warm up
-            runs = [asyncio.run(run(base, client["client_id"], total, c)) for total, c in ((80, 4), (200, 100))]
+            runs = [
+                asyncio.run(run(base, client["client_id"], total, c)) for total, c in ((80, 4), (200, 100))
+            ]
             peak = peak_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
     result = {
         "benchmark": "password sign-in (argon2id RFC 9106 low-memory: t=3, m=64 MiB, p=4; 4 hashes at once)",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "runs": runs,
         "peak_rss_mib_after_100_concurrent": round(peak, 1),
     }

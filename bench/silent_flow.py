@@ -63,9 +63,17 @@ class Target:
     extra: dict[str, str] = {}
 
     def authorize_params(self, challenge: str) -> dict[str, str]:
-        return {"response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT, "scope": "openid email",
-                "state": secrets.token_hex(8), "nonce": secrets.token_hex(8), "code_challenge": challenge,
-                "code_challenge_method": "S256", **self.extra}
+        return {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid email",
+            "state": secrets.token_hex(8),
+            "nonce": secrets.token_hex(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **self.extra,
+        }
 
 
 class Broker(Target):
@@ -84,24 +92,67 @@ class Broker(Target):
             self.database = "postgresql"
             subprocess.run([BROKER, "migrate"], cwd=workdir, env=env, check=True, capture_output=True)
         self.env, self.workdir = env, workdir
-        client = json.loads(subprocess.run(
-            [BROKER, "clients", "create", "--name", "Bench", "--redirect-uri", REDIRECT, "--claims", "email"],
-            cwd=workdir, env=env, check=True, capture_output=True, text=True).stdout)
+        client = json.loads(
+            subprocess.run(
+                [
+                    BROKER,
+                    "clients",
+                    "create",
+                    "--name",
+                    "Bench",
+                    "--redirect-uri",
+                    REDIRECT,
+                    "--claims",
+                    "email",
+                ],
+                cwd=workdir,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         self.client_id, self.client_secret = client["client_id"], client["client_secret"]
-        subprocess.run([BROKER, "accounts", "create", "--email", "bench@example.org", "--password",
-                        "correct horse battery staple", "--verified"], cwd=workdir, env=env, check=True,
-                       capture_output=True)
-        self.proc = subprocess.Popen([BROKER, "serve", "--port", str(port)], cwd=workdir, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                BROKER,
+                "accounts",
+                "create",
+                "--email",
+                "bench@example.org",
+                "--password",
+                "correct horse battery staple",
+                "--verified",
+            ],
+            cwd=workdir,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        self.proc = subprocess.Popen(
+            [BROKER, "serve", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_ready(f"{self.issuer}/readyz")
 
     def latest_code(self) -> str:
-        script = ("from broker.config import load_settings\nfrom broker.store.db import make_engine\n"
-                  "from sqlalchemy import text\ne = make_engine(load_settings().database_url)\n"
-                  "with e.connect() as c: print(c.execute(text(\"SELECT personalisation FROM outbox_message "
-                  "ORDER BY created_at DESC LIMIT 1\")).scalar())")
-        out = subprocess.run([sys.executable, "-c", script], cwd=self.workdir, env=self.env, check=True,
-                             capture_output=True, text=True).stdout
+        script = (
+            "from broker.config import load_settings\nfrom broker.store.db import make_engine\n"
+            "from sqlalchemy import text\ne = make_engine(load_settings().database_url)\n"
+            'with e.connect() as c: print(c.execute(text("SELECT personalisation FROM outbox_message '
+            'ORDER BY created_at DESC LIMIT 1")).scalar())'
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=self.workdir,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         return re.search(r"(\d{6})", out).group(1)
 
     def sign_in(self) -> None:
@@ -109,9 +160,17 @@ class Broker(Target):
         with httpx.Client(base_url=self.issuer, follow_redirects=False, timeout=30) as http:
             page = http.get("/authorize", params=self.authorize_params(challenge)).headers["location"]
             csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', http.get(page).text).group(1)
-            code_page = http.post(page, data={"email": "bench@example.org", "password": "correct horse battery staple",
-                                              "csrf_token": csrf}).headers["location"]
-            resume = http.post(code_page, data={"code": self.latest_code(), "csrf_token": csrf}).headers["location"]
+            code_page = http.post(
+                page,
+                data={
+                    "email": "bench@example.org",
+                    "password": "correct horse battery staple",
+                    "csrf_token": csrf,
+                },
+            ).headers["location"]
+            resume = http.post(code_page, data={"code": self.latest_code(), "csrf_token": csrf}).headers[
+                "location"
+            ]
             consent = http.get(resume).headers["location"]
             resume = http.post(consent, data={"decision": "agree", "csrf_token": csrf}).headers["location"]
             assert http.get(resume).headers["location"].startswith(REDIRECT)
@@ -131,8 +190,13 @@ class Peer(Target):
         peer = ROOT / "bench" / "peer"
         if not (peer / "node_modules").is_dir():
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=peer, check=True)
-        self.proc = subprocess.Popen(["node", "server.mjs"], cwd=peer, env={**os.environ, "PORT": str(port)},
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["node", "server.mjs"],
+            cwd=peer,
+            env={**os.environ, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_ready(f"{self.issuer}/.well-known/openid-configuration")
 
     def sign_in(self) -> None:
@@ -155,13 +219,22 @@ async def silent_flow(target: Target, http: httpx.AsyncClient, meta: dict, keys:
     verifier, challenge = pkce()
     r = await http.get(meta["authorization_endpoint"], params=target.authorize_params(challenge))
     code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
-    r = await http.post(meta["token_endpoint"], auth=(target.client_id, target.client_secret),
-                        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                              "code_verifier": verifier})
+    r = await http.post(
+        meta["token_endpoint"],
+        auth=(target.client_id, target.client_secret),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+    )
     token = r.json()
     header = jwt.get_unverified_header(token["id_token"])
     jwt.decode(token["id_token"], keys[header["kid"]], algorithms=["ES256"], audience=target.client_id)
-    r = await http.get(meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token['access_token']}"})
+    r = await http.get(
+        meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert r.status_code == 200 and "sub" in r.json()
 
 
@@ -172,7 +245,11 @@ async def discovery(target: Target, http: httpx.AsyncClient, meta: dict, keys: d
 
 async def load(target: Target, scenario, concurrency: int) -> dict:
     meta = httpx.get(f"{target.issuer}/.well-known/openid-configuration").json()
-    keys = {k["kid"]: jwt.PyJWK(k).key for k in httpx.get(meta["jwks_uri"]).json()["keys"] if k.get("alg") == "ES256"}
+    keys = {
+        k["kid"]: jwt.PyJWK(k).key
+        for k in httpx.get(meta["jwks_uri"]).json()["keys"]
+        if k.get("alg") == "ES256"
+    }
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + SECONDS
@@ -192,8 +269,13 @@ async def load(target: Target, scenario, concurrency: int) -> dict:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"concurrency": concurrency, "per_second": round(len(latencies) / elapsed, 1), "errors": errors,
-            "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1)}
+    return {
+        "concurrency": concurrency,
+        "per_second": round(len(latencies) / elapsed, 1),
+        "errors": errors,
+        "p50_ms": round(q[49] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+    }
 
 
 def free_port() -> int:
@@ -225,20 +307,28 @@ def main() -> None:
             for target in targets:
                 target.stop()
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+        },
         "broker_database": broker.database,
         "seconds_per_run": SECONDS,
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "silent_flow.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'scenario':<12} {'conc':>4} {'broker/s':>9} {'peer/s':>8} {'ratio':>6} {'broker p99':>11} {'peer p99':>9}")
+    print(
+        f"{'scenario':<12} {'conc':>4} {'broker/s':>9} {'peer/s':>8} {'ratio':>6} {'broker p99':>11} {'peer p99':>9}"
+    )
     for scenario in ("silent_flow", "discovery"):
         for ours, theirs in zip(results["broker"][scenario], results["node-oidc-provider"][scenario]):
             ratio = ours["per_second"] / theirs["per_second"] if theirs["per_second"] else float("nan")
-            print(f"{scenario:<12} {ours['concurrency']:>4} {ours['per_second']:>9} {theirs['per_second']:>8} "
-                  f"{ratio:>6.2f} {ours['p99_ms']:>9}ms {theirs['p99_ms']:>7}ms")
+            print(
+                f"{scenario:<12} {ours['concurrency']:>4} {ours['per_second']:>9} {theirs['per_second']:>8} "
+                f"{ratio:>6.2f} {ours['p99_ms']:>9}ms {theirs['p99_ms']:>7}ms"
+            )
 
 
 if __name__ == "__main__":

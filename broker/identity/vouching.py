@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +71,33 @@ def state(vouch: Vouch) -> VouchState:
 class Invitation:
     vouch: Vouch
     token: str
+
+
+class VouchGraph:
+    """Standing vouches (voucher -> the applicants they vouch for), loaded a neighbourhood at a time:
+    one query for a whole set of people, never the whole network."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self._given: dict[str, set[str]] = {}
+
+    def given(self, account_ids: Iterable[str]) -> dict[str, set[str]]:
+        wanted = list(dict.fromkeys(account_ids))
+        missing = [a for a in wanted if a not in self._given]
+        if missing:
+            for account_id in missing:
+                self._given[account_id] = set()
+            rows = self.db.execute(
+                select(Vouch.voucher_id, Vouch.applicant_id).where(
+                    Vouch.voucher_id.in_(missing),
+                    Vouch.accepted_at.is_not(None),
+                    Vouch.withdrawn_at.is_(None),
+                    Vouch.refused_at.is_(None),
+                )
+            )
+            for voucher_id, applicant_id in rows:
+                self._given[voucher_id or ""].add(applicant_id)
+        return {a: self._given[a] for a in wanted}
 
 
 class VouchingService:
@@ -245,14 +272,11 @@ class VouchingService:
         for other_id in other_ids:
             for r in records(self.db, other_id):
                 other_addresses |= {address_key(Address.from_dict(a)) for a in r.addresses if r.completed_at}
-        given = self._given_edges()
-        reciprocal = (
-            request.applicant_id in given(voucher_id) and False or voucher_id in given(request.applicant_id)
-        )
-        shared = 0
-        if other_ids:
-            mine = given(voucher_id) - {request.applicant_id}
-            shared = len({a for o in other_ids for a in given(o) if a in mine})
+        graph = VouchGraph(self.db)
+        given = graph.given([request.applicant_id, voucher_id, *other_ids])
+        reciprocal = voucher_id in given[request.applicant_id]  # the applicant already vouched for them
+        mine = given[voucher_id] - {request.applicant_id}
+        shared = len({a for o in other_ids for a in given[o] if a in mine})
         at_address = self.db.scalar(
             select(func.count(func.distinct(VouchRequest.applicant_id))).where(
                 VouchRequest.address_key == request.address_key,
@@ -265,46 +289,29 @@ class VouchingService:
             other_voucher_ids=other_ids,
             other_voucher_address_keys=frozenset(other_addresses),
             applicant_vouched_for_voucher=reciprocal,
-            cycle_through=self._path(request.applicant_id, voucher_id, given),
+            cycle_through=self._path(request.applicant_id, voucher_id, graph),
             applicants_shared_with_other_vouchers=shared,
             vouched_applicants_at_address=at_address or 0,
         )
 
-    def _given_edges(self) -> Callable[[str], set[str]]:
-        """``given(x)``: the applicants ``x`` has a standing vouch for (memoised per check)."""
-        cache: dict[str, set[str]] = {}
-
-        def given(account_id: str) -> set[str]:
-            if account_id not in cache:
-                cache[account_id] = set(
-                    self.db.scalars(
-                        select(Vouch.applicant_id).where(
-                            Vouch.voucher_id == account_id,
-                            Vouch.accepted_at.is_not(None),
-                            Vouch.withdrawn_at.is_(None),
-                            Vouch.refused_at.is_(None),
-                        )
-                    )
-                )
-            return cache[account_id]
-
-        return given
-
-    def _path(self, start: str, goal: str, given: Callable[[str], set[str]]) -> tuple[str, ...]:
+    def _path(self, start: str, goal: str, graph: VouchGraph) -> tuple[str, ...]:
         """A chain of vouches start -> ... -> goal (so goal vouching for start closes a cycle), searched
-        breadth first to ``cycle_search_depth`` steps."""
+        breadth first to ``cycle_search_depth`` steps, one query per step."""
         frontier: list[tuple[str, ...]] = [(start,)]
         seen = {start}
         for _ in range(self.policy.cycle_search_depth):
+            edges = graph.given(p[-1] for p in frontier)
             nxt = []
             for path in frontier:
-                for step in given(path[-1]):
+                for step in sorted(edges[path[-1]]):
                     if step == goal:
                         return (*path, goal)
                     if step not in seen:
                         seen.add(step)
                         nxt.append((*path, step))
             frontier = nxt
+            if not frontier:
+                break
         return ()
 
     def answer(self, vouch: Vouch, voucher: Account, statement: Statement) -> list[Refusal]:

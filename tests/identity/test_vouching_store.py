@@ -1,0 +1,252 @@
+"""Vouching kept in the database, on every database: graph checks hold vouches for review, a reviewer
+decides, a referee's vouch reaches P2, a voucher who loses their own level loses their vouches, and
+revoking a voucher re-scores exactly the identities that rested on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from broker.identity import registry
+from broker.identity.service import IdentityService, level
+from broker.identity.vouching import VouchingService
+from broker.store.db import transaction
+from broker.store.models import Account, Referee, Vouch
+from vouching.authorities import DocumentAnswer
+from vouching.documents import format_td3, parse_td3
+from vouching.person import Address, ClaimedPerson
+from vouching.proofing import passport_check
+from vouching.rules import Statement, VouchingPolicy
+
+START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+FRIEND = Statement("friend", 5, False)
+QUESTIONS = [
+    {"id": "q", "text": "?", "options": ["a", "b"], "answer": "b"},
+    {"id": "r", "text": "?", "options": ["c", "d"], "answer": "c"},
+]
+
+
+class World:
+    """Accounts, their identities and vouches, on a clock the test moves."""
+
+    def __init__(self, factory) -> None:
+        self.factory = factory
+        self.now = START
+        self.count = 0
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def service(self, db) -> VouchingService:
+        return VouchingService(
+            db, self.clock, registry.simulated_authorities(db), VouchingPolicy(), "http://b"
+        )
+
+    def person(self, proven: bool = True, postcode: str | None = None, records: dict | None = None) -> str:
+        self.count += 1
+        n = self.count
+        account_id = f"acc{n}"
+        person = ClaimedPerson(
+            f"Given{n}", f"Family{chr(65 + n % 26)}{n}", date(1970, 1, 1) + timedelta(days=n)
+        )
+        with transaction(self.factory) as db:
+            db.add(Account(id=account_id, email=f"p{n}@example.org", created_at=self.now))
+            registry.put_person(db, person, records or {"fraud": "clear", "questions": QUESTIONS}, self.now)
+            db.flush()
+            if proven:
+                service = IdentityService(db, self.clock, registry.simulated_authorities(db))
+                record = service.start(db.get(Account, account_id), None)
+                mrz = parse_td3(
+                    *format_td3(
+                        surname=person.family_name,
+                        given_names=person.given_names,
+                        document_number=f"{n:09d}",
+                        birth_date=person.birth_date,
+                        expiry_date=date(2034, 1, 1),
+                    ),
+                    today=self.now.date(),
+                )
+                check = passport_check(
+                    mrz, person, DocumentAnswer("confirmed", "t"), self.now.date(), truncated=False
+                )
+                service.add_document(
+                    record, person, check, {"documentNumber": f"{n:09d}", "expiryDate": "2034-01-01"}
+                )
+                home = Address(
+                    str(n), "Street", "Town", postcode or f"CF{n % 90 + 10} {n % 9}AA", date(2010, 1, 1)
+                )
+                service.add_address(record, [home])
+                service.questions(record)
+                service.answer(record, {"q": "b", "r": "c"})
+                assert service.complete(record, db.get(Account, account_id)).level == "P2"
+        return account_id
+
+    def ask(self, applicant: str, postcode: str = "CF10 1AA", building: str = "9") -> list[str]:
+        """The applicant asks; returns invitation tokens for two vouchers."""
+        with transaction(self.factory) as db:
+            account = db.get(Account, applicant)
+            service = self.service(db)
+            n = int(applicant.removeprefix("acc"))
+            person = ClaimedPerson(
+                f"Given{n}", f"Family{chr(65 + n % 26)}{n}", date(1970, 1, 1) + timedelta(days=n)
+            )
+            request = service.start(
+                account, person, Address(building, "Road", "Cardiff", postcode, date(2015, 1, 1)), None
+            )
+            return [
+                i.token
+                for i in service.invite(
+                    request,
+                    account,
+                    [
+                        f"x{applicant}a@example.org",
+                        f"x{applicant}b@example.org",
+                        f"x{applicant}c@example.org",
+                    ],
+                )
+            ]
+
+    def vouch(self, token: str, voucher: str, statement: Statement = FRIEND) -> list[str]:
+        with transaction(self.factory) as db:
+            service = self.service(db)
+            invitation = service.invitation(token)
+            return [r.rule for r in service.answer(invitation, db.get(Account, voucher), statement)]
+
+    def settle(self, applicant: str) -> str:
+        with transaction(self.factory) as db:
+            self.service(db).settle(applicant)
+            return level(db, applicant, self.now.date())
+
+
+@pytest.fixture
+def world(session_factory) -> World:
+    return World(session_factory)
+
+
+def test_two_vouches_take_effect_after_cooling_off(world):
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a)
+    assert world.vouch(tokens[0], v1) == [] and world.vouch(tokens[1], v2) == []
+    assert world.settle(a) == "P0"  # cooling off
+    world.now += timedelta(days=7)
+    assert world.settle(a) == "P1"
+
+
+def test_a_referee_and_a_friend_with_history_reach_p2(world):
+    a = world.person(proven=False, records={"fraud": "clear", "active_since": "2015-01-01"})
+    ref, friend = world.person(), world.person()
+    with transaction(world.factory) as db:
+        db.add(
+            Referee(
+                account_id=ref,
+                occupation="GP",
+                registration_body="GMC",
+                registration_number="123",
+                evidence_note="checked on the register",
+                recorded_by="admin",
+                recorded_at=world.now,
+            )
+        )
+    tokens = world.ask(a)
+    world.vouch(tokens[0], ref, Statement("professional", 4, False))
+    world.vouch(tokens[1], friend)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P2"
+
+
+def test_a_vouch_closing_a_cycle_is_held_for_review_and_a_reviewer_decides(world):
+    # B has a document identity and vouched for C; C proved by passport later and vouches for A;
+    # A proved by passport and vouched for B: then B vouching for... is a cycle A -> B -> C -> A.
+    a, b, c = world.person(), world.person(), world.person()
+    tb = world.ask(b, postcode="CF20 1AA")
+    assert world.vouch(tb[0], a) == []
+    tc = world.ask(c, postcode="CF21 1AA")
+    assert world.vouch(tc[0], b) == []
+    ta = world.ask(a, postcode="CF22 1AA")
+    assert world.vouch(ta[0], c) == ["no_cycle"]
+    reviewer = world.person()
+    with transaction(world.factory) as db:
+        service = world.service(db)
+        [held] = service.flagged()
+        assert held.review_reason == "this vouch would close a cycle of vouches" and held.effective_at is None
+        service.review(held, db.get(Account, reviewer), accept=False, note="a ring")
+    with world.factory() as db:
+        assert world.service(db).flagged() == []
+
+
+def test_vouchers_who_vouched_together_before_are_held_for_review(world):
+    v1, v2 = world.person(), world.person()
+    rules = []
+    for i in range(3):
+        applicant = world.person(proven=False)
+        tokens = world.ask(applicant, postcode=f"CF{30 + i} 1AA")
+        rules.append((world.vouch(tokens[0], v1), world.vouch(tokens[1], v2)))
+    assert rules[0] == ([], []) and rules[1] == ([], [])
+    assert rules[2][1] == ["not_a_dense_cluster"]  # the same pair, a third time
+
+
+def test_a_voucher_over_the_cap_is_refused(world):
+    voucher = world.person()
+    for i in range(3):
+        assert (
+            world.vouch(world.ask(world.person(proven=False), postcode=f"CF{40 + i} 1AA")[0], voucher) == []
+        )
+    fourth = world.ask(world.person(proven=False), postcode="CF49 1AA")
+    assert world.vouch(fourth[0], voucher) == ["within_caps"]
+
+
+def test_a_vouched_identity_cannot_vouch(world):
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a)
+    world.vouch(tokens[0], v1)
+    world.vouch(tokens[1], v2)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P1"
+    other = world.person(proven=False)
+    assert "voucher_not_vouched_for" in world.vouch(world.ask(other, postcode="CF50 1AA")[0], a)
+
+
+def test_revoking_a_voucher_rescores_exactly_the_identities_that_rested_on_them(world):
+    v1, v2, v3 = world.person(), world.person(), world.person()
+    on_v1 = []
+    for i, (first, second) in enumerate(((v1, v2), (v1, v3))):
+        applicant = world.person(proven=False)
+        tokens = world.ask(applicant, postcode=f"CF{60 + i} 1AA")
+        world.vouch(tokens[0], first)
+        world.vouch(tokens[1], second)
+        on_v1.append(applicant)
+    elsewhere = world.person(proven=False)
+    tokens = world.ask(elsewhere, postcode="CF69 1AA")
+    world.vouch(tokens[0], v2)
+    world.vouch(tokens[1], v3)
+    world.now += timedelta(days=8)
+    assert [world.settle(a) for a in (*on_v1, elsewhere)] == ["P1", "P1", "P1"]
+
+    with transaction(world.factory) as db:
+        reached = world.service(db).revoke_identity(db.get(Account, v1), "found false", "admin")
+    assert sorted(reached) == sorted(on_v1)
+    with world.factory() as db:
+        assert [level(db, a, world.now.date()) for a in (*on_v1, elsewhere)] == ["P0", "P0", "P1"]
+        assert level(db, v1, world.now.date()) == "P0"
+        withdrawn = db.scalars(select(Vouch).where(Vouch.voucher_id == v1)).all()
+        assert all(v.withdrawn_reason == "the voucher's identity was revoked" for v in withdrawn)
+
+
+def test_a_vouch_is_withdrawn_when_the_vouchers_own_identity_lapses(world):
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a)
+    world.vouch(tokens[0], v1)
+    world.vouch(tokens[1], v2)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P1"
+    with transaction(world.factory) as db:
+        from broker.store.models import IdentityRecord
+
+        for record in db.scalars(select(IdentityRecord).filter_by(account_id=v2)):
+            record.recheck_by = world.now.date() - timedelta(days=1)
+    assert world.settle(a) == "P0"
+    with world.factory() as db:
+        vouch = db.scalar(select(Vouch).where(Vouch.voucher_id == v2))
+        assert vouch.withdrawn_reason == "the voucher's own identity dropped"
