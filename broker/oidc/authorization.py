@@ -254,6 +254,7 @@ class Authorizer:
             trust=checked.trust,
             identity_level=identity_level,
             identity_attempted=bool(resume is not None and resume.identity_attempted_at is not None),
+            return_codes_requested=claims_mod.RETURN_CODE in checked.requested,
             unconsented_claims=frozenset(unconsented),
             consent_just_given=bool(resume is not None and resume.consent_given_at is not None),
         )

@@ -9,6 +9,7 @@ from typing import Any
 VOCAB = "https://vocab.account.gov.uk/v1/"
 CORE_IDENTITY = VOCAB + "coreIdentityJWT"
 VERIFIED_CLAIMS = "verified_claims"  # OIDC for Identity Assurance 1.0
+RETURN_CODE = VOCAB + "returnCode"
 IDENTITY_CLAIMS = frozenset(
     {
         CORE_IDENTITY,

@@ -27,6 +27,7 @@ class AuthorizeFacts:
     trust: TrustRequest
     identity_level: str
     identity_attempted: bool  # the person went through proofing during this request
+    return_codes_requested: bool  # the service asked for returnCode: it hears why, not access_denied
     unconsented_claims: frozenset[str]
     consent_just_given: bool
 
@@ -62,11 +63,12 @@ def decide(facts: AuthorizeFacts) -> Decision:
     login_reason = _needs_login(facts)
     if login_reason:
         return Decision("login", login_reason, "login_required" if silent else None)
-    if facts.trust.wants_identity and not best_identity_level(
-        facts.identity_level, facts.trust.identity_levels
-    ):
+    reached = best_identity_level(facts.identity_level, facts.trust.identity_levels)
+    # One Login's contract: a service that asked for returnCode gets, after a failed attempt, a sign-in
+    # without the identity and the codes saying why. Never a weaker identity passed off as stronger.
+    codes_instead = facts.identity_attempted and facts.return_codes_requested
+    if facts.trust.wants_identity and not reached and not codes_instead:
         if silent or facts.identity_attempted:
-            # Never a weaker identity passed off as the one asked for.
             return Decision("deny", "identity confidence below the level asked", "access_denied")
         return Decision("prove", "identity confidence below the level asked")
     if facts.unconsented_claims or ("consent" in facts.prompts and not facts.consent_just_given):

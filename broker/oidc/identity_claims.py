@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from broker.identity.service import claimed_person, current
-from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS, VOCAB
+from broker.identity.service import claimed_person, current, records
+from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.oidc.context import OidcContext
 from broker.store.models import Grant, IdentityRecord
 from vouching.scoring import LEVELS
@@ -144,17 +144,50 @@ def verified_claims(record: IdentityRecord, level: str, request: Any) -> dict[st
     }
 
 
+# Our return codes (One Login leaves their letters to each integration): why an identity was not reached.
+RETURN_CODES = {
+    "N": "no identity check was completed",
+    "D": "a document could not be confirmed by its issuer",
+    "F": "a fraud check did not pass, or a document was reported lost, stolen or cancelled",
+    "V": "the knowledge-based questions were not answered well enough",
+    "A": "not enough activity history was found",
+}
+
+
+def return_codes(record: IdentityRecord | None, reached: bool) -> list[dict[str, str]]:
+    """The codes for the latest attempt: empty when the level asked for was reached."""
+    if reached:
+        return []
+    if record is None:
+        return [{"code": "N"}]
+    codes = []
+    if any(e["kind"] != "vouch" and (not e["counts"] or e["validity"] == 0) for e in record.evidence):
+        codes.append("D")
+    if record.fraud == 0:
+        codes.append("F")
+    if record.questions and record.verification < 2:
+        codes.append("V")
+    if record.activity == 0:
+        codes.append("A")
+    return [{"code": c} for c in codes or ["N"]]
+
+
 def identity_values(ctx: OidcContext, grant: Grant, sub: str, requested: dict[str, Any]) -> dict[str, Any]:
     """The identity claims asked for (name → request spec) that this grant may release now."""
-    wanted = set(requested) & {CORE_IDENTITY, ADDRESS, PASSPORT, DRIVING_PERMIT, VERIFIED_CLAIMS}
-    if not wanted or grant.identity_vot is None:
+    wanted = set(requested) & {CORE_IDENTITY, ADDRESS, PASSPORT, DRIVING_PERMIT, VERIFIED_CLAIMS, RETURN_CODE}
+    if not wanted:
         return {}
     now = ctx.clock()
+    out: dict[str, Any] = {}
+    if RETURN_CODE in wanted:
+        attempts = [r for r in records(ctx.db, grant.account_id) if r.completed_at is not None]
+        out[RETURN_CODE] = return_codes(attempts[-1] if attempts else None, grant.identity_vot is not None)
+    if grant.identity_vot is None:
+        return out
     record = current(ctx.db, grant.account_id, now.date())
     if record is None or LEVELS.index(record.level) < LEVELS.index(grant.identity_vot):
-        return {}
+        return out
     level = grant.identity_vot
-    out: dict[str, Any] = {}
     if CORE_IDENTITY in wanted:
         claims = core_identity_claims(
             record,

@@ -13,7 +13,7 @@ import pytest
 from jwt.api_jwk import PyJWK
 from sqlalchemy import select
 
-from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS, VOCAB
+from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.db import transaction
 from broker.store.models import Account, IdentityRecord
 from tests.e2e.agent import Callback, latest_code
@@ -249,3 +249,18 @@ def test_an_identity_that_no_longer_holds_is_not_released(broker, identity_rp, p
             record.recheck_by = broker.services.clock().date() - timedelta(days=1)
     info = identity_rp.userinfo(token["access_token"]).json()
     assert CORE_IDENTITY not in info and info["sub"] == token["id_claims"]["sub"]
+
+
+def test_a_service_that_asks_for_return_codes_hears_why_instead_of_access_denied(
+    broker, make_rp, person, agent
+):
+    rp = make_rp(claims=[*IDENTITY_CLAIMS, RETURN_CODE])
+    known = KnownPerson(passport_status="lost_or_stolen").register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(rp, CORE_IDENTITY, RETURN_CODE), person)
+    here = agent.submit(start, {"document": "passport"})
+    result = agent.submit(here, known.passport_form())
+    assert "We could not prove your identity" in agent.last_page
+    token = rp.redeem(resume(agent, result))  # a sign-in, not an error
+    info = rp.userinfo(token["access_token"]).json()
+    assert CORE_IDENTITY not in info
+    assert [c["code"] for c in info[RETURN_CODE]] == ["D", "F", "A"]

@@ -21,6 +21,7 @@ BASE = AuthorizeFacts(
     trust=TrustRequest("Cl.Cm", ()),
     identity_level="P0",
     identity_attempted=False,
+    return_codes_requested=False,
     unconsented_claims=frozenset(),
     consent_just_given=False,
 )
@@ -44,6 +45,25 @@ BASE = AuthorizeFacts(
         # Identity below the level asked: prove it, unless that was just tried or no page may be shown.
         ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "prove", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_attempted": True}, "deny", "access_denied"),
+        (
+            {
+                "trust": TrustRequest("Cl.Cm", ("P2",)),
+                "identity_attempted": True,
+                "return_codes_requested": True,
+            },
+            "issue",
+            None,
+        ),
+        (
+            {
+                "trust": TrustRequest("Cl.Cm", ("P2",)),
+                "identity_attempted": True,
+                "return_codes_requested": True,
+                "unconsented_claims": frozenset({"email"}),
+            },
+            "consent",
+            None,
+        ),
         (
             {"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P1", "prompts": frozenset({"none"})},
             "deny",
