@@ -224,12 +224,7 @@ class VouchingService:
         now = self.clock()
         held = current(self.db, account.id, now.date())
         person = claimed_person(held) if held else None
-        addresses = {
-            address_key(Address.from_dict(a))
-            for r in records(self.db, account.id)
-            for a in r.addresses
-            if r.completed_at
-        }
+        addresses = self.address_keys([account.id])[account.id]
         year_ago = now.replace(year=now.year - 1)
         past = self.db.execute(
             select(Vouch.applicant_id, VouchRequest.address_key, Vouch.accepted_at)
@@ -255,6 +250,20 @@ class VouchingService:
             past_vouches=tuple(PastVouch(a, k, at) for a, k, at in past if at is not None),
         )
 
+    def address_keys(self, account_ids: Iterable[str]) -> dict[str, set[str]]:
+        """Every address the broker holds for these people (from their completed checks), in one query."""
+        wanted = list(dict.fromkeys(account_ids))
+        out: dict[str, set[str]] = {a: set() for a in wanted}
+        if wanted:
+            rows = self.db.execute(
+                select(IdentityRecord.account_id, IdentityRecord.addresses).where(
+                    IdentityRecord.account_id.in_(wanted), IdentityRecord.completed_at.is_not(None)
+                )
+            )
+            for account_id, addresses in rows:
+                out[account_id] |= {address_key(Address.from_dict(a)) for a in addresses}
+        return out
+
     def circle(self, request: VouchRequest, voucher_id: str) -> Circle:
         """What the graph around this vouch looks like; every query is bounded by the neighbourhood
         (this applicant's vouchers, the vouches they gave, and one address), never by all people."""
@@ -268,10 +277,7 @@ class VouchingService:
             and not v.refused_at
         ]
         other_ids = frozenset(v.voucher_id for v in others if v.voucher_id)
-        other_addresses: set[str] = set()
-        for other_id in other_ids:
-            for r in records(self.db, other_id):
-                other_addresses |= {address_key(Address.from_dict(a)) for a in r.addresses if r.completed_at}
+        other_addresses = set().union(*self.address_keys(other_ids).values())
         graph = VouchGraph(self.db)
         given = graph.given([request.applicant_id, voucher_id, *other_ids])
         reciprocal = voucher_id in given[request.applicant_id]  # the applicant already vouched for them
@@ -477,12 +483,7 @@ class VouchingService:
                     reason="voucher below P2",
                 )
                 continue
-            keys = frozenset(
-                address_key(Address.from_dict(a))
-                for r in records(self.db, vouch.voucher_id)
-                for a in r.addresses
-                if r.completed_at
-            )
+            keys = frozenset(self.address_keys([vouch.voucher_id])[vouch.voucher_id])
             effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys)))
         previous = (
             self.db.get(IdentityRecord, request.identity_record_id) if request.identity_record_id else None
