@@ -330,3 +330,39 @@ def test_simulated_registry_entries_are_added_and_bad_ones_refused(tmp_path):
         ["simulated", "put", "uk_passport", "1", passport], tmp_path, env={"BROKER_ENV": "production"}
     )
     assert production.returncode == 2 and "not production" in production.stderr
+
+
+def test_staff_referees_and_identities_commands(tmp_path):
+    created = run(
+        ["accounts", "create", "--email", "gp@example.org", "--password", "velvet otter cabbage lantern"],
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    granted = run(["staff", "grant", "--email", "gp@example.org", "--role", "vouch_reviewer"], tmp_path)
+    assert granted.returncode == 0 and json.loads(granted.stdout)["roles"] == ["vouch_reviewer"]
+    referee = run(
+        [
+            "referees",
+            "add",
+            "--email",
+            "gp@example.org",
+            "--occupation",
+            "GP",
+            "--body",
+            "General Medical Council",
+            "--number",
+            "7654321",
+            "--evidence",
+            "checked on the GMC register",
+        ],
+        tmp_path,
+    )
+    assert referee.returncode == 0 and json.loads(referee.stdout)["occupation"] == "GP"
+    revoked = run(["identities", "revoke", "--email", "gp@example.org", "--reason", "test"], tmp_path)
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["rescored"] == 0
+    for args, words in (
+        (["staff", "grant", "--email", "gp@example.org", "--role", "superuser"], "role must be one of"),
+        (["identities", "revoke", "--email", "nobody@example.org", "--reason", "x"], "no account"),
+    ):
+        refused = run(args, tmp_path)
+        assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr

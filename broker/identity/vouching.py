@@ -204,8 +204,8 @@ class VouchingService:
         now = self.clock()
         request.cancelled_at = now
         for vouch in self.vouches(request):
-            if vouch.withdrawn_at is None and vouch.declined_at is None:
-                vouch.withdrawn_at, vouch.withdrawn_reason = now, "the applicant cancelled"
+            if vouch.declined_at is None:
+                self._withdrawn(vouch, actor, "the applicant cancelled")
         audit(
             self.db,
             "vouching.cancelled",
@@ -412,9 +412,14 @@ class VouchingService:
         )
 
     def withdraw(self, vouch: Vouch, actor: str, reason: str) -> None:
-        now = self.clock()
+        """Withdrawn by the applicant or the voucher; the applicant's identity follows at once."""
+        if self._withdrawn(vouch, actor, reason):
+            self.settle(vouch.applicant_id)
+
+    def _withdrawn(self, vouch: Vouch, actor: str, reason: str) -> bool:
         if vouch.withdrawn_at is not None:
-            return
+            return False
+        now = self.clock()
         vouch.withdrawn_at, vouch.withdrawn_reason = now, reason
         audit(
             self.db,
@@ -425,7 +430,7 @@ class VouchingService:
             vouch=vouch.id,
             reason=reason,
         )
-        self.settle(vouch.applicant_id)
+        return True
 
     def review(self, vouch: Vouch, reviewer: Account, accept: bool, note: str) -> None:
         now = self.clock()
@@ -472,16 +477,7 @@ class VouchingService:
             if LEVELS.index(level(self.db, vouch.voucher_id, now.date())) < LEVELS.index(
                 self.policy.voucher_min_level
             ):
-                vouch.withdrawn_at, vouch.withdrawn_reason = now, "the voucher's own identity dropped"
-                audit(
-                    self.db,
-                    "vouch.withdrawn",
-                    now=now,
-                    actor="system",
-                    subject=applicant_id,
-                    vouch=vouch.id,
-                    reason="voucher below P2",
-                )
+                self._withdrawn(vouch, "system", "the voucher's own identity dropped")
                 continue
             keys = frozenset(self.address_keys([vouch.voucher_id])[vouch.voucher_id])
             effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys)))
@@ -622,16 +618,7 @@ class VouchingService:
         ).all()
         reached = []
         for vouch in given:
-            vouch.withdrawn_at, vouch.withdrawn_reason = now, "the voucher's identity was revoked"
-            audit(
-                self.db,
-                "vouch.withdrawn",
-                now=now,
-                actor=actor,
-                subject=vouch.applicant_id,
-                vouch=vouch.id,
-                reason="voucher revoked",
-            )
+            self._withdrawn(vouch, actor, "the voucher's identity was revoked")
             reached.append(vouch.applicant_id)
         for applicant_id in dict.fromkeys(reached):
             self.settle(applicant_id)

@@ -8,6 +8,7 @@ interaction waits, and "Continue to the service" resumes it) or from the account
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -74,6 +75,45 @@ ADDRESS_FIELDS = [
     {"name": "postcode", "label": "Postcode", "autocomplete": "postal-code"},
     {"name": "lived_from", "label": "Year you started living at this address", "inputmode": "numeric"},
 ]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the journey: its heading, where it posts, its words and its fields."""
+
+    title: str
+    action: str
+    fields: list[dict[str, str]]
+    intro: tuple[str, ...] = ()
+
+    def page(
+        self, request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
+    ) -> Response:
+        return form_page(
+            services,
+            request,
+            title=self.title,
+            action=self.action,
+            intro=list(self.intro),
+            fields=self.fields,
+            values=values,
+            errors=errors,
+        )
+
+
+PASSPORT = Step(
+    "Enter your passport details",
+    "/identity/passport",
+    PASSPORT_FIELDS,
+    ("Enter your name and date of birth as they are on your passport.",),
+)
+LICENCE = Step(
+    "Enter your driving licence details",
+    "/identity/driving-licence",
+    LICENCE_FIELDS,
+    ("Enter your name and date of birth as they are on your licence.",),
+)
+ADDRESS = Step("Enter your home address", "/identity/address", ADDRESS_FIELDS)
 
 
 class NoAttempt(PageError):
@@ -225,22 +265,7 @@ def _after_document(db: Db, services: ServicesDep, account: Account, record: Ide
 @router.get("/identity/passport")
 def passport_page(request: Request, db: Db, services: ServicesDep) -> Response:
     _attempt(request, db, services)
-    return _passport_form(request, services, {}, None)
-
-
-def _passport_form(
-    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
-) -> Response:
-    return form_page(
-        services,
-        request,
-        title="Enter your passport details",
-        action="/identity/passport",
-        intro=["Enter your name and date of birth as they are on your passport."],
-        fields=PASSPORT_FIELDS,
-        values=values,
-        errors=errors,
-    )
+    return PASSPORT.page(request, services, {}, None)
 
 
 MRZ_ERRORS = {
@@ -266,11 +291,11 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
         )
         errors.setdefault(field, message)
     if errors or person is None or mrz is None:
-        return _passport_form(request, services, values, errors)
+        return PASSPORT.page(request, services, values, errors)
     truncated = not line1.endswith("<")
     problems = passport_problems(mrz, person, today, truncated=truncated)
     if problems:
-        return _passport_form(request, services, values, {"mrz_line1": problems[0].capitalize()})
+        return PASSPORT.page(request, services, values, {"mrz_line1": problems[0].capitalize()})
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
@@ -288,22 +313,7 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
 @router.get("/identity/driving-licence")
 def licence_page(request: Request, db: Db, services: ServicesDep) -> Response:
     _attempt(request, db, services)
-    return _licence_form(request, services, {}, None)
-
-
-def _licence_form(
-    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
-) -> Response:
-    return form_page(
-        services,
-        request,
-        title="Enter your driving licence details",
-        action="/identity/driving-licence",
-        intro=["Enter your name and date of birth as they are on your licence."],
-        fields=LICENCE_FIELDS,
-        values=values,
-        errors=errors,
-    )
+    return LICENCE.page(request, services, {}, None)
 
 
 @router.post("/identity/driving-licence")
@@ -322,7 +332,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     if problem:
         errors["expiry_date"] = problem
     if errors or person is None or issued is None or expires is None:
-        return _licence_form(request, services, values, errors)
+        return LICENCE.page(request, services, values, errors)
     problems = licence_problems(number, person, issued, expires, today)
     if problems:
         field = (
@@ -332,7 +342,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
             if "expir" in problems[0]
             else "issue_date"
         )
-        return _licence_form(request, services, values, {field: problems[0].capitalize()})
+        return LICENCE.page(request, services, values, {field: problems[0].capitalize()})
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )
@@ -370,21 +380,7 @@ def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response
 @router.get("/identity/address")
 def address_page(request: Request, db: Db, services: ServicesDep) -> Response:
     _attempt(request, db, services)
-    return _address_form(request, services, {}, None)
-
-
-def _address_form(
-    request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
-) -> Response:
-    return form_page(
-        services,
-        request,
-        title="Enter your home address",
-        action="/identity/address",
-        fields=ADDRESS_FIELDS,
-        values=values,
-        errors=errors,
-    )
+    return ADDRESS.page(request, services, {}, None)
 
 
 def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str]]:
@@ -421,7 +417,7 @@ def address(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
         return see_other("/identity/prove")
     found, errors = read_address(form, services.clock().date())
     if found is None:
-        return _address_form(request, services, dict(form.data), errors)
+        return ADDRESS.page(request, services, dict(form.data), errors)
     service = _service(db, services)
     service.add_address(record, [found])
     if not service.questions(record):

@@ -224,3 +224,66 @@ def test_after_sign_in_the_broker_only_returns_to_its_own_pages(broker, person, 
     here = sign_in(agent, f"{broker.url}/account/sign-in?{urlencode({'next': target})}", person)
     assert urlsplit(here).netloc == urlsplit(broker.url).netloc and here.endswith("/account/security")
     agent.close()
+
+
+def _flagged_vouch(broker) -> tuple[str, str]:
+    """A closes a cycle A -> B -> C -> A: C's vouch for A is held for review. Returns (vouch id, C)."""
+    from broker.deps import vouching_service
+    from broker.store.db import transaction
+    from vouching.person import Address, ClaimedPerson
+    from vouching.rules import Statement
+
+    people = [
+        proven_person(broker, name, "Cycle", date(1980, 1, n + 1), f"CF{70 + n} 1AA")
+        for n, name in enumerate(("Ann", "Ben", "Cat"))
+    ]
+    ids = []
+    with broker.db() as db:
+        ids = [db.scalar(select(Account.id).filter_by(email=e)) for e in people]
+    held = ""
+    for applicant, voucher in ((ids[1], ids[0]), (ids[2], ids[1]), (ids[0], ids[2])):
+        with transaction(broker.db) as db:
+            service = vouching_service(db, broker.services)
+            account = db.get(Account, applicant)
+            request = service.start(
+                account,
+                ClaimedPerson("X", "Cycle", date(1980, 1, 1)),
+                Address("5", "Road", "Town", "CF79 1AA", date(2015, 1, 1)),
+                None,
+            )
+            [invitation, _] = service.invite(request, account, ["one@example.org", "two@example.org"])
+            refusals = service.answer(
+                invitation.vouch, db.get(Account, voucher), Statement("friend", 5, False)
+            )
+            held = invitation.vouch.id
+    assert [r.rule for r in refusals] == ["no_cycle"]
+    return held, people[2]
+
+
+def test_a_reviewer_decides_a_vouch_the_graph_checks_held(broker, agent, person):
+    held, _ = _flagged_vouch(broker)
+    reviewer_agent = UserAgent(broker)
+    sign_in(reviewer_agent, f"{broker.url}/admin/vouches", person)
+    assert reviewer_agent.last_status == 403  # not a reviewer yet
+    granted = subprocess.run(
+        [BROKER, "staff", "grant", "--email", person, "--role", "vouch_reviewer"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
+            "BROKER_DATABASE_URL": broker.settings.database_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert granted.returncode == 0, granted.stderr
+    reviewer_agent.go(f"{broker.url}/admin/vouches")
+    assert reviewer_agent.last_status == 200 and "this vouch would close a cycle" in reviewer_agent.last_page
+    reviewer_agent.submit(f"{broker.url}/admin/vouches/{held}", {"decision": "refuse"})
+    assert reviewer_agent.last_status == 400 and "write a note" in reviewer_agent.last_page
+    reviewer_agent.submit(f"{broker.url}/admin/vouches/{held}", {"decision": "refuse", "note": "a ring"})
+    assert "There are no vouches waiting for review" in reviewer_agent.last_page
+    with broker.db() as db:
+        vouch = db.get(Vouch, held)
+        assert vouch.refused_at is not None and vouch.review_note == "a ring"
+    reviewer_agent.close()
