@@ -92,6 +92,8 @@ class Circle:
 
     other_voucher_ids: frozenset[str] = frozenset()
     other_voucher_address_keys: frozenset[str] = frozenset()
+    # The voucher and another of this applicant's vouchers vouch for each other (either way).
+    linked_to_other_voucher: bool = False
     # Vouchers the voucher and applicant already vouch for each other through (reciprocal, cycle).
     applicant_vouched_for_voucher: bool = False
     cycle_through: tuple[str, ...] = ()  # a path applicant -> ... -> voucher in "vouched for" edges
@@ -176,6 +178,8 @@ def vouchers_independent(case: Case) -> str | None:
     c = case.circle
     if case.voucher.address_keys & c.other_voucher_address_keys:
         return "two vouchers for one applicant live at the same address"
+    if c.linked_to_other_voucher:
+        return "two vouchers for one applicant have vouched for each other"
     return None
 
 

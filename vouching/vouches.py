@@ -76,6 +76,25 @@ def vouch_scores(vouches: list[EffectiveVouch], activity: int, fraud: int) -> Sc
     return Scores(evidence, activity, fraud, verification)
 
 
+def advice(level: str, vouches: list[EffectiveVouch], activity: int) -> list[str]:
+    """What would raise a vouched identity, in plain words."""
+    if level in ("P2", "P3"):
+        return []
+    words = []
+    if independent_vouchers(vouches) < 2:
+        words.append("Ask at least 2 people who do not live together to vouch for you.")
+    if level == "P1" or independent_vouchers(vouches) >= 2:
+        if not any(v.is_referee for v in vouches):
+            words.append(
+                "Ask a registered professional who knows you, such as your doctor, teacher or social worker, "
+                "to vouch for you: their vouch counts for more."
+            )
+        if activity < 1:
+            words.append("We need a longer history of your identity being used, such as a bank account or bills.")
+    words.append("Or prove your identity with a UK passport or photocard driving licence.")
+    return words
+
+
 @dataclass(frozen=True)
 class Edge:
     voucher_id: str

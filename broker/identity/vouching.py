@@ -283,6 +283,7 @@ class VouchingService:
         reciprocal = voucher_id in given[request.applicant_id]  # the applicant already vouched for them
         mine = given[voucher_id] - {request.applicant_id}
         shared = len({a for o in other_ids for a in given[o] if a in mine})
+        linked = bool(given[voucher_id] & other_ids) or any(voucher_id in given[o] for o in other_ids)
         at_address = self.db.scalar(
             select(func.count(func.distinct(VouchRequest.applicant_id))).where(
                 VouchRequest.address_key == request.address_key,
@@ -294,6 +295,7 @@ class VouchingService:
         return Circle(
             other_voucher_ids=other_ids,
             other_voucher_address_keys=frozenset(other_addresses),
+            linked_to_other_voucher=linked,
             applicant_vouched_for_voucher=reciprocal,
             cycle_through=self._path(request.applicant_id, voucher_id, graph),
             applicants_shared_with_other_vouchers=shared,

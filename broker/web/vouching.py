@@ -28,6 +28,7 @@ from broker.web.journeys import read_email
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
 from vouching.rules import RELATIONSHIPS, Statement, VouchingPolicy
+from vouching.vouches import EffectiveVouch, advice
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -195,6 +196,13 @@ def progress(request: Request, db: Db, services: ServicesDep) -> Response:
         rows.append({"vouch": vouch, "status": status, "words": words})
     done = sum(1 for r in rows if r["status"] in ("cooling_off", "effective"))
     held = current(db, account.id, now.date())
+    counted = [v for v in vouches if v.voucher_id and state(v).status(now) == "effective"]
+    homes = service.address_keys(v.voucher_id or "" for v in counted)
+    effective = [
+        EffectiveVouch(v.voucher_id or "", v.is_referee, frozenset(homes[v.voucher_id or ""]))
+        for v in counted
+    ]
+    level_now = held.level if held else "P0"
     context: dict[str, Any] = {
         "title": "People vouching for you",
         "rows": rows,
@@ -203,6 +211,7 @@ def progress(request: Request, db: Db, services: ServicesDep) -> Response:
         "held": held if held and held.route == "vouching" else None,
         "level_words": LEVEL_WORDS.get(held.level) if held else None,
         "resume": found.interaction_id if found.identity_record_id else None,
+        "advice": advice(level_now, effective, held.activity if held else 0) if held or done >= 2 else [],
     }
     return render(services, request, "vouching_progress.html", context)
 

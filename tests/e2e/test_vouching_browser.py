@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from datetime import date, timedelta
 
 import pytest
+from joserfc import jwt
+from joserfc.jws import JWSRegistry
 
 from broker.oidc.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
@@ -16,6 +19,7 @@ from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty, claims_param
 from tests.e2e.test_identity import verify_core_identity
 from tests.e2e.vouchers import invitation_link, proven_person
+from tests.test_cli import BROKER
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
 PASSWORD = "correct horse battery staple"
@@ -38,7 +42,12 @@ def fill_date(page, legend: str, value: date) -> None:
 def test_vouched_for_by_two_people(clock, receiver, page):
     broker = clock
     back = f"{receiver.url}/callback"
-    info = broker.create_client(redirect_uris=[back], claims=["email", CORE_IDENTITY])
+    info = broker.create_client(
+        redirect_uris=[back],
+        claims=["email", CORE_IDENTITY],
+        backchannel_logout_uri=receiver.endpoint,
+        security_event_uri=receiver.events_endpoint,
+    )
     rp = RelyingParty(broker.url, str(info["client_id"]), back, client_secret=str(info["client_secret"]))
     broker.travel(-timedelta(days=8))  # the vouching happens a week ago
     vouchers = [
@@ -108,3 +117,27 @@ def test_vouched_for_by_two_people(clock, receiver, page):
         "type": "FamilyName",
         "value": "Taylor",
     }
+    page.goto(f"{broker.url}/identity/vouching")
+    assert page.get_by_role("heading", level=1).inner_text() == "You have proved your identity"
+    assert "ask a registered professional" in page.content().lower()
+
+    # One voucher is found to be false: the service is told and the applicant's level drops.
+    before = len(receiver.events)
+    revoked = subprocess.run(
+        [BROKER, "identities", "revoke", "--email", vouchers[0], "--reason", "found false"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
+            "BROKER_DATABASE_URL": broker.settings.database_url,
+            "BROKER_ISSUER": broker.url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    raw = receiver.wait_for_events(before + 1)[before]
+    event = jwt.decode(raw, rp.jwks(), registry=JWSRegistry(algorithms=["ES256"]))
+    assert event.claims["sub_id"]["sub"] == token["id_claims"]["sub"]
+    page.goto(f"{broker.url}/account/identity")
+    assert "You have not proved your identity yet" in page.content()

@@ -187,6 +187,14 @@ def test_vouchers_who_vouched_together_before_are_held_for_review(world):
     assert rules[2][1] == ["not_a_dense_cluster"]  # the same pair, a third time
 
 
+def test_vouchers_who_vouch_for_each_other_are_not_independent(world):
+    v1, v2 = world.person(), world.person()
+    assert world.vouch(world.ask(v2, postcode="CF45 1AA")[0], v1) == []  # v1 vouches for v2
+    tokens = world.ask(world.person(proven=False), postcode="CF46 1AA")
+    assert world.vouch(tokens[0], v1) == []
+    assert world.vouch(tokens[1], v2) == ["vouchers_independent"]
+
+
 def test_a_voucher_over_the_cap_is_refused(world):
     voucher = world.person()
     for i in range(3):

@@ -75,6 +75,7 @@ def year_of_vouches(n: int, address: str = "elsewhere") -> tuple[PastVouch, ...]
         ({"statement": Statement("friend", 5, True)}, ["lives_apart"]),
         ({"voucher": replace(VOUCHER, address_keys=frozenset({"12|CF10 1AA"}))}, ["lives_apart"]),
         ({"circle": Circle(other_voucher_address_keys=frozenset({"3|CF11 9AB"}))}, ["vouchers_independent"]),
+        ({"circle": Circle(linked_to_other_voucher=True)}, ["vouchers_independent"]),
         ({"voucher": replace(VOUCHER, past_vouches=year_of_vouches(3))}, ["within_caps"]),
         ({"voucher": replace(VOUCHER, past_vouches=year_of_vouches(2))}, []),
         (
