@@ -67,7 +67,8 @@ class Outbox:
             )
         )
 
-    def recent(self, limit: int = 50) -> list[OutboxMessage]:
-        return list(
-            self.db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit))
-        )
+    def recent(self, limit: int = 50, recipient: str | None = None) -> list[OutboxMessage]:
+        query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
+        if recipient:
+            query = query.where(OutboxMessage.recipient == recipient)
+        return list(self.db.scalars(query))

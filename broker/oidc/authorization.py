@@ -7,6 +7,7 @@ redirect URI are trusted), then :func:`broker.oidc.decision.decide` says what ha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
@@ -23,6 +24,9 @@ from broker.oidc.interactions import InteractionService
 from broker.oidc.requests import BrokerRequest
 from broker.oidc.server import Approval, BrokerServer, subject
 from broker.oidc.vtr import TrustRequest, VtrInvalid, best_identity_level, parse_vtr
+from broker.policy.release import Agreement
+from broker.policy.release import decide as release_decision
+from broker.policy.service import agreement_for, consent_facts, release_for, with_companion_terms
 from broker.store.models import BrowserSession, Client, Interaction
 
 
@@ -114,17 +118,22 @@ def check_vtr(raw: str | None) -> TrustRequest:
 
 
 def check_claims(
-    client: Client, raw: str | None, scopes: list[str]
+    agreement: Agreement | None, raw: str | None, scopes: list[str], now: datetime
 ) -> tuple[claims_mod.ClaimsRequest, set[str]]:
+    """Every claim asked for must be covered by the service's MOU in force: refused here, with the
+    reason, never silently dropped (``invalid_scope`` for a scope, ``access_denied`` for a claim)."""
     try:
         request = claims_mod.parse_claims_parameter(raw)
     except claims_mod.ClaimsRequestInvalid as exc:
         raise AuthorizeError("invalid_request", str(exc)) from None
-    requested = claims_mod.scope_claims(scopes) | request.names
-    allowed = claims_mod.with_companions(client.claims)
-    refused = sorted(requested - allowed)
+    by_scope = claims_mod.scope_claims(scopes)
+    requested = by_scope | request.names
+    allowed = release_decision(agreement, frozenset(requested), None, "P3", now, consent_needed=False)
+    refused = sorted(allowed.refused)
     if refused:
-        raise AuthorizeError("access_denied", f"this service may not receive: {', '.join(refused)}")
+        error = "invalid_scope" if set(refused) <= by_scope else "access_denied"
+        reason = allowed.refused[refused[0]]
+        raise AuthorizeError(error, f"this service may not receive {', '.join(refused)}: {reason}")
     return request, requested
 
 
@@ -179,7 +188,7 @@ class Authorizer:
             amr=list(session.amr),
             vot=session.level,
             identity_vot=identity_vot,
-            claims=self._releasable(checked).as_dict(),
+            claims=self._releasable(checked, account.id, identity_vot or "P0", now).as_dict(),
         )
         status, _, headers = self.server.create_authorization_response(
             request, grant_user=approval, grant=grant
@@ -212,7 +221,9 @@ class Authorizer:
         check_response_mode(data)
         max_age = check_max_age(data.get("max_age"))
         trust = check_vtr(data.get("vtr"))
-        claims_request, requested = check_claims(client, data.get("claims"), scopes)
+        claims_request, requested = check_claims(
+            self._agreement(client.client_id), data.get("claims"), scopes, self.ctx.clock()
+        )
         return Checked(
             client=client,
             redirect_uri=redirect_uri,
@@ -224,6 +235,10 @@ class Authorizer:
             prompts=frozenset((data.get("prompt") or "").split()),
             max_age=max_age,
         )
+
+    def _agreement(self, client_id: str) -> Agreement | None:
+        found = agreement_for(self.ctx.db, client_id)
+        return Agreement(found.version_id, found.status, with_companion_terms(found.terms)) if found else None
 
     def _facts(
         self, checked: Checked, session: BrowserSession | None, resume: Interaction | None
@@ -237,7 +252,13 @@ class Authorizer:
                     self.ctx.refresh_identity(session.account_id)
                 identity_level = identity_level_of(self.ctx.db, session.account_id, now.date())
             consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
-            agreed = set(consent.claims) if consent else set()
+            facts = consent_facts(
+                self.ctx.db,
+                session.account_id,
+                checked.client.client_id,
+                self._agreement(checked.client.client_id),
+            )
+            agreed = set(facts.claims) | set(consent.declined if consent else []) if facts else set()
             unconsented = claims_mod.shareable(checked.requested) - agreed
         fresh = bool(
             resume is not None
@@ -259,11 +280,25 @@ class Authorizer:
             consent_just_given=bool(resume is not None and resume.consent_given_at is not None),
         )
 
-    def _releasable(self, checked: Checked) -> claims_mod.ClaimsRequest:
-        """Scope claims go to userinfo; the claims parameter may also ask for them in the ID token."""
-        userinfo = {name: None for name in claims_mod.scope_claims(checked.scopes)}
-        userinfo.update(checked.claims.userinfo)
-        return claims_mod.ClaimsRequest(userinfo=userinfo, id_token=dict(checked.claims.id_token))
+    def _releasable(
+        self, checked: Checked, account_id: str, identity_level: str, now: datetime
+    ) -> claims_mod.ClaimsRequest:
+        """What the grant may carry: the release decision's answer (optional attributes the person
+        declined are left out). Scope claims go to userinfo; the claims parameter may also ask for
+        them in the ID token."""
+        release, _ = release_for(
+            self.ctx.db,
+            account_id=account_id,
+            client_id=checked.client.client_id,
+            requested=checked.requested,
+            identity_level=identity_level,
+            now=now,
+        )
+        allowed = release.released
+        userinfo = {name: None for name in claims_mod.scope_claims(checked.scopes) if name in allowed}
+        userinfo.update({k: v for k, v in checked.claims.userinfo.items() if k in allowed})
+        id_token = {k: v for k, v in checked.claims.id_token.items() if k in allowed}
+        return claims_mod.ClaimsRequest(userinfo=userinfo, id_token=id_token)
 
     def _interact(
         self,

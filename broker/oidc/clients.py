@@ -16,6 +16,7 @@ from broker.errors import BrokerError
 from broker.oidc.adapters import hash_secret
 from broker.oidc.claims import CLAIMS_SUPPORTED, COMPANIONS
 from broker.oidc.subject import default_sector
+from broker.policy.service import operator_agreement
 from broker.store.models import Client
 
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
@@ -105,4 +106,5 @@ def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client,
     )
     db.add(client)
     db.flush()
+    operator_agreement(db, client.client_id, claims, new.name, now)
     return client, secret

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from authlib.oauth2.rfc6749 import AuthorizationServer, InvalidClientError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    grants,
+)
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -19,6 +25,7 @@ from broker.oidc.adapters import CodeRecord, GrantUser, OidcClient, RefreshRecor
 from broker.oidc.claims import CLAIMS_SUPPORTED
 from broker.oidc.context import OidcContext
 from broker.oidc.identity_claims import identity_values
+from broker.oidc.release import agreement_in_force, record, releasable
 from broker.oidc.subject import subject_for
 from broker.oidc.tokens import access_token_claims, account_claims, id_token_claims, new_jti
 from broker.store.models import Account, AuthorizationCode, Client, Grant, IssuedAccessToken, RefreshToken
@@ -142,6 +149,14 @@ class BrokerServer(AuthorizationServer):
         self.ctx.repo.add(*rows)
 
 
+def grant_user(ctx: OidcContext, grant: Grant) -> GrantUser | None:
+    """Tokens are issued only while the service's data sharing agreement is in force."""
+    if agreement_in_force(ctx, grant) is None:
+        raise InvalidGrantError(description="the service's data sharing agreement is not in force")
+    account = ctx.repo.account(grant.account_id)
+    return GrantUser(account, grant) if account else None
+
+
 class S256Required(CodeChallenge):
     """PKCE with S256, for every client (RFC 9700 §2.1.1): a missing or ``plain`` challenge is refused."""
 
@@ -218,8 +233,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return None
 
     def authenticate_user(self, authorization_code: CodeRecord) -> GrantUser | None:
-        account = self.server.ctx.repo.account(authorization_code.grant.account_id)
-        return GrantUser(account, authorization_code.grant) if account else None
+        return grant_user(self.server.ctx, authorization_code.grant)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -243,8 +257,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return RefreshRecord(grant)
 
     def authenticate_user(self, refresh_token: RefreshRecord) -> GrantUser | None:
-        account = self.server.ctx.repo.account(refresh_token.grant.account_id)
-        return GrantUser(account, refresh_token.grant) if account else None
+        return grant_user(self.server.ctx, refresh_token.grant)
 
     def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
         return None  # marked used when claimed
@@ -265,7 +278,7 @@ class BrokerOpenIDCode(OpenIDCode):
         client: OidcClient = request.client
         user: GrantUser = request.user
         alg = client.alg
-        asked: dict[str, Any] = user.grant.claims.get("id_token", {})
+        asked, agreement = releasable(ctx, user.grant, user.grant.claims.get("id_token", {}))
         sub = subject(client.row, user.account)
         code = request.authorization_code
         claims = id_token_claims(
@@ -284,6 +297,7 @@ class BrokerOpenIDCode(OpenIDCode):
                 **identity_values(ctx, user.grant, sub, asked),
             },
         )
+        record(ctx, user.grant, agreement, set(claims) & set(CLAIMS_SUPPORTED), "token")
         return ctx.signer.sign(claims, alg=alg)
 
 

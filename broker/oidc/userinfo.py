@@ -13,6 +13,7 @@ from broker.oidc.access import bearer_token, verify_access_token
 from broker.oidc.claims import CLAIMS_SUPPORTED
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.openapi import USERINFO
+from broker.oidc.release import record, releasable
 from broker.oidc.tokens import account_claims
 
 router = APIRouter(tags=["oidc"])
@@ -35,7 +36,9 @@ def userinfo(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONRespo
     if account is None:
         raise InvalidToken()
     body: dict[str, Any] = {"sub": claims["sub"]}
-    asked: dict[str, Any] = grant.claims.get("userinfo", {})
+    asked, agreement = releasable(ctx, grant, grant.claims.get("userinfo", {}))
     body.update(account_claims(account, set(asked) & set(CLAIMS_SUPPORTED)))
     body.update(identity_values(ctx, grant, claims["sub"], asked))
+    record(ctx, grant, agreement, set(body), "userinfo")
+    ctx.db.commit()
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -6,12 +6,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from broker.accounts.sessions import SessionService, session_cookie
+from broker.audit.log import record
 from broker.deps import Db, Form, Oidc, ServicesDep
 from broker.errors import InteractionExpired
 from broker.oidc import claims as claims_mod
 from broker.oidc.authorization import error_redirect
 from broker.oidc.interactions import BROWSER_COOKIE, InteractionService
 from broker.oidc.requests import Params
+from broker.policy.mou import Terms
+from broker.policy.service import agreement_for
 from broker.store.models import Consent, Interaction
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
@@ -41,15 +44,38 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
     return interaction
 
 
+def _terms(db: Db, client_id: str) -> Terms | None:
+    found = agreement_for(db, client_id)
+    return found.terms if found else None
+
+
 @router.get("/consent/{interaction_id}")
 def consent_page(interaction_id: str, request: Request, db: Db, services: ServicesDep, ctx: Oidc) -> Response:
+    """The service, the purpose from its MOU, each attribute and how long it is kept; optional ones
+    can be declined."""
     interaction = _load(request, db, services, interaction_id)
     client = ctx.repo.client(interaction.client_id or "")
     _, claims = _requested(interaction)
-    items = [claims_mod.HUMAN_NAMES.get(c, c) for c in sorted(claims)]
-    return render(
-        services, request, "consent.html", {"client": client, "items": items, "interaction": interaction}
-    )
+    terms = _terms(db, interaction.client_id or "")
+    items = []
+    for claim in sorted(claims):
+        term = terms.attribute(claim) if terms else None
+        items.append(
+            {
+                "claim": claim,
+                "name": claims_mod.HUMAN_NAMES.get(claim, claim),
+                "days": term.retention_days if term else None,
+                "required": term.required if term else True,
+            }
+        )
+    context = {
+        "client": client,
+        "terms": terms,
+        "required": [i for i in items if i["required"]],
+        "optional": [i for i in items if not i["required"]],
+        "interaction": interaction,
+    }
+    return render(services, request, "consent.html", context)
 
 
 @router.post("/consent/{interaction_id}")
@@ -70,7 +96,12 @@ def consent(
         )
         return see_other(redirect.location)
     scopes, claims = _requested(interaction)
-    assert interaction.account_id is not None
+    assert interaction.account_id is not None and interaction.client_id is not None
+    agreement = agreement_for(db, interaction.client_id)
+    terms = agreement.terms if agreement else None
+    optional = {c for c in claims if terms and (t := terms.attribute(c)) is not None and not t.required}
+    chosen = set(form.datalist.get("share", []))
+    declined = optional - chosen
     row = (
         db.query(Consent)
         .filter_by(account_id=interaction.account_id, client_id=interaction.client_id)
@@ -85,11 +116,23 @@ def consent(
             granted_at=now,
         )
         db.add(row)
-    if row.withdrawn_at is not None:
-        row.scopes, row.claims, row.withdrawn_at = [], [], None
+    version_id = agreement.version_id if agreement else None
+    if row.withdrawn_at is not None or row.mou_version_id != version_id:
+        row.scopes, row.claims, row.declined, row.withdrawn_at = [], [], [], None  # agreed afresh
     row.scopes = sorted(set(row.scopes) | set(scopes))
-    row.claims = sorted(set(row.claims) | claims)
-    row.granted_at = now
+    row.claims = sorted((set(row.claims) | claims) - declined)
+    row.declined = sorted((set(row.declined) - claims) | declined)
+    row.mou_version_id, row.method, row.granted_at = version_id, "consent page", now
+    record(
+        db,
+        "consent.given",
+        now=now,
+        actor=interaction.account_id,
+        subject=interaction.account_id,
+        client_id=interaction.client_id,
+        claims=row.claims,
+        declined=row.declined,
+    )
     interaction.consent_given_at = now
     db.commit()
     return see_other(f"{services.settings.issuer}/authorize/resume/{interaction.id}")

@@ -25,6 +25,6 @@ def outbox(request: Request, db: Db, services: ServicesDep) -> Response:
             "at": m.created_at,
             "body": render_message(m.template, m.personalisation),
         }
-        for m in Outbox(db).recent()
+        for m in Outbox(db).recent(recipient=request.query_params.get("to") or None)
     ]
     return render(services, request, "outbox.html", {"messages": messages})

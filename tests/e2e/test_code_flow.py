@@ -102,10 +102,15 @@ def test_claims_parameter_puts_email_in_the_id_token(make_rp, person, agent):
 
 
 def test_claim_the_service_may_not_receive_is_refused_at_authorize(make_rp, person, agent):
-    rp = make_rp(claims=["email"])
-    callback = agent.authorize(rp.authorization_url(scope="openid phone"), email=person)
-    assert callback.params["error"] == "access_denied"
-    assert callback.params["iss"] == rp.issuer
+    rp = make_rp(claims=["email"])  # its MOU covers the email address only
+    by_scope = agent.authorize(rp.authorization_url(scope="openid phone"), email=person)
+    assert (
+        by_scope.params["error"] == "invalid_scope" and "phone_number" in by_scope.params["error_description"]
+    )
+    assert by_scope.params["iss"] == rp.issuer
+    by_claims = agent.authorize(rp.authorization_url(claims=claims_param(userinfo={"phone_number": None})))
+    assert by_claims.params["error"] == "access_denied"
+    assert "does not cover" in by_claims.params["error_description"]
 
 
 def test_cancel_on_consent_returns_access_denied(make_rp, person, agent):

@@ -41,6 +41,7 @@ def fill_date(page, legend: str, value: date) -> None:
 
 def test_vouched_for_by_two_people(clock, receiver, page):
     broker = clock
+    broker.travel(-timedelta(days=8))  # the vouching happens a week ago
     back = f"{receiver.url}/callback"
     info = broker.create_client(
         redirect_uris=[back],
@@ -49,7 +50,6 @@ def test_vouched_for_by_two_people(clock, receiver, page):
         security_event_uri=receiver.events_endpoint,
     )
     rp = RelyingParty(broker.url, str(info["client_id"]), back, client_secret=str(info["client_secret"]))
-    broker.travel(-timedelta(days=8))  # the vouching happens a week ago
     vouchers = [
         proven_person(broker, "Priya", "Shah", date(1975, 2, 3), "CF11 9AB"),
         proven_person(broker, "Owen", "Evans", date(1968, 7, 9), "CF14 3BB"),

@@ -8,6 +8,7 @@ from broker.store.models.identity import IdentityRecord, SimulatedRegistryEntry
 from broker.store.models.interactions import Interaction, OutboxMessage
 from broker.store.models.keys import SigningKey
 from broker.store.models.passkeys import Passkey
+from broker.store.models.policy import Mou, MouVersion, ReleaseRecord
 from broker.store.models.sessions import BrowserSession, SessionClient
 from broker.store.models.throttle import ThrottleCounter
 from broker.store.models.tokens import (
@@ -33,10 +34,13 @@ __all__ = [
     "IdentityRecord",
     "Interaction",
     "IssuedAccessToken",
+    "Mou",
+    "MouVersion",
     "OutboxMessage",
     "Passkey",
     "Referee",
     "RefreshToken",
+    "ReleaseRecord",
     "SeenJti",
     "SessionClient",
     "SigningKey",

@@ -47,4 +47,8 @@ class Consent(Base):
     claims: Mapped[list[str]]
     granted_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+    # The MOU version the person agreed under, the optional attributes they declined, and how.
+    mou_version_id: Mapped[str | None] = mapped_column(String(36))
+    declined: Mapped[list[str]] = mapped_column(default=list)
+    method: Mapped[str] = mapped_column(String(32), default="consent page")
     note: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,188 @@
+"""Memoranda of understanding (data sharing agreements) as policy data, and their life cycle (pure).
+
+Fields follow a data sharing agreement as the UK Digital Economy Act 2017 Part 5 code of practice and
+the ICO data sharing code describe one: the parties, the purpose in plain language, the lawful basis,
+each attribute with the identity level it needs, whether it is required, how long it is kept, onward
+sharing, dates (start, end, review), security commitments and contacts, and a reference number.
+
+A version is immutable once approved: a change is a new version. Approval needs a second person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+LEVELS = ("P0", "P1", "P2", "P3")
+STATUSES = ("draft", "submitted", "approved", "active", "suspended", "expired", "terminated")
+
+# What each action does to a version's status (anything else is refused).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "submit"): "submitted",
+    ("submitted", "approve"): "approved",
+    ("submitted", "reject"): "draft",
+    ("approved", "suspend"): "suspended",
+    ("active", "suspend"): "suspended",
+    ("suspended", "resume"): "approved",
+    ("approved", "terminate"): "terminated",
+    ("active", "terminate"): "terminated",
+    ("suspended", "terminate"): "terminated",
+}
+
+
+class PolicyError(ValueError):
+    """An action the policy rules do not allow, with the reason in words an administrator reads."""
+
+
+@dataclass(frozen=True)
+class AttributeTerm:
+    claim: str
+    min_level: str = "P0"
+    required: bool = True
+    retention_days: int = 365
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "claim": self.claim,
+            "min_level": self.min_level,
+            "required": self.required,
+            "retention_days": self.retention_days,
+        }
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a version of an MOU says (everything an author writes)."""
+
+    organisation: str
+    purpose: str
+    lawful_basis: str
+    attributes: tuple[AttributeTerm, ...]
+    start: date
+    end: date
+    review: date
+    onward_sharing: bool = False
+    security_commitments: str = ""
+    contacts: str = ""
+
+    def attribute(self, claim: str) -> AttributeTerm | None:
+        return next((a for a in self.attributes if a.claim == claim), None)
+
+    def problems(self) -> list[str]:
+        """What stops these terms being submitted, in words an author can act on."""
+        out = []
+        if not self.organisation.strip():
+            out.append("Enter the accountable organisation")
+        if len(self.purpose.strip()) < 20:
+            out.append("Describe the purpose in plain language (at least 20 characters)")
+        if not self.lawful_basis.strip():
+            out.append("Enter the lawful basis")
+        if not self.attributes:
+            out.append("List at least one attribute")
+        if len({a.claim for a in self.attributes}) != len(self.attributes):
+            out.append("List each attribute once")
+        for a in self.attributes:
+            if a.min_level not in LEVELS:
+                out.append(f"The minimum level for {a.claim} must be one of {', '.join(LEVELS)}")
+            if a.retention_days < 1:
+                out.append(f"The retention period for {a.claim} must be at least a day")
+        if self.end <= self.start:
+            out.append("The end date must be after the start date")
+        if not self.start <= self.review <= self.end:
+            out.append("The review date must fall between the start and end dates")
+        return out
+
+
+@dataclass(frozen=True)
+class Version:
+    reference: str
+    number: int
+    client_id: str
+    status: str
+    terms: Terms
+    author: str
+    approved_by: str | None = None
+    history: tuple[str, ...] = field(default=())
+
+
+def act(version: Version, action: str, actor: str) -> str:
+    """The status after ``actor`` does ``action``, or :class:`PolicyError` saying why not."""
+    new = TRANSITIONS.get((version.status, action))
+    if new is None:
+        raise PolicyError(f"A {version.status} version cannot be {action_words(action)}")
+    if action == "submit":
+        problems = version.terms.problems()
+        if problems:
+            raise PolicyError("; ".join(problems))
+    if action == "approve" and actor == version.author:
+        raise PolicyError("The author of a version cannot approve it: a second administrator must")
+    return new
+
+
+def action_words(action: str) -> str:
+    return {
+        "submit": "submitted",
+        "approve": "approved",
+        "reject": "rejected",
+        "suspend": "suspended",
+        "resume": "resumed",
+        "terminate": "terminated",
+    }.get(action, action)
+
+
+def effective_status(status: str, terms: Terms, today: date) -> str:
+    """The status as it stands today: an approved version past its end date has expired (nobody needs
+    to act), one inside its dates is active, and one before its start is still only approved."""
+    if status in ("approved", "active"):
+        if today > terms.end:
+            return "expired"
+        return "active" if today >= terms.start else "approved"
+    return status
+
+
+def in_force(status: str, terms: Terms, now: datetime) -> bool:
+    return effective_status(status, terms, now.date()) == "active"
+
+
+def changes_needing_consent(old: Terms, new: Terms) -> list[str]:
+    """A new version asks people again when it adds attributes or changes the purpose."""
+    out = []
+    added = {a.claim for a in new.attributes} - {a.claim for a in old.attributes}
+    if added:
+        out.append("adds " + ", ".join(sorted(added)))
+    if old.purpose.strip() != new.purpose.strip():
+        out.append("changes the purpose")
+    return out
+
+
+def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:
+    """Side-by-side differences between two versions' terms: (field, old, new)."""
+    rows = []
+    for name in (
+        "organisation",
+        "purpose",
+        "lawful_basis",
+        "start",
+        "end",
+        "review",
+        "onward_sharing",
+        "security_commitments",
+        "contacts",
+    ):
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            rows.append((name, str(a), str(b)))
+    before = {a.claim: a for a in old.attributes}
+    after = {a.claim: a for a in new.attributes}
+    for claim in sorted(before | after):
+        a, b = before.get(claim), after.get(claim)
+        if a != b:
+            rows.append((f"attribute {claim}", _term(a), _term(b)))
+    return rows
+
+
+def _term(term: AttributeTerm | None) -> str:
+    if term is None:
+        return "(not shared)"
+    need = "required" if term.required else "optional"
+    return f"{need}, from {term.min_level}, kept {term.retention_days} days"

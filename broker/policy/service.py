@@ -1,0 +1,300 @@
+"""MOUs and consent, stored: which version governs a service now, what a person agreed to under it,
+the release decision with those facts, and the ledger of every release."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.audit.log import record as audit
+from broker.oidc.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
+from broker.policy.mou import AttributeTerm, PolicyError, Terms, Version, act, changes_needing_consent
+from broker.policy.release import Agreement, ConsentFacts, Release, decide
+from broker.store.models import Consent, Mou, MouVersion, ReleaseRecord
+
+EVER_APPROVED = ("approved", "active", "suspended", "terminated")
+# Levels an MOU made from the command line asks for: identity attributes need a proven identity.
+DEFAULT_LEVEL = {claim: "P1" for claim in IDENTITY_CLAIMS} | {
+    "https://vocab.account.gov.uk/v1/returnCode": "P0"
+}
+
+
+def terms_of(row: MouVersion) -> Terms:
+    return Terms(
+        organisation=row.organisation,
+        purpose=row.purpose,
+        lawful_basis=row.lawful_basis,
+        attributes=tuple(
+            AttributeTerm(a["claim"], a["min_level"], bool(a["required"]), int(a["retention_days"]))
+            for a in row.attributes
+        ),
+        start=row.start_date,
+        end=row.end_date,
+        review=row.review_date,
+        onward_sharing=row.onward_sharing,
+        security_commitments=row.security_commitments,
+        contacts=row.contacts,
+    )
+
+
+def version_of(row: MouVersion, mou: Mou) -> Version:
+    return Version(
+        mou.reference, row.number, mou.client_id, row.status, terms_of(row), row.author, row.approved_by
+    )
+
+
+def governing(db: Session, client_id: str) -> MouVersion | None:
+    """The newest version of the service's MOU that was ever approved: it governs, whatever its state
+    now (suspended or terminated means nothing is released; an earlier version never revives)."""
+    query = (
+        select(MouVersion)
+        .join(Mou, Mou.id == MouVersion.mou_id)
+        .where(Mou.client_id == client_id, MouVersion.status.in_(EVER_APPROVED))
+        .order_by(MouVersion.number.desc())
+        .limit(1)
+    )
+    return db.scalars(query).first()
+
+
+def agreement_for(db: Session, client_id: str) -> Agreement | None:
+    row = governing(db, client_id)
+    return Agreement(row.id, row.status, terms_of(row)) if row else None
+
+
+def consent_facts(
+    db: Session, account_id: str, client_id: str, agreement: Agreement | None
+) -> ConsentFacts | None:
+    """What the person agreed to, as it stands under the governing version: consent given under an
+    earlier version that added attributes or changed the purpose no longer counts."""
+    row = db.scalars(select(Consent).filter_by(account_id=account_id, client_id=client_id)).first()
+    if row is None or row.withdrawn_at is not None:
+        return None
+    agreed = frozenset(row.claims)
+    if agreement is not None and row.mou_version_id != agreement.version_id:
+        earlier = db.get(MouVersion, row.mou_version_id) if row.mou_version_id else None
+        if earlier is None or changes_needing_consent(terms_of(earlier), agreement.terms):
+            return None
+    return ConsentFacts(agreement.version_id if agreement else row.mou_version_id, agreement_claims(agreed))
+
+
+def agreement_claims(claims: frozenset[str]) -> frozenset[str]:
+    """Companion claims (``email_verified``) ride with their main claim."""
+    return frozenset(claims | {c for claim in claims for c in COMPANIONS.get(claim, ())})
+
+
+def with_companion_terms(terms: Terms) -> Terms:
+    extra = tuple(
+        AttributeTerm(companion, a.min_level, a.required, a.retention_days)
+        for a in terms.attributes
+        for companion in COMPANIONS.get(a.claim, ())
+        if terms.attribute(companion) is None
+    )
+    if not extra:
+        return terms
+    return Terms(**{**terms.__dict__, "attributes": terms.attributes + extra})
+
+
+def release_for(
+    db: Session,
+    *,
+    account_id: str,
+    client_id: str,
+    requested: set[str] | frozenset[str],
+    identity_level: str,
+    now: datetime,
+    consent_needed: bool = True,
+) -> tuple[Release, Agreement | None]:
+    agreement = agreement_for(db, client_id)
+    if agreement is not None:
+        agreement = Agreement(agreement.version_id, agreement.status, with_companion_terms(agreement.terms))
+    consent = consent_facts(db, account_id, client_id, agreement)
+    result = decide(
+        agreement, frozenset(requested), consent, identity_level, now, consent_needed=consent_needed
+    )
+    return result, agreement
+
+
+def record_release(
+    db: Session,
+    *,
+    account_id: str,
+    client_id: str,
+    agreement: Agreement,
+    claims: set[str],
+    endpoint: str,
+    grant_id: str | None,
+    now: datetime,
+) -> None:
+    names = sorted(shareable(claims))
+    if not names:
+        return
+    consent = db.scalars(select(Consent).filter_by(account_id=account_id, client_id=client_id)).first()
+    db.add(
+        ReleaseRecord(
+            account_id=account_id,
+            client_id=client_id,
+            mou_version_id=agreement.version_id,
+            consent_id=consent.id if consent else None,
+            grant_id=grant_id,
+            endpoint=endpoint,
+            claims=names,
+            released_at=now,
+        )
+    )
+
+
+# Authoring
+def create_mou(db: Session, client_id: str, reference: str, now: datetime) -> Mou:
+    mou = Mou(reference=reference, client_id=client_id, created_at=now)
+    db.add(mou)
+    db.flush()
+    return mou
+
+
+def add_version(db: Session, mou: Mou, terms: Terms, author: str, now: datetime) -> MouVersion:
+    number = (db.scalar(select(func.max(MouVersion.number)).filter_by(mou_id=mou.id)) or 0) + 1
+    row = MouVersion(
+        mou_id=mou.id,
+        number=number,
+        status="draft",
+        organisation=terms.organisation,
+        purpose=terms.purpose,
+        lawful_basis=terms.lawful_basis,
+        attributes=[a.as_dict() for a in terms.attributes],
+        onward_sharing=terms.onward_sharing,
+        start_date=terms.start,
+        end_date=terms.end,
+        review_date=terms.review,
+        security_commitments=terms.security_commitments,
+        contacts=terms.contacts,
+        author=author,
+        created_at=now,
+    )
+    db.add(row)
+    db.flush()
+    audit(
+        db,
+        "mou.drafted",
+        now=now,
+        actor=author,
+        subject=mou.client_id,
+        reference=mou.reference,
+        version=number,
+    )
+    return row
+
+
+def apply(db: Session, row: MouVersion, action: str, actor: str, now: datetime, note: str = "") -> None:
+    """Do ``action`` to a version, under the life-cycle rules (two-person approval included)."""
+    mou = db.get(Mou, row.mou_id)
+    assert mou is not None
+    new = act(version_of(row, mou), action, actor)
+    row.status, row.status_changed_at = new, now
+    if action == "submit":
+        row.submitted_at = now
+    if action in ("approve", "reject"):
+        row.decision_note = note or None
+    if action == "approve":
+        row.approved_by, row.approved_at = actor, now
+    audit(
+        db,
+        f"mou.{action}",
+        now=now,
+        actor=actor,
+        subject=mou.client_id,
+        reference=mou.reference,
+        version=row.number,
+        status=new,
+    )
+
+
+def operator_agreement(
+    db: Session, client_id: str, claims: list[str], name: str, now: datetime
+) -> MouVersion:
+    """The MOU ``broker clients create`` gives a service: its listed claims, in force from today for a
+    year, approved by the operator at the command line (recorded as such in the audit log)."""
+    mou = create_mou(db, client_id, f"MOU-{client_id[:12]}", now)
+    today = now.date()
+    terms = Terms(
+        organisation=name,
+        purpose=f"To let people sign in to {name} and use it.",
+        lawful_basis="Recorded at registration from the command line; review before live use",
+        attributes=tuple(
+            AttributeTerm(claim, DEFAULT_LEVEL.get(claim, "P0"), True, 365)
+            for claim in shareable(set(claims))
+        ),
+        start=today,
+        end=today + timedelta(days=365),
+        review=today + timedelta(days=180),
+    )
+    row = add_version(db, mou, terms, "operator", now)
+    row.status, row.submitted_at = "approved", now
+    row.approved_by, row.approved_at, row.status_changed_at = "operator (command line)", now, now
+    audit(
+        db,
+        "mou.approve",
+        now=now,
+        actor="operator",
+        subject=client_id,
+        reference=mou.reference,
+        version=1,
+        status="approved",
+    )
+    return row
+
+
+def as_export(mou: Mou, rows: list[MouVersion]) -> dict[str, Any]:
+    return {
+        "reference": mou.reference,
+        "client_id": mou.client_id,
+        "versions": [
+            {
+                "number": r.number,
+                "status": r.status,
+                "organisation": r.organisation,
+                "purpose": r.purpose,
+                "lawful_basis": r.lawful_basis,
+                "attributes": r.attributes,
+                "onward_sharing": r.onward_sharing,
+                "start": r.start_date.isoformat(),
+                "end": r.end_date.isoformat(),
+                "review": r.review_date.isoformat(),
+                "security_commitments": r.security_commitments,
+                "contacts": r.contacts,
+                "author": r.author,
+                "approved_by": r.approved_by,
+            }
+            for r in rows
+        ],
+    }
+
+
+def terms_from(data: dict[str, Any]) -> Terms:
+    """Terms from an imported document; raises PolicyError naming what is missing or malformed."""
+    try:
+        attributes = tuple(
+            AttributeTerm(
+                str(a["claim"]),
+                str(a.get("min_level", "P0")),
+                bool(a.get("required", True)),
+                int(a.get("retention_days", 365)),
+            )
+            for a in data["attributes"]
+        )
+        return Terms(
+            organisation=str(data["organisation"]),
+            purpose=str(data["purpose"]),
+            lawful_basis=str(data["lawful_basis"]),
+            attributes=attributes,
+            start=date.fromisoformat(str(data["start"])),
+            end=date.fromisoformat(str(data["end"])),
+            review=date.fromisoformat(str(data["review"])),
+            onward_sharing=bool(data.get("onward_sharing", False)),
+            security_commitments=str(data.get("security_commitments", "")),
+            contacts=str(data.get("contacts", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"the MOU document is not complete or not well formed: {exc}") from None

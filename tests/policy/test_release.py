@@ -1,0 +1,204 @@
+"""The release decision and the MOU life cycle, as tables (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from broker.policy.mou import (
+    AttributeTerm,
+    PolicyError,
+    Terms,
+    Version,
+    act,
+    changes_needing_consent,
+    diff,
+    effective_status,
+)
+from broker.policy.release import Agreement, ConsentFacts, decide
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+CORE = "https://vocab.account.gov.uk/v1/coreIdentityJWT"
+TERMS = Terms(
+    organisation="Department for Licences",
+    purpose="To issue and renew fishing licences to the right person.",
+    lawful_basis="Public task (UK GDPR Article 6(1)(e))",
+    attributes=(
+        AttributeTerm("email", "P0", True, 365),
+        AttributeTerm("phone_number", "P0", False, 90),
+        AttributeTerm(CORE, "P2", True, 30),
+    ),
+    start=date(2026, 1, 1),
+    end=date(2027, 12, 31),
+    review=date(2027, 6, 1),
+)
+ACTIVE = Agreement("v1", "approved", TERMS)
+AGREED = ConsentFacts("v1", frozenset({"email", "phone_number", CORE}))
+
+
+@pytest.mark.parametrize(
+    ("agreement", "requested", "consent", "level", "now", "released", "refused"),
+    [
+        (ACTIVE, {"email"}, AGREED, "P0", NOW, {"email"}, {}),
+        (ACTIVE, {"sub", "email"}, AGREED, "P0", NOW, {"email"}, {}),  # sub is not an attribute
+        (ACTIVE, {"email", CORE}, AGREED, "P2", NOW, {"email", CORE}, {}),
+        (ACTIVE, {"email", CORE}, AGREED, "P1", NOW, {"email"}, {CORE: "it needs an identity proven to P2"}),
+        (
+            ACTIVE,
+            {"birthdate"},
+            AGREED,
+            "P3",
+            NOW,
+            set(),
+            {"birthdate": "the data sharing agreement does not cover it"},
+        ),
+        (ACTIVE, {"email"}, None, "P0", NOW, set(), {"email": "the person has not agreed to share it"}),
+        (
+            ACTIVE,
+            {"email"},
+            replace(AGREED, withdrawn=True),
+            "P0",
+            NOW,
+            set(),
+            {"email": "the person has not agreed to share it"},
+        ),
+        (
+            ACTIVE,
+            {"email", "phone_number"},
+            ConsentFacts("v1", frozenset({"email"})),  # declined the optional phone number
+            "P0",
+            NOW,
+            {"email"},
+            {"phone_number": "the person chose not to share it"},
+        ),
+        (None, {"email"}, AGREED, "P0", NOW, set(), {"email": "the service has no data sharing agreement"}),
+        (
+            replace(ACTIVE, status="suspended"),
+            {"email"},
+            AGREED,
+            "P0",
+            NOW,
+            set(),
+            {"email": "the service's data sharing agreement is not in force"},
+        ),
+        (
+            replace(ACTIVE, status="terminated"),
+            {"email"},
+            AGREED,
+            "P0",
+            NOW,
+            set(),
+            {"email": "the service's data sharing agreement is not in force"},
+        ),
+        (
+            replace(ACTIVE, status="submitted"),
+            {"email"},
+            AGREED,
+            "P0",
+            NOW,
+            set(),
+            {"email": "the service's data sharing agreement is not in force"},
+        ),
+        # Past its end date: stops at once, nobody acts (e.g. between consent and the token request).
+        (
+            ACTIVE,
+            {"email"},
+            AGREED,
+            "P0",
+            datetime(2028, 1, 1, tzinfo=UTC),
+            set(),
+            {"email": "the service's data sharing agreement is not in force"},
+        ),
+        # Before its start date.
+        (
+            ACTIVE,
+            {"email"},
+            AGREED,
+            "P0",
+            datetime(2025, 12, 31, tzinfo=UTC),
+            set(),
+            {"email": "the service's data sharing agreement is not in force"},
+        ),
+    ],
+)
+def test_release_decision(agreement, requested, consent, level, now, released, refused):
+    result = decide(agreement, frozenset(requested), consent, level, now)
+    assert result.released == frozenset(released) and result.refused == refused
+
+
+def test_before_consent_only_the_mou_is_asked():
+    result = decide(ACTIVE, frozenset({"email", "birthdate"}), None, "P0", NOW, consent_needed=False)
+    assert result.released == {"email"} and list(result.refused) == ["birthdate"]
+
+
+def version(status: str, author: str = "alice") -> Version:
+    return Version("MOU-1", 1, "svc", status, TERMS, author)
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "actor", "outcome"),
+    [
+        ("draft", "submit", "alice", "submitted"),
+        ("submitted", "approve", "bob", "approved"),
+        ("submitted", "approve", "alice", "The author of a version cannot approve it"),
+        ("submitted", "reject", "bob", "draft"),
+        ("approved", "suspend", "bob", "suspended"),
+        ("suspended", "resume", "bob", "approved"),
+        ("suspended", "terminate", "bob", "terminated"),
+        ("draft", "approve", "bob", "A draft version cannot be approved"),
+        ("terminated", "resume", "bob", "A terminated version cannot be resumed"),
+        ("approved", "submit", "alice", "A approved version cannot be submitted"),
+    ],
+)
+def test_life_cycle(status, action, actor, outcome):
+    if outcome[0].isupper():
+        with pytest.raises(PolicyError, match=outcome):
+            act(version(status), action, actor)
+    else:
+        assert act(version(status), action, actor) == outcome
+
+
+def test_incomplete_terms_cannot_be_submitted():
+    bare = replace(TERMS, purpose="short", attributes=(), review=date(2030, 1, 1))
+    with pytest.raises(PolicyError) as error:
+        act(replace(version("draft"), terms=bare), "submit", "alice")
+    assert (
+        "purpose" in str(error.value)
+        and "at least one attribute" in str(error.value)
+        and "review date" in str(error.value)
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "today", "effective"),
+    [
+        ("approved", date(2026, 6, 1), "active"),
+        ("approved", date(2025, 6, 1), "approved"),
+        ("approved", date(2028, 1, 1), "expired"),
+        ("suspended", date(2026, 6, 1), "suspended"),
+        ("draft", date(2026, 6, 1), "draft"),
+    ],
+)
+def test_effective_status(status, today, effective):
+    assert effective_status(status, TERMS, today) == effective
+
+
+def test_a_new_version_asks_again_when_it_adds_attributes_or_changes_the_purpose():
+    more = replace(TERMS, attributes=(*TERMS.attributes, AttributeTerm("birthdate", "P2")))
+    assert changes_needing_consent(TERMS, more) == ["adds birthdate"]
+    assert changes_needing_consent(
+        TERMS, replace(TERMS, purpose="Something else entirely, for a while.")
+    ) == ["changes the purpose"]
+    assert changes_needing_consent(TERMS, replace(TERMS, end=TERMS.end + timedelta(days=365))) == []
+    fewer = replace(TERMS, attributes=TERMS.attributes[:1])
+    assert changes_needing_consent(TERMS, fewer) == []
+
+
+def test_diff_lists_each_changed_field_side_by_side():
+    changed = replace(TERMS, lawful_basis="Consent", attributes=(AttributeTerm("email", "P1", True, 30),))
+    rows = {name: (a, b) for name, a, b in diff(TERMS, changed)}
+    assert rows["lawful_basis"] == ("Public task (UK GDPR Article 6(1)(e))", "Consent")
+    assert rows["attribute email"] == ("required, from P0, kept 365 days", "required, from P1, kept 30 days")
+    assert rows["attribute phone_number"][1] == "(not shared)"
