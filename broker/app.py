@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from broker import observability
 from broker.accounts.passwords import PasswordService
+from broker.admin import pages as admin_pages
 from broker.config import Settings, SettingsError
 from broker.deps import Services
 from broker.errors import install_error_handlers
@@ -39,6 +40,7 @@ from broker.web import (
     signup,
     vouching,
 )
+from broker.web import services as service_pages
 from keys import KeyringSigner, build_key_service
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -130,6 +132,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         consent,
         identity,
         vouching,
+        admin_pages,
+        service_pages,
         dev,
         health,
         observability,

@@ -16,9 +16,12 @@ clients_app = typer.Typer(help="Relying services.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (for operators and tests).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff roles.", no_args_is_help=True)
+mou_app = typer.Typer(
+    help="Data sharing agreements (MOUs) as YAML, for version control.", no_args_is_help=True
+)
 referees_app = typer.Typer(help="Registered referees for vouching.", no_args_is_help=True)
 identities_app = typer.Typer(help="Proven identities.", no_args_is_help=True)
-STAFF_ROLES = ("vouch_reviewer",)
+STAFF_ROLES = ("policy_author", "approver", "auditor", "client_manager", "vouch_reviewer")
 simulated_app = typer.Typer(
     help="The simulated identity authorities' registry (development and testing only).", no_args_is_help=True
 )
@@ -27,6 +30,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(simulated_app, name="simulated")
 app.add_typer(staff_app, name="staff")
+app.add_typer(mou_app, name="mou")
 app.add_typer(referees_app, name="referees")
 app.add_typer(identities_app, name="identities")
 
@@ -342,6 +346,88 @@ def identities_revoke(
         )
         reached = service.revoke_identity(account, reason, "operator")
         typer.echo(json.dumps({"id": account.id, "rescored": len(reached)}))
+
+
+def _session() -> Any:
+    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.migrate import is_empty, upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+    return transaction(make_sessionmaker(engine))
+
+
+@mou_app.command("export")
+def mou_export(
+    reference: Annotated[str | None, typer.Option(help="Only this MOU.")] = None,
+) -> None:
+    """Print every MOU (or one) with all its versions as YAML."""
+    import yaml
+    from sqlalchemy import select
+
+    from broker.policy.service import as_export
+    from broker.store.models import Mou, MouVersion
+
+    with _session() as db:
+        query = select(Mou).order_by(Mou.reference)
+        if reference:
+            query = query.where(Mou.reference == reference)
+        documents = [
+            as_export(
+                mou, list(db.scalars(select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number)))
+            )
+            for mou in db.scalars(query)
+        ]
+    if reference and not documents:
+        fail(f"no MOU with the reference {reference}")
+    typer.echo(yaml.safe_dump({"mous": documents}, sort_keys=False, allow_unicode=True), nl=False)
+
+
+@mou_app.command("import")
+def mou_import(
+    path: Annotated[Path, typer.Argument(help="A YAML file as `broker mou export` writes.")],
+    author: Annotated[str, typer.Option(help="Who is importing (recorded as the drafts' author).")],
+) -> None:
+    """Each MOU's newest version in the file becomes a new draft, when it differs from the stored
+    newest; approval still needs two administrators in the console."""
+    import yaml
+    from sqlalchemy import select
+
+    from broker.deps import utc_now
+    from broker.policy.mou import PolicyError
+    from broker.policy.service import add_version, create_mou, terms_from, terms_of
+    from broker.store.models import Client, Mou, MouVersion
+
+    try:
+        document = yaml.safe_load(path.read_text())
+        entries = document["mous"]
+        assert isinstance(entries, list)
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AssertionError) as exc:
+        fail(f"cannot read MOUs from {path}: {type(exc).__name__}")
+        return
+    drafted = []
+    try:
+        with _session() as db:
+            for entry in entries:
+                newest = entry["versions"][-1]
+                terms = terms_from(newest)
+                mou = db.scalar(select(Mou).filter_by(reference=entry["reference"]))
+                if mou is None:
+                    if db.get(Client, entry["client_id"]) is None:
+                        raise PolicyError(f"{entry['reference']}: no service {entry['client_id']}")
+                    mou = create_mou(db, entry["client_id"], entry["reference"], utc_now())
+                stored = db.scalars(
+                    select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
+                ).first()
+                if stored is not None and terms_of(stored) == terms:
+                    continue
+                row = add_version(db, mou, terms, author, utc_now())
+                drafted.append({"reference": mou.reference, "version": row.number})
+    except (PolicyError, KeyError, IndexError, TypeError) as exc:
+        fail(f"cannot import: {exc}")
+    typer.echo(json.dumps({"drafted": drafted}))
 
 
 def _mount_keys() -> None:

@@ -186,3 +186,31 @@ def _term(term: AttributeTerm | None) -> str:
         return "(not shared)"
     need = "required" if term.required else "optional"
     return f"{need}, from {term.min_level}, kept {term.retention_days} days"
+
+
+def parse_attribute_lines(text: str) -> tuple[AttributeTerm, ...]:
+    """Attributes as an author types them, one per line: ``claim level required|optional days``
+    (``email P0 required 365``). Raises PolicyError naming the line that is not right."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if (
+            len(parts) != 4
+            or parts[1] not in LEVELS
+            or parts[2] not in ("required", "optional")
+            or not parts[3].isdigit()
+        ):
+            raise PolicyError(
+                f"Attribute line {number} must read: claim, level (P0 to P3), required or optional, days kept"
+            )
+        out.append(AttributeTerm(parts[0], parts[1], parts[2] == "required", int(parts[3])))
+    return tuple(out)
+
+
+def attribute_lines(terms: Terms) -> str:
+    return "\n".join(
+        f"{a.claim} {a.min_level} {'required' if a.required else 'optional'} {a.retention_days}"
+        for a in terms.attributes
+    )
