@@ -366,3 +366,49 @@ def test_staff_referees_and_identities_commands(tmp_path):
     ):
         refused = run(args, tmp_path)
         assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_mou_export_and_import_as_yaml(tmp_path):
+    import yaml
+
+    created = run(
+        [
+            "clients",
+            "create",
+            "--name",
+            "Fishing licences",
+            "--redirect-uri",
+            "https://fish.example/cb",
+            "--claims",
+            "email",
+        ],
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    exported = run(["mou", "export"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    document = yaml.safe_load(exported.stdout)
+    [mou] = document["mous"]
+    assert (
+        mou["versions"][0]["status"] == "approved" and mou["versions"][0]["attributes"][0]["claim"] == "email"
+    )
+
+    mou["versions"][0]["purpose"] = "To issue fishing licences and remind people to renew them."
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(document))
+    imported = run(["mou", "import", str(policy), "--author", "policy-repo"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {"drafted": [{"reference": mou["reference"], "version": 2}]}
+    again = run(["mou", "import", str(policy), "--author", "policy-repo"], tmp_path)
+    assert json.loads(again.stdout) == {"drafted": []}  # nothing changed since
+    versions = yaml.safe_load(run(["mou", "export", "--reference", mou["reference"]], tmp_path).stdout)[
+        "mous"
+    ][0]["versions"]
+    assert [(v["number"], v["status"]) for v in versions] == [
+        (1, "approved"),
+        (2, "draft"),
+    ]  # approval stays two-person
+
+    policy.write_text("mous: [{reference: X}]")
+    broken = run(["mou", "import", str(policy), "--author", "x"], tmp_path)
+    assert broken.returncode == 2 and "cannot import" in broken.stderr and "Traceback" not in broken.stderr
