@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from broker import observability
 from broker.accounts.passwords import PasswordService
+from broker.admin import clients as admin_clients
 from broker.admin import pages as admin_pages
 from broker.config import Settings, SettingsError
 from broker.deps import Services
@@ -132,6 +133,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         consent,
         identity,
         vouching,
+        admin_clients,
         admin_pages,
         service_pages,
         dev,

@@ -178,14 +178,11 @@ def test_production_refuses_development_defaults(tmp_path):
         "BROKER_ISSUER": "https://broker.example",
         "BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "kek"),
     }
-    from sqlalchemy import text
+    import sqlite3
 
-    from broker.store.db import make_engine
-
-    engine = make_engine(f"sqlite:///{tmp_path}/var/broker.db")
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE client SET client_id = 'demo-service'"))
-    engine.dispose()
+    with sqlite3.connect(tmp_path / "var" / "broker.db") as conn:  # rename it as the demo's, and its MOU
+        conn.execute("UPDATE client SET client_id = 'demo-service'")
+        conn.execute("UPDATE mou SET client_id = 'demo-service'")
     refused = run(["serve"], tmp_path, env)
     assert refused.returncode == 2 and "demo relying service" in refused.stderr
 

@@ -46,7 +46,7 @@ class NewClient:
     client_id: str | None = None
 
 
-def _check_uri(uri: str, what: str) -> str:
+def check_uri(uri: str, what: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
         raise ClientInvalid(f"{what} must be an absolute http(s) URL without a fragment: {uri}")
@@ -78,7 +78,7 @@ def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client,
     unknown = [c for c in claims if c not in CLAIMS_SUPPORTED]
     if unknown:
         raise ClientInvalid(f"unknown claims: {', '.join(unknown)}")
-    redirect_uris = [_check_uri(u, "redirect URI") for u in new.redirect_uris]
+    redirect_uris = [check_uri(u, "redirect URI") for u in new.redirect_uris]
     secret = secrets.token_urlsafe(32) if new.auth_method == "client_secret_basic" else None
     client = Client(
         client_id=new.client_id or secrets.token_urlsafe(18),
@@ -87,12 +87,12 @@ def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client,
         token_endpoint_auth_method=new.auth_method,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=[
-            _check_uri(u, "post-logout redirect URI") for u in new.post_logout_redirect_uris or []
+            check_uri(u, "post-logout redirect URI") for u in new.post_logout_redirect_uris or []
         ],
-        backchannel_logout_uri=_check_uri(new.backchannel_logout_uri, "back-channel logout URI")
+        backchannel_logout_uri=check_uri(new.backchannel_logout_uri, "back-channel logout URI")
         if new.backchannel_logout_uri
         else None,
-        security_event_uri=_check_uri(new.security_event_uri, "security event URI")
+        security_event_uri=check_uri(new.security_event_uri, "security event URI")
         if new.security_event_uri
         else None,
         jwks=new.jwks,

@@ -103,3 +103,28 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     assert "suspended" in approver.get_by_role("heading", level=1).inner_text()
     assert rp.userinfo(again["access_token"]).status_code == 403
     context.close()
+
+
+def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp, chromium):  # noqa: F811
+    broker = local_broker
+    manager = admin_page(chromium, broker, local_rp, ["client_manager"])
+    manager.goto(f"{broker.url}/admin/services/new")
+    manager.get_by_label("Service name").fill("Boat registration")
+    manager.get_by_label("Redirect URIs", exact=True).fill("http://boats.example/callback")  # http only for localhost
+    manager.get_by_label("JWKS URL (its public keys)").fill("https://boats.example/jwks.json")
+    manager.get_by_role("button", name="Register the service").click()
+    error = manager.get_by_role("link", name=re.compile("must use https"))
+    assert error.is_visible() and error.get_attribute("href") == "#redirect_uris"
+    manager.get_by_label("Redirect URIs", exact=True).fill("https://boats.example/callback")
+    manager.get_by_role("button", name="Register the service").click()
+    assert manager.get_by_role("heading", level=1).inner_text() == "Boat registration is registered"
+    client_id = re.search(r"Client ID: (\S+)", manager.locator("main").inner_text()).group(1)
+
+    manager.goto(f"{broker.url}/admin/services/{client_id}")
+    manager.get_by_label("Post-logout redirect URIs").fill("https://boats.example/signed-out")
+    manager.get_by_role("button", name="Save changes").click()
+    assert "Boat registration" in manager.content()
+    from broker.store.models import Client
+
+    with broker.db() as db:
+        assert db.get(Client, client_id).post_logout_redirect_uris == ["https://boats.example/signed-out"]
