@@ -4,6 +4,7 @@ uses the same rules as ``broker clients create`` (and gives the service an MOU t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -61,6 +62,8 @@ def _read(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
         "backchannel_logout_uri": (form.get("backchannel_logout_uri") or "").strip() or None,
         "security_event_uri": (form.get("security_event_uri") or "").strip() or None,
         "jwks_uri": (form.get("jwks_uri") or "").strip() or None,
+        "jwks": (form.get("jwks") or "").strip() or None,
+        "landing_page_url": (form.get("landing_page_url") or "").strip() or None,
         "auth_method": form.get("auth_method") or "",
         "id_token_alg": form.get("id_token_alg") or "",
         "sector_identifier": (form.get("sector_identifier") or "").strip() or None,
@@ -81,6 +84,7 @@ def _read(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
             ("backchannel_logout_uri", "Back-channel logout URI"),
             ("security_event_uri", "Security event URI"),
             ("jwks_uri", "JWKS URL"),
+            ("landing_page_url", "Landing page"),
         )
         if values[f]
     ]
@@ -91,22 +95,41 @@ def _read(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
             errors.setdefault(field, exc.description)
     if values["auth_method"] not in dict(AUTH_METHODS):
         errors["auth_method"] = "Choose how the service authenticates"
-    elif values["auth_method"] == "private_key_jwt" and not values["jwks_uri"]:
-        errors["jwks_uri"] = "Enter the service's JWKS URL for private key JWT"
+    elif values["auth_method"] == "private_key_jwt" and not (values["jwks_uri"] or values["jwks"]):
+        errors["jwks_uri"] = "Enter the service's JWKS URL, or paste its public keys, for private key JWT"
+    if values["jwks"]:
+        values["jwks"], problem = _public_jwks(values["jwks"])
+        if problem:
+            errors["jwks"] = problem
     if values["id_token_alg"] not in dict(ALGORITHMS):
         errors["id_token_alg"] = "Choose the ID token algorithm"
     return values, errors
 
 
+def _public_jwks(text: str) -> tuple[Any, str | None]:
+    """A pasted JWKS of public keys, or the text back with what is wrong with it."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) and "d" not in k for k in keys):
+        return text, 'Paste a JSON Web Key Set of public keys only, like {"keys": [...]}'
+    return document, None
+
+
 def _as_text(values: dict[str, Any]) -> dict[str, str]:
-    return {
-        k: "\n".join(v)
-        if isinstance(v, list) and k != "claims"
-        else ", ".join(v)
-        if k == "claims"
-        else (v or "")
-        for k, v in values.items()
-    }
+    out = {}
+    for key, value in values.items():
+        if key == "claims":
+            out[key] = ", ".join(value) if isinstance(value, list) else str(value or "")
+        elif isinstance(value, list):
+            out[key] = "\n".join(value)
+        elif isinstance(value, dict):
+            out[key] = json.dumps(value, indent=2)
+        else:
+            out[key] = str(value or "")
+    return out
 
 
 @router.get("/admin/services/new")
@@ -122,7 +145,9 @@ def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     values, errors = _read(form)
     if not errors:
         try:
-            client, secret = register_client(db, NewClient(**values), services.clock())
+            fields = {k: v for k, v in values.items() if k != "landing_page_url"}
+            client, secret = register_client(db, NewClient(**fields), services.clock())
+            client.landing_page_url = values["landing_page_url"]
         except ClientInvalid as exc:
             errors["name"] = exc.description
     if errors:
@@ -167,6 +192,8 @@ def edit_page(client_id: str, request: Request, db: Db, services: ServicesDep) -
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "security_event_uri": client.security_event_uri,
         "jwks_uri": client.jwks_uri,
+        "jwks": client.jwks,
+        "landing_page_url": client.landing_page_url,
         "auth_method": client.token_endpoint_auth_method,
         "id_token_alg": client.id_token_signed_response_alg,
         "sector_identifier": client.sector_identifier,
@@ -214,6 +241,7 @@ def edit(client_id: str, request: Request, db: Db, services: ServicesDep, form: 
         values["security_event_uri"],
     )
     client.jwks_uri, client.token_endpoint_auth_method = values["jwks_uri"], values["auth_method"]
+    client.jwks, client.landing_page_url = values["jwks"], values["landing_page_url"]
     client.id_token_signed_response_alg, client.sector_identifier = values["id_token_alg"], sector
     record(db, "client.updated", now=services.clock(), actor=account.id, subject=client_id)
     db.commit()

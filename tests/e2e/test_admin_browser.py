@@ -122,9 +122,16 @@ def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp
 
     manager.goto(f"{broker.url}/admin/services/{client_id}")
     manager.get_by_label("Post-logout redirect URIs").fill("https://boats.example/signed-out")
+    manager.get_by_label("Or paste its public keys (JWKS)").fill('{"keys": [{"kty": "EC", "d": "secret"}]}')
+    manager.get_by_role("button", name="Save changes").click()
+    assert manager.get_by_role("link", name=re.compile("public keys only")).is_visible()  # never a private key
+    manager.get_by_label("Or paste its public keys (JWKS)").fill("")
+    manager.get_by_label("Landing page").fill("https://boats.example/start")
     manager.get_by_role("button", name="Save changes").click()
     assert "Boat registration" in manager.content()
     from broker.store.models import Client
 
     with broker.db() as db:
-        assert db.get(Client, client_id).post_logout_redirect_uris == ["https://boats.example/signed-out"]
+        client = db.get(Client, client_id)
+        assert client.post_logout_redirect_uris == ["https://boats.example/signed-out"]
+        assert client.landing_page_url == "https://boats.example/start"

@@ -23,6 +23,8 @@ class Client(Base):
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     # Shared Signals push endpoint (RFC 8935) for security events such as an identity losing its level.
     security_event_uri: Mapped[str | None] = mapped_column(Text)
+    # Where people start using the service (shown on their account pages).
+    landing_page_url: Mapped[str | None] = mapped_column(Text)
     jwks: Mapped[dict[str, Any] | None]
     jwks_uri: Mapped[str | None] = mapped_column(Text)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="ES256")
