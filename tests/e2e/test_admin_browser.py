@@ -110,7 +110,9 @@ def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp
     manager = admin_page(chromium, broker, local_rp, ["client_manager"])
     manager.goto(f"{broker.url}/admin/services/new")
     manager.get_by_label("Service name").fill("Boat registration")
-    manager.get_by_label("Redirect URIs", exact=True).fill("http://boats.example/callback")  # http only for localhost
+    manager.get_by_label("Redirect URIs", exact=True).fill(
+        "http://boats.example/callback"
+    )  # http only for localhost
     manager.get_by_label("JWKS URL (its public keys)").fill("https://boats.example/jwks.json")
     manager.get_by_role("button", name="Register the service").click()
     error = manager.get_by_role("link", name=re.compile("must use https"))
@@ -124,7 +126,9 @@ def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp
     manager.get_by_label("Post-logout redirect URIs").fill("https://boats.example/signed-out")
     manager.get_by_label("Or paste its public keys (JWKS)").fill('{"keys": [{"kty": "EC", "d": "secret"}]}')
     manager.get_by_role("button", name="Save changes").click()
-    assert manager.get_by_role("link", name=re.compile("public keys only")).is_visible()  # never a private key
+    assert manager.get_by_role(
+        "link", name=re.compile("public keys only")
+    ).is_visible()  # never a private key
     manager.get_by_label("Or paste its public keys (JWKS)").fill("")
     manager.get_by_label("Landing page").fill("https://boats.example/start")
     manager.get_by_role("button", name="Save changes").click()

@@ -5,7 +5,6 @@ the identity; then one voucher's identity is revoked, the service is told, and t
 from __future__ import annotations
 
 import os
-import subprocess
 from datetime import date, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -20,8 +19,7 @@ from broker.store.models import Account, Vouch
 from tests.e2e.agent import UserAgent, latest_code
 from tests.e2e.rp import claims_param
 from tests.e2e.test_identity import verify_core_identity
-from tests.e2e.vouchers import APPLICANT_FORM, VOUCH_FORM, invitation_link, proven_person
-from tests.test_cli import BROKER
+from tests.e2e.vouchers import APPLICANT_FORM, VOUCH_FORM, broker_command, invitation_link, proven_person
 
 P1 = '["Cl.Cm.P1"]'
 
@@ -108,17 +106,8 @@ def test_two_vouches_prove_p1_and_revoking_a_voucher_drops_it(clock, make_rp, ag
     assert all(e["type"] == "vouch" and e["time"] for e in verification["evidence"])
 
     before_logouts, before_events = len(receiver.tokens), len(receiver.events)
-    revoked = subprocess.run(
-        [BROKER, "identities", "revoke", "--email", two_vouchers[0], "--reason", "found false"],
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
-            "BROKER_DATABASE_URL": broker.settings.database_url,
-            "BROKER_ISSUER": broker.url,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    revoked = broker_command(
+        broker, "identities", "revoke", "--email", two_vouchers[0], "--reason", "found false"
     )
     assert revoked.returncode == 0, revoked.stderr
     assert '"rescored": 1' in revoked.stdout
@@ -265,17 +254,7 @@ def test_a_reviewer_decides_a_vouch_the_graph_checks_held(broker, agent, person)
     reviewer_agent = UserAgent(broker)
     sign_in(reviewer_agent, f"{broker.url}/admin/vouches", person)
     assert reviewer_agent.last_status == 403  # not a reviewer yet
-    granted = subprocess.run(
-        [BROKER, "staff", "grant", "--email", person, "--role", "vouch_reviewer"],
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
-            "BROKER_DATABASE_URL": broker.settings.database_url,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    granted = broker_command(broker, "staff", "grant", "--email", person, "--role", "vouch_reviewer")
     assert granted.returncode == 0, granted.stderr
     reviewer_agent.go(f"{broker.url}/admin/vouches")
     assert reviewer_agent.last_status == 200 and "this vouch would close a cycle" in reviewer_agent.last_page

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -18,8 +17,7 @@ from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty, claims_param
 from tests.e2e.test_identity import verify_core_identity
-from tests.e2e.vouchers import invitation_link, proven_person
-from tests.test_cli import BROKER
+from tests.e2e.vouchers import broker_command, invitation_link, proven_person
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
 PASSWORD = "correct horse battery staple"
@@ -123,17 +121,8 @@ def test_vouched_for_by_two_people(clock, receiver, page):
 
     # One voucher is found to be false: the service is told and the applicant's level drops.
     before = len(receiver.events)
-    revoked = subprocess.run(
-        [BROKER, "identities", "revoke", "--email", vouchers[0], "--reason", "found false"],
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("BROKER_")},
-            "BROKER_DATABASE_URL": broker.settings.database_url,
-            "BROKER_ISSUER": broker.url,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    revoked = broker_command(
+        broker, "identities", "revoke", "--email", vouchers[0], "--reason", "found false"
     )
     assert revoked.returncode == 0, revoked.stderr
     raw = receiver.wait_for_events(before + 1)[before]

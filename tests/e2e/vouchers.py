@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import uuid
 from datetime import date
 
@@ -89,3 +91,12 @@ APPLICANT_FORM = {
     "postcode": "CF10 5AA",
     "lived_from": "2019",
 }
+
+
+def broker_command(broker, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """Run the ``broker`` command against this live broker's database, as an operator would."""
+    from tests.test_cli import BROKER
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
+    env.update({"BROKER_DATABASE_URL": broker.settings.database_url, "BROKER_ISSUER": broker.url})
+    return subprocess.run([BROKER, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
