@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broker.deps import ServicesDep
 from broker.observability_metrics import Metrics
-from broker.store.models import AuditEvent, BackchannelLogout, OutboxMessage
+from broker.store.models import AuditEvent, BackchannelLogout, OutboxMessage, ReleaseRecord
 
 log = structlog.get_logger("broker.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -83,4 +83,7 @@ def metrics(services: ServicesDep) -> Response:
         )
         for action, count in db.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)):
             registry.events.labels(action).set(count)
+        releases = select(ReleaseRecord.endpoint, func.count()).group_by(ReleaseRecord.endpoint)
+        for endpoint, count in db.execute(releases):
+            registry.releases.labels(endpoint).set(count)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

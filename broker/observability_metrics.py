@@ -29,6 +29,12 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        self.releases = Gauge(
+            "broker_attribute_releases",
+            "Attribute releases recorded in the ledger, by endpoint (token, userinfo)",
+            ["endpoint"],
+            registry=self.registry,
+        )
         self.outbox = Gauge(
             "broker_outbox_backlog",
             "Messages and logout notices not yet delivered",

@@ -351,3 +351,79 @@ def test_sigkill_in_the_middle_of_sign_ins_loses_nothing_acknowledged(cluster, s
         grants = {g.id for g in db.scalars(select(Grant)).all()}
         assert all(code.grant_id in grants for code in codes)
     cluster.restart_dead()
+
+
+def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, setup):
+    """Vouchers answer their invitations through the proxy while an instance is killed. Every vouch a
+    voucher was thanked for is stored whole; nothing is stored half-written."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+    from types import SimpleNamespace
+
+    from broker.identity.registry import simulated_authorities
+    from broker.identity.vouching import VouchingService
+    from broker.store.models import Account, Vouch
+    from tests.e2e.agent import latest_code
+    from tests.e2e.vouchers import VOUCH_FORM, proven_person
+    from vouching.person import Address, ClaimedPerson
+    from vouching.rules import VouchingPolicy
+
+    factory, _, _ = setup
+
+    def create_account(email: str, password: str = PASSWORD) -> str:
+        with transaction(factory) as db:
+            return (
+                AccountService(db, PasswordService()).create(email, password, verified=True, now=utc_now()).id
+            )
+
+    live = SimpleNamespace(
+        create_account=create_account,
+        db=factory,
+        services=SimpleNamespace(clock=utc_now, session_factory=factory),
+    )
+    invitations = []
+    for i in range(6):
+        voucher = proven_person(live, f"Voucher{i}", "Kill", date(1970, 1, 1 + i), f"CF{80 + i} 1AA")
+        applicant_email = f"applicant-{uuid.uuid4().hex[:8]}@example.org"
+        applicant_id = create_account(applicant_email)
+        with transaction(factory) as db:
+            service = VouchingService(db, utc_now, simulated_authorities(db), VouchingPolicy(), cluster.url)
+            account = db.get(Account, applicant_id)
+            request = service.start(
+                account,
+                ClaimedPerson("Applicant", f"Kill{i}", date(1990, 1, 1 + i)),
+                Address(str(i), "Road", "Cardiff", f"CF9{i} 2BB", date(2015, 1, 1)),
+                None,
+            )
+            [first, _] = service.invite(request, account, [voucher, f"other-{i}@example.org"])
+        invitations.append((voucher, f"{cluster.url}/vouch/{first.token}", first.vouch.id))
+
+    def answer(item: tuple[str, str, str]) -> tuple[str, str]:
+        voucher, link, vouch_id = item
+        agent = _agent(cluster, factory)
+        try:
+            here = agent.go(link)
+            here = agent.submit(here, {"email": voucher, "password": PASSWORD})
+            here = agent.submit(here, {"code": latest_code(agent.broker, voucher)})
+            agent.submit(link, VOUCH_FORM)
+            return vouch_id, "acknowledged" if "Thank you for vouching" in agent.last_page else "cut off"
+        except Exception:  # noqa: BLE001 - an answer cut off by the kill is allowed to fail
+            return vouch_id, "cut off"
+        finally:
+            agent.close()
+
+    victim = next(iter(cluster.instances))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(answer, item) for item in invitations]
+        time.sleep(1.0)
+        cluster.kill(victim)
+        outcomes = dict(f.result() for f in futures)
+    assert "acknowledged" in outcomes.values(), "some answers finished on the surviving instance"
+    with factory() as db:
+        for vouch_id, outcome in outcomes.items():
+            vouch = db.get(Vouch, vouch_id)
+            whole = vouch.accepted_at is not None and vouch.relationship and vouch.acknowledgement
+            if outcome == "acknowledged":
+                assert whole and vouch.effective_at is not None
+            assert vouch.accepted_at is None or whole  # never half-written
+    cluster.restart_dead()

@@ -198,3 +198,16 @@ def rp(broker: LiveBroker, receiver: Receiver) -> RelyingParty:
     back = f"{receiver.url}/callback"
     info = broker.create_client(redirect_uris=[back], post_logout_redirect_uris=[back])
     return RelyingParty(broker.url, str(info["client_id"]), back, client_secret=str(info["client_secret"]))
+
+
+# Long browser journeys run with JavaScript off on SQLite only: the pages do not change with the
+# database, and PostgreSQL is exercised by the same journeys with JavaScript on (keeps CI short).
+JS_OFF_ON_SQLITE_ONLY = {"test_vouching_browser.py", "test_identity_browser.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="JavaScript-off journey runs on SQLite only")
+    for item in items:
+        ids = getattr(getattr(item, "callspec", None), "id", "")
+        if item.path.name in JS_OFF_ON_SQLITE_ONLY and "postgres" in ids and "no-js" in ids:
+            item.add_marker(skip)

@@ -50,7 +50,8 @@ def test_wrong_content_type_and_bad_input_get_clean_errors(broker, http):
 
 def test_metrics_and_request_ids(broker, make_rp, person, agent, http):
     rp = make_rp()
-    agent.authorize(rp.authorization_url(), email=person)
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    rp.userinfo(token["access_token"])  # a release, for the ledger
     response = http.get(f"{broker.url}/healthz", headers={"X-Request-ID": "trace-123"})
     assert response.headers["x-request-id"] == "trace-123"
     assert (
@@ -63,3 +64,4 @@ def test_metrics_and_request_ids(broker, make_rp, person, agent, http):
     assert "/sign-in/" + agent.http.cookies.get("broker-browser", "x") not in text
     assert 'broker_audit_events{action="sign_in.success"}' in text
     assert "broker_outbox_backlog" in text and "broker_http_request_seconds_bucket" in text
+    assert 'broker_attribute_releases{endpoint="userinfo"}' in text
