@@ -40,6 +40,7 @@ from broker.web import (
     signin,
     signup,
     vouching,
+    your_data,
 )
 from broker.web import services as service_pages
 from keys import KeyringSigner, build_key_service
@@ -47,6 +48,13 @@ from keys import KeyringSigner, build_key_service
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 STATIC = Path(__file__).parent / "web" / "static"
 GOVUK_FRONTEND = Path(__file__).resolve().parents[1] / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def branded(templates: Jinja2Templates, settings: Settings) -> Jinja2Templates:
+    """The operator's name and footer links on every page (BROKER_SERVICE_NAME, BROKER_FOOTER_LINKS)."""
+    templates.env.globals["service_name"] = settings.service_name
+    templates.env.globals["footer_links"] = settings.footer_links
+    return templates
 
 
 def build_services(settings: Settings) -> Services:
@@ -64,7 +72,7 @@ def build_services(settings: Settings) -> Services:
         key_service=key_service,
         signer=KeyringSigner(key_service),
         passwords=PasswordService(),
-        templates=Jinja2Templates(directory=str(TEMPLATES)),
+        templates=branded(Jinja2Templates(directory=str(TEMPLATES)), settings),
         replay=make_replay_cache(settings.redis_url),
         client_keys=ClientKeyResolver(),
     )
@@ -136,6 +144,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         admin_clients,
         admin_pages,
         service_pages,
+        your_data,
         dev,
         health,
         observability,

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # How long someone who lost their second factor waits before setting up a new one (hours).
     factor_reset_wait_hours: int = Field(default=72, ge=0, le=24 * 30)
 
+    # The name people see on every page, and footer links as JSON [{"text": ..., "href": ...}].
+    service_name: str = Field(default="Identity broker", min_length=1, max_length=80)
+    footer_links: list[dict[str, str]] = Field(default_factory=list)
+
     # Trust mark published in ID tokens' vtm claim; defaults to the issuer's trustmark URL.
     trustmark_url: str | None = None
 

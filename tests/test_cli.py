@@ -53,6 +53,9 @@ def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
     env["BROKER_ISSUER"] = f"http://127.0.0.1:{port}"
+    # The operator's own name and footer links (a brand of their own).
+    env["BROKER_SERVICE_NAME"] = "Sign in to Example Council"
+    env["BROKER_FOOTER_LINKS"] = '[{"text": "Accessibility statement", "href": "https://example.gov/a11y"}]'
     proc = subprocess.Popen(
         [BROKER, "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -64,6 +67,8 @@ def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path)
     try:
         ready = wait_ready(f"http://127.0.0.1:{port}", proc)
         assert ready.json()["checks"] == {"database": True, "keys": True}
+        page = httpx.get(f"http://127.0.0.1:{port}/no-such-page", headers={"Accept": "text/html"}).text
+        assert "Sign in to Example Council" in page and 'href="https://example.gov/a11y"' in page
         assert (tmp_path / "var" / "broker.db").exists()
         assert oct((tmp_path / "var" / "key-encryption-key").stat().st_mode & 0o777) == "0o600"
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}

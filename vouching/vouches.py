@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 
 from vouching.scoring import Evidence, Scores
 
@@ -55,15 +56,17 @@ class EffectiveVouch:
 
 
 def independent_vouchers(vouches: Iterable[EffectiveVouch]) -> int:
-    """Vouchers sharing no address with an already counted one."""
-    seen: set[str] = set()
-    count = 0
-    for vouch in sorted(vouches, key=lambda v: (not v.is_referee, v.voucher_id)):
-        if vouch.voucher_address_keys & seen:
-            continue
-        seen |= vouch.voucher_address_keys
-        count += 1
-    return count
+    """The most vouchers that share no address with one another. (Counting greedily is not enough:
+    a voucher with two addresses would hide two others, and withdrawing that vouch would then raise
+    the count.) An applicant has a handful of vouches, so trying the groups is cheap."""
+    items = list(vouches)
+    for size in range(len(items), 1, -1):
+        for group in combinations(items, size):
+            if all(
+                a.voucher_address_keys.isdisjoint(b.voucher_address_keys) for a, b in combinations(group, 2)
+            ):
+                return size
+    return min(len(items), 1)
 
 
 def vouch_scores(vouches: list[EffectiveVouch], activity: int, fraud: int) -> Scores:
@@ -90,7 +93,9 @@ def advice(level: str, vouches: list[EffectiveVouch], activity: int) -> list[str
                 "to vouch for you: their vouch counts for more."
             )
         if activity < 1:
-            words.append("We need a longer history of your identity being used, such as a bank account or bills.")
+            words.append(
+                "We need a longer history of your identity being used, such as a bank account or bills."
+            )
     words.append("Or prove your identity with a UK passport or photocard driving licence.")
     return words
 

@@ -207,3 +207,11 @@ def test_the_cascade_reaches_exactly_the_identities_that_depended_on_the_revoked
     for applicant in {e.applicant_id for e in graph}:
         depended = any(e.voucher_id == revoked and e.applicant_id == applicant for e in graph)
         assert (applicant in reached) is depended
+
+
+def test_a_voucher_at_two_addresses_does_not_hide_two_independent_others():
+    # Found by the property above: counted greedily, the referee's two homes hid both friends.
+    referee = EffectiveVouch("ref", True, frozenset({"h2", "h4"}))
+    friends = [EffectiveVouch("a", False, frozenset({"h2"})), EffectiveVouch("b", False, frozenset({"h4"}))]
+    assert independent_vouchers([referee, *friends]) == 2
+    assert assess(vouch_scores([referee, *friends], 0, 1)).level == "P1"
