@@ -30,6 +30,7 @@ from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import is_empty, upgrade
 from broker.web import (
     account,
+    activity,
     consent,
     dev,
     health,
@@ -145,6 +146,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         admin_pages,
         service_pages,
         your_data,
+        activity,
         dev,
         health,
         observability,

