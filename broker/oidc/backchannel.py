@@ -16,6 +16,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.accounts.sessions import SessionService
+from broker.config import Settings
 from broker.oidc.repository import OidcRepository
 from broker.oidc.security_events import SET_TYP, assurance_change_claims
 from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
@@ -54,6 +56,14 @@ def queue_logout_notices(db: Session, session_id: str, now: datetime) -> int:
         )
         queued += 1
     return queued
+
+
+def end_everywhere(db: Session, settings: Settings, account_id: str, now: datetime, reason: str) -> None:
+    """Every live session of the account ends (each service in it is told) and every grant is revoked,
+    so refresh tokens stop working: sign out everywhere, a password change or reset, a report."""
+    for session_id in SessionService(db, settings).end_all(account_id, now):
+        queue_logout_notices(db, session_id, now)
+    OidcRepository(db).revoke_account_grants(account_id, now, reason)
 
 
 @dataclass

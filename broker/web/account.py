@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -12,9 +13,8 @@ from broker.accounts.sessions import SessionService, session_cookie
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError, SignInFirst
-from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.backchannel import end_everywhere
 from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
-from broker.oidc.repository import OidcRepository
 from broker.store.models import Account, BrowserSession
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
@@ -40,6 +40,18 @@ def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserS
         if request.method == "GET":
             raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
         raise SignInNeeded("Sign in, then come back to this page.")
+    return session, account
+
+
+RECENT_SIGN_IN = timedelta(minutes=15)
+
+
+def signed_in_recently(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
+    """As :func:`signed_in`, for changes that need a sign-in within the last 15 minutes (password,
+    deleting the account): an older one sends the person to sign in again, then back here."""
+    session, account = signed_in(request, db, services)
+    if services.clock() - session.auth_time > RECENT_SIGN_IN:
+        raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
     return session, account
 
 
@@ -152,9 +164,7 @@ def remove_passkey(credential_id: str, request: Request, db: Db, services: Servi
 def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
     _, account = signed_in(request, db, services)
     now = services.clock()
-    for session_id in SessionService(db, services.settings).end_all(account.id, now):
-        queue_logout_notices(db, session_id, now)
-    OidcRepository(db).revoke_account_grants(account.id, now, "signed out everywhere")
+    end_everywhere(db, services.settings, account.id, now, "signed out everywhere")
     record(
         db,
         "sessions.ended_all",

@@ -4,21 +4,16 @@ sign-in."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from broker.accounts.sessions import SessionService
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
-from broker.errors import SignInFirst
 from broker.notify.outbox import Outbox
-from broker.oidc.backchannel import queue_logout_notices
-from broker.oidc.repository import OidcRepository
+from broker.oidc.backchannel import end_everywhere
 from broker.store.models import AuditEvent
-from broker.web.account import signed_in
+from broker.web.account import signed_in, signed_in_recently
 from broker.web.csrf import check_csrf
 from broker.web.journeys import new_password_errors
 from broker.web.pages import form_page, render, see_other
@@ -26,7 +21,6 @@ from broker.web.signin import client_address
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-RECENT_SIGN_IN = timedelta(minutes=15)
 WORDS = {
     "sign_in.success": "You signed in",
     "password.reset": "Your password was reset",
@@ -80,9 +74,7 @@ def report(request: Request, db: Db, services: ServicesDep) -> Response:
     and the report is recorded for the team to look at."""
     _, account = signed_in(request, db, services)
     now = services.clock()
-    for session_id in SessionService(db, services.settings).end_all(account.id, now):
-        queue_logout_notices(db, session_id, now)
-    OidcRepository(db).revoke_account_grants(account.id, now, "activity reported")
+    end_everywhere(db, services.settings, account.id, now, "activity reported")
     record(
         db,
         "activity.reported",
@@ -117,27 +109,21 @@ def _password_page(request: Request, services: ServicesDep, errors: dict[str, st
 
 @router.get("/account/password")
 def password_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, _ = signed_in(request, db, services)
-    if services.clock() - session.auth_time > RECENT_SIGN_IN:
-        raise SignInFirst("/account/sign-in?next=/account/password")
+    signed_in_recently(request, db, services)
     return _password_page(request, services)
 
 
 @router.post("/account/password")
 def change_password(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in(request, db, services)
+    _, account = signed_in_recently(request, db, services)
     now = services.clock()
-    if now - session.auth_time > RECENT_SIGN_IN:
-        raise SignInFirst("/account/sign-in?next=/account/password")
     if not services.passwords.verify(account.password_hash, form.get("current") or ""):
         return _password_page(request, services, {"current": "Enter your current password"})
     errors = new_password_errors(form.get("password") or "", form.get("confirm") or "", account.email)
     if errors:
         return _password_page(request, services, errors)
     account.password_hash = services.passwords.hash(form["password"])
-    for session_id in SessionService(db, services.settings).end_all(account.id, now):
-        queue_logout_notices(db, session_id, now)  # every device, this one too, signs in again
-    OidcRepository(db).revoke_account_grants(account.id, now, "password changed")
+    end_everywhere(db, services.settings, account.id, now, "password changed")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
     record(
         db,

@@ -9,12 +9,10 @@ from fastapi.responses import Response
 
 from broker.accounts.codes import Codes
 from broker.accounts.service import AccountService
-from broker.accounts.sessions import SessionService
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
-from broker.oidc.backchannel import queue_logout_notices
-from broker.oidc.repository import OidcRepository
+from broker.oidc.backchannel import end_everywhere
 from broker.store.models import Interaction
 from broker.web.csrf import check_csrf
 from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
@@ -134,9 +132,7 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
         return _password_page(services, request, interaction, errors=errors)
     now = services.clock()
     account.password_hash = services.passwords.hash(new)
-    for session_id in SessionService(db, services.settings).end_all(account.id, now):
-        queue_logout_notices(db, session_id, now)
-    OidcRepository(db).revoke_account_grants(account.id, now, "password reset")
+    end_everywhere(db, services.settings, account.id, now, "password reset")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
     record(
         db,

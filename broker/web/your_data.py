@@ -3,7 +3,6 @@ sign-in: every service is told, and only what the audit log must keep stays)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,6 @@ from sqlalchemy import select
 from broker.accounts.sessions import SessionService
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
-from broker.errors import SignInFirst
 from broker.oidc.backchannel import queue_logout_notices
 from broker.store.models import (
     Account,
@@ -26,13 +24,11 @@ from broker.store.models import (
     ReleaseRecord,
     Vouch,
 )
-from broker.web.account import signed_in
+from broker.web.account import signed_in, signed_in_recently
 from broker.web.csrf import check_csrf
 from broker.web.pages import NO_STORE, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
-
-RECENT_SIGN_IN = timedelta(minutes=15)
 
 
 def _rows(db: Db, model: Any, **where: str) -> list[Any]:
@@ -133,10 +129,8 @@ def delete_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/delete")
 def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in(request, db, services)
+    _, account = signed_in_recently(request, db, services)
     now = services.clock()
-    if now - session.auth_time > RECENT_SIGN_IN:
-        raise SignInFirst("/account/sign-in?next=/account/delete")  # a fresh sign-in first
     if form.get("confirm") != "yes":
         return render(
             services,
