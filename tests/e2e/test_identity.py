@@ -264,3 +264,42 @@ def test_a_service_that_asks_for_return_codes_hears_why_instead_of_access_denied
     info = rp.userinfo(token["access_token"]).json()
     assert CORE_IDENTITY not in info
     assert [c["code"] for c in info[RETURN_CODE]] == ["D", "F", "A"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"licence_number": ""}, "Enter your licence number"),
+        ({"licence_number": "JONES853125JE9AB"}, "does not match your last name"),
+        ({"expiry_date-day": ""}, "Valid until date must include a day"),
+        ({"issue_date-year": "2099"}, "The issue date is in the future"),
+    ],
+)
+def test_licence_details_that_do_not_add_up_are_shown_as_errors(
+    broker, identity_rp, person, agent, change, message
+):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "driving_licence"})
+    agent.submit(here, {**known.licence_form(), **change})
+    assert agent.last_status == 400 and "There is a problem" in agent.last_page
+    assert message in agent.last_page
+    assert known.given_names in agent.last_page  # what was typed is kept
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"postcode": "12345"}, "Enter a real UK postcode"),
+        ({"street": ""}, "Enter the street"),
+        ({"lived_from": "1850"}, "Enter the year you started living there"),
+    ],
+)
+def test_address_that_is_not_complete_is_shown_as_errors(broker, identity_rp, person, agent, change, message):
+    known = KnownPerson().register(broker)
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    here = agent.submit(here, known.passport_form())
+    agent.submit(here, {**ADDRESS_FORM, **change})
+    assert agent.last_status == 400 and message in agent.last_page
+    assert "Downing Street" in agent.last_page or change == {"street": ""}
