@@ -11,7 +11,7 @@ from broker.identity.service import level as identity_level
 from broker.oidc.context import OidcContext
 from broker.policy.mou import in_force
 from broker.policy.release import Agreement
-from broker.policy.service import record_release, release_for
+from broker.policy.service import agreement_for, record_release, release_for
 from broker.store.models import Grant
 
 
@@ -24,14 +24,7 @@ class AgreementNotInForce(BrokerError):
 
 def agreement_in_force(ctx: OidcContext, grant: Grant) -> Agreement | None:
     """The agreement governing the grant's service, if it is in force now; else None."""
-    _, agreement = release_for(
-        ctx.db,
-        account_id=grant.account_id,
-        client_id=grant.client_id,
-        requested=set(),
-        identity_level="P0",
-        now=ctx.clock(),
-    )
+    agreement = agreement_for(ctx.db, grant.client_id)
     if agreement is None or not in_force(agreement.status, agreement.terms, ctx.clock()):
         return None
     return agreement
