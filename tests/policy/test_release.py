@@ -202,3 +202,14 @@ def test_diff_lists_each_changed_field_side_by_side():
     assert rows["lawful_basis"] == ("Public task (UK GDPR Article 6(1)(e))", "Consent")
     assert rows["attribute email"] == ("required, from P0, kept 365 days", "required, from P1, kept 30 days")
     assert rows["attribute phone_number"][1] == "(not shared)"
+
+
+def test_attribute_lines_as_an_author_types_them():
+    from broker.policy.mou import attribute_lines, parse_attribute_lines
+
+    parsed = parse_attribute_lines("email P0 required 365\n\nphone_number P1 optional 90\n")
+    assert parsed == (AttributeTerm("email", "P0", True, 365), AttributeTerm("phone_number", "P1", False, 90))
+    assert parse_attribute_lines(attribute_lines(replace(TERMS, attributes=parsed))) == parsed
+    for bad in ("email P4 required 365", "email P0 maybe 365", "email P0 required ever", "email"):
+        with pytest.raises(PolicyError, match="Attribute line 1 must read"):
+            parse_attribute_lines(bad)
