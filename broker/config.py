@@ -5,6 +5,7 @@ There is no module-level instance: ``create_app`` and the CLI build one and pass
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -12,12 +13,16 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
 from vouching.rules import VouchingPolicy
 
 
 class SettingsError(Exception):
     """A setting is invalid; the message is one line naming it."""
+
+
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
 class Settings(BaseSettings):
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
     # The name people see on every page, and footer links as JSON [{"text": ..., "href": ...}].
     service_name: str = Field(default="Identity broker", min_length=1, max_length=80)
     footer_links: list[dict[str, str]] = Field(default_factory=list)
+    # The operator's logo (an .svg or .png file) shown in the header beside the name.
+    logo_file: Path | None = None
 
     # Trust mark published in ID tokens' vtm claim; defaults to the issuer's trustmark URL.
     trustmark_url: str | None = None
@@ -65,6 +72,16 @@ class Settings(BaseSettings):
     vouching_cooling_off_days: int = Field(default=7, ge=0)
     vouching_voucher_proven_within_days: int = Field(default=3 * 365, ge=30)
     vouching_invitation_days: int = Field(default=14, ge=1)
+
+    @field_validator("logo_file")
+    @classmethod
+    def _logo_is_an_image(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            if value.suffix.lower() not in LOGO_TYPES:
+                raise ValueError("must be an .svg or .png file")
+            if not value.is_file():
+                raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("issuer")
     @classmethod
@@ -118,3 +135,7 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "BROKER_" + str(first["loc"][0]).upper() if first["loc"] else "BROKER_*"
         raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
+    except PydanticSettingsError as exc:  # a JSON-valued setting that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = "BROKER_" + field.group(1).upper() if field else "BROKER_*"
+        raise SettingsError(f"invalid setting {name}: not valid JSON") from None

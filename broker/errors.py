@@ -15,6 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from broker.web.i18n import _
+from vouching.text import N_
+
 log = structlog.get_logger(__name__)
 
 Rendering = Literal["page", "json", "bearer", "redirect"]
@@ -27,33 +30,40 @@ class BrokerError(Exception):
     code: ClassVar[str] = "invalid_request"
     render: ClassVar[Rendering] = "json"
     title: ClassVar[str] = "There is a problem"
+    # A person reads the description (a page, or a page's script): it is shown in their language.
+    for_people: ClassVar[bool] = False
 
-    def __init__(self, description: str = "") -> None:
-        super().__init__(description or self.title)
-        self.description = description or self.title
+    def __init__(self, description: str = "", **values: object) -> None:
+        """``description`` may hold ``%(name)s`` placeholders filled from ``values``: ``description`` is
+        the English text, and ``message`` with ``values`` is what a page translates."""
+        self.message = description or self.title
+        self.values = values
+        self.description = self.message % values if values else self.message
+        super().__init__(self.description)
 
 
 # Pages a person sees (never a redirect to an untrusted place).
 class PageError(BrokerError):
     render = "page"
+    for_people = True
 
 
 class UnknownClient(PageError):
-    title = "The service you came from is not recognised"
+    title = N_("The service you came from is not recognised")
 
 
 class UntrustedRedirectUri(PageError):
-    title = "The service you came from sent an address we do not trust"
+    title = N_("The service you came from sent an address we do not trust")
 
 
 class InteractionExpired(PageError):
-    title = "Your sign-in took too long"
+    title = N_("Your sign-in took too long")
     code = "interaction_expired"
 
 
 class PageNotFound(PageError):
     status = 404
-    title = "Page not found"
+    title = N_("Page not found")
     code = "not_found"
 
 
@@ -62,7 +72,7 @@ class SignInFirst(BrokerError):
 
     status = 303
     render = "redirect"
-    title = "Sign in first"
+    title = N_("Sign in first")
 
     def __init__(self, location: str) -> None:
         super().__init__()
@@ -78,26 +88,36 @@ class InvalidToken(BrokerError):
     status = 401
     code = "invalid_token"
     render = "bearer"
-    title = "The access token is invalid"
+    title = N_("The access token is invalid")
+
+
+class NoCredentials(BrokerError):
+    """No access token at all, or another scheme than Bearer: the challenge names the scheme only
+    (RFC 6750 §3.1: no error code when the request lacks authentication information)."""
+
+    status = 401
+    code = ""
+    render = "bearer"
+    title = N_("Send an access token as 'Authorization: Bearer <token>'")
 
 
 class InsufficientScope(BrokerError):
     status = 403
     code = "insufficient_scope"
     render = "bearer"
-    title = "The access token does not allow this"
+    title = N_("The access token does not allow this")
 
 
 class RateLimited(BrokerError):
     status = 429
     code = "slow_down"
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
 
 class NotReady(BrokerError):
     status = 503
     code = "temporarily_unavailable"
-    title = "Not ready"
+    title = N_("Not ready")
 
 
 def _page(request: Request, status: int, title: str, description: str) -> Response:
@@ -115,10 +135,19 @@ def _page(request: Request, status: int, title: str, description: str) -> Respon
 
 def error_response(request: Request, error: BrokerError) -> Response:
     if isinstance(error, SignInFirst):
+        if request.headers.get("content-type", "").startswith("application/json"):  # a page's script
+            body = {"error": "login_required", "location": error.location}
+            return JSONResponse(body, status_code=401, headers={"Cache-Control": "no-store"})
         return Response(status_code=303, headers={"Location": error.location, "Cache-Control": "no-store"})
     if error.render == "page":
-        return _page(request, error.status, error.title, error.description)
-    body = {"error": error.code, "error_description": error.description}
+        return _page(request, error.status, _(error.title), _(error.message, **error.values))
+    if error.render == "bearer" and not error.code:
+        return Response(
+            status_code=error.status, headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"}
+        )
+    # Protocol errors stay in English; a page script's error is in the person's language.
+    description = _(error.message, **error.values) if error.for_people else error.description
+    body = {"error": error.code, "error_description": description}
     headers = {"Cache-Control": "no-store"}
     if error.render == "bearer":
         headers["WWW-Authenticate"] = f'Bearer error="{error.code}", error_description="{error.description}"'

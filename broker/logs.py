@@ -37,25 +37,41 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
 
 
 def configure_logging(settings: Settings) -> None:
+    """One formatter for everything: our events and other libraries' (uvicorn, Authlib) alike."""
     json_logs = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.env == "production"
     )
-    renderer = (
+    renderer: Any = (
         structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False)
     )
     level = getattr(logging, settings.log_level.upper())
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
-    # Access logs carry query strings (codes, state): keep them out.
+    stamped: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*stamped, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _redact,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Access logs carry query strings (codes, state): keep them out. Authlib's debug messages carry
+    # whole token responses ("Issue token {...}"): never below INFO, whatever BROKER_LOG_LEVEL says.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("authlib").setLevel(max(level, logging.INFO))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*stamped, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )

@@ -1,7 +1,7 @@
 """Signing keys: the only code that touches private key material."""
 
 from keys.envelope import load_kek
-from keys.errors import KeyEncryptionKeyError, NoSigningKey, TamperedKeyError, TokenInvalid
+from keys.errors import KeyEncryptionKeyError, NoSigningKey, RotationRefused, TamperedKeyError, TokenInvalid
 from keys.service import KeyInfo, KeyService, build_key_service
 from keys.signer import KeyringSigner, Signer
 
@@ -11,6 +11,7 @@ __all__ = [
     "KeyService",
     "KeyringSigner",
     "NoSigningKey",
+    "RotationRefused",
     "Signer",
     "TamperedKeyError",
     "TokenInvalid",

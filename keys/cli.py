@@ -48,11 +48,29 @@ def list_keys(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
 
 @app.command()
-def rotate(alg: Annotated[str | None, typer.Option(help="ES256 or RS256; default both.")] = None) -> None:
+def rotate(
+    alg: Annotated[str | None, typer.Option(help="ES256 or RS256; default both.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Emergencies only: rotate even when the next key is younger than the JWKS cache "
+            "lifetime (relying services holding an older copy will refuse tokens until they refetch).",
+        ),
+    ] = False,
+) -> None:
     """Promote next to current, retire current, publish a new next."""
+    from keys.errors import RotationRefused
+
     service = _service()
     service.ensure_keys()
-    service.rotate(alg)
+    try:
+        service.rotate(alg, force=force)
+    except RotationRefused as exc:
+        typer.echo(
+            f"broker: not rotated: {exc}. Rotate again then, or with --force in an emergency.", err=True
+        )
+        raise typer.Exit(1) from None
     typer.echo("rotated")
 
 

@@ -19,3 +19,7 @@ class NoSigningKey(KeyError_):
 
 class TokenInvalid(KeyError_):
     """A token the broker was asked to verify is not one it signed, or no longer valid."""
+
+
+class RotationRefused(KeyError_):
+    """A rotation would sign with a next key that cached copies of the JWKS may not hold yet."""

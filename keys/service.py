@@ -8,7 +8,7 @@ the partial unique indexes forbid two current or two next keys as a last line of
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.store.db import make_engine, make_read_only_sessionmaker, make_sessionmaker, transaction
 from broker.store.models import SigningKey
 from keys import envelope, generate
+from keys.derive import AUDIT_ADDRESS, derive
+from keys.errors import RotationRefused
 from keys.lifecycle import CURRENT, NEXT, RETIRED, KeyState, Plan, plan_ensure, plan_retire, plan_rotation
 
 ALGORITHMS = generate.ALGORITHMS
@@ -67,14 +69,32 @@ class KeyService:
     def published(self) -> list[dict[str, Any]]:
         return [k.public_jwk for k in self.list_keys()]
 
-    def current_private_keys(self) -> dict[str, tuple[str, generate.PrivateKey]]:
-        """alg → (kid, private key), decrypted. Only the signer calls this, and caches the result."""
+    def current_private_keys(
+        self, decrypted: Mapping[str, generate.PrivateKey] | None = None
+    ) -> dict[str, tuple[str, generate.PrivateKey]]:
+        """alg → (kid, private key), decrypted. Only the signer calls this, and caches the result;
+        it passes the keys it already holds (kid → key) so only a newly current key is unwrapped."""
+        return self.keyring(decrypted or {})[0]
+
+    def keyring(
+        self, decrypted: Mapping[str, generate.PrivateKey]
+    ) -> tuple[dict[str, tuple[str, generate.PrivateKey]], list[dict[str, Any]]]:
+        """The current private keys (as ``current_private_keys``) and the published public keys, in
+        one read. Unwrapping and loading a key (an RSA key is checked as it loads) happens once per
+        key, not once per refresh."""
         with self.reader() as db:
-            rows = db.scalars(select(SigningKey).where(SigningKey.state == CURRENT)).all()
-            return {
-                r.alg: (r.kid, generate.load_private(envelope.unwrap(self.kek, r.kid, r.wrapped_private_key)))
-                for r in rows
+            rows = db.scalars(select(SigningKey).order_by(SigningKey.alg, SigningKey.created_at)).all()
+            signing = {
+                r.alg: (r.kid, decrypted.get(r.kid) or self._private(r)) for r in rows if r.state == CURRENT
             }
+            return signing, [r.public_jwk for r in rows]
+
+    def _private(self, row: SigningKey) -> generate.PrivateKey:
+        return generate.load_private(envelope.unwrap(self.kek, row.kid, row.wrapped_private_key))
+
+    def audit_address_key(self) -> bytes:
+        """The key the audit log hashes client addresses with (derived: the KEK never leaves keys/)."""
+        return derive(self.kek, AUDIT_ADDRESS)
 
     def check_readable(self) -> None:
         """Unwrap every stored key once: a wrong KEK or a tampered key stops start-up here."""
@@ -88,9 +108,20 @@ class KeyService:
             self._apply(alg, partial(plan_ensure, alg=alg))
         self.check_readable()
 
-    def rotate(self, alg: str | None = None) -> None:
+    def rotate(self, alg: str | None = None, *, force: bool = False) -> None:
+        """Rotate each algorithm whose next key is old enough (or all, with ``force``); raises
+        :class:`RotationRefused` naming those that were not."""
+        refused = []
         for each in (alg,) if alg else ALGORITHMS:
-            self._apply(each, partial(plan_rotation, alg=each, now=self.clock(), retention=self.retention))
+            try:
+                self._apply(
+                    each,
+                    partial(plan_rotation, alg=each, now=self.clock(), retention=self.retention, force=force),
+                )
+            except RotationRefused as exc:
+                refused.append(str(exc))
+        if refused:
+            raise RotationRefused("; ".join(refused))
 
     def retire(self, kid: str) -> bool:
         with self.session_factory() as db:
@@ -108,6 +139,8 @@ class KeyService:
                     _lock(db, alg)
                     rows = {r.kid: r for r in db.scalars(select(SigningKey).where(SigningKey.alg == alg))}
                     plan = decide([_state(r) for r in rows.values()])
+                    if plan.refused:
+                        raise RotationRefused(plan.refused)
                     self._carry_out(db, alg, rows, plan)
                 return
             except IntegrityError:

@@ -13,13 +13,15 @@ from typing import Any, Protocol
 import jwt
 from jwt.api_jwk import PyJWK
 
-from keys.errors import NoSigningKey, TokenInvalid
-from keys.generate import PrivateKey
+from keys.errors import KeyError_, NoSigningKey, TokenInvalid
+from keys.generate import ALGORITHMS, PrivateKey
 from keys.service import KeyService
 
 REFRESH_SECONDS = 15.0
 # An unknown kid triggers a reload at most this often (a flood of junk kids must not hit the database).
 UNKNOWN_KID_RELOAD_SECONDS = 2.0
+# Readiness decrypts the current keys from storage and signs with them at most this often.
+USABLE_CHECK_SECONDS = 5.0
 
 
 class Signer(Protocol):
@@ -28,6 +30,8 @@ class Signer(Protocol):
     ) -> str: ...
 
     def jwks(self) -> dict[str, Any]: ...
+
+    def check_usable(self) -> None: ...
 
     def verify(
         self,
@@ -42,9 +46,16 @@ class Signer(Protocol):
 
 
 class KeyringSigner:
-    def __init__(self, service: KeyService, refresh_seconds: float = REFRESH_SECONDS) -> None:
+    def __init__(
+        self,
+        service: KeyService,
+        refresh_seconds: float = REFRESH_SECONDS,
+        usable_check_seconds: float = USABLE_CHECK_SECONDS,
+    ) -> None:
         self.service = service
         self.refresh_seconds = refresh_seconds
+        self.usable_check_seconds = usable_check_seconds
+        self._usable: tuple[float, KeyError_ | None] | None = None  # (checked at, what failed)
         self._lock = threading.Lock()
         self._reloading = threading.Lock()
         self._loaded_at = 0.0
@@ -54,8 +65,8 @@ class KeyringSigner:
         self._reload()
 
     def _reload(self) -> None:
-        signing = self.service.current_private_keys()
-        published = self.service.published()
+        held = {kid: key for kid, key in self._signing.values()}
+        signing, published = self.service.keyring(held)
         public = {jwk["kid"]: PyJWK(jwk, algorithm=jwk["alg"]) for jwk in published}
         with self._lock:
             self._signing, self._public = signing, public
@@ -90,6 +101,34 @@ class KeyringSigner:
     def jwks(self) -> dict[str, Any]:
         self._fresh()
         return self._jwks
+
+    def check_usable(self) -> None:
+        """Raise :class:`KeyError_` unless every algorithm's current key decrypts from storage (with
+        the KEK as configured now) and signs a token its published public key verifies. For
+        readiness: the answer is kept for ``usable_check_seconds``."""
+        now = time.monotonic()
+        if self._usable is None or now - self._usable[0] >= self.usable_check_seconds:
+            self._usable = (now, self._probe())
+        failure = self._usable[1]
+        if failure is not None:
+            raise type(failure)(str(failure))
+
+    def _probe(self) -> KeyError_ | None:
+        try:
+            signing = self.service.current_private_keys()
+            public = {jwk["kid"]: jwk for jwk in self.service.published()}
+            for alg in ALGORITHMS:
+                if alg not in signing:
+                    raise NoSigningKey(f"no current {alg} signing key")
+                kid, key = signing[alg]
+                # Verified with the published half: relying services must be able to check it too.
+                probe = jwt.encode({"probe": kid}, key, algorithm=alg, headers={"kid": kid})
+                jwt.decode(probe, PyJWK(public.get(kid, {}), algorithm=alg).key, algorithms=[alg])
+        except KeyError_ as exc:
+            return exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            return KeyError_(f"a current key does not sign as published: {type(exc).__name__}")
+        return None
 
     def _public_key(self, kid: str) -> PyJWK:
         key = self._public.get(kid)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -56,6 +60,8 @@ def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path)
     # The operator's own name and footer links (a brand of their own).
     env["BROKER_SERVICE_NAME"] = "Sign in to Example Council"
     env["BROKER_FOOTER_LINKS"] = '[{"text": "Accessibility statement", "href": "https://example.gov/a11y"}]'
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    env["BROKER_LOGO_FILE"] = str(tmp_path / "logo.svg")
     proc = subprocess.Popen(
         [BROKER, "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -69,6 +75,9 @@ def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path)
         assert ready.json()["checks"] == {"database": True, "keys": True}
         page = httpx.get(f"http://127.0.0.1:{port}/no-such-page", headers={"Accept": "text/html"}).text
         assert "Sign in to Example Council" in page and 'href="https://example.gov/a11y"' in page
+        assert 'src="/brand/logo"' in page
+        logo = httpx.get(f"http://127.0.0.1:{port}/brand/logo")
+        assert logo.headers["content-type"] == "image/svg+xml" and logo.content.startswith(b"<svg")
         assert (tmp_path / "var" / "broker.db").exists()
         assert oct((tmp_path / "var" / "key-encryption-key").stat().st_mode & 0o777) == "0o600"
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
@@ -84,7 +93,7 @@ def test_serve_on_an_empty_directory_creates_its_database_and_is_ready(tmp_path)
 def test_logs_hold_no_personal_data_or_secrets(tmp_path):
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    env = {"BROKER_ISSUER": issuer, "BROKER_LOG_LEVEL": "debug"}
+    env = {"BROKER_ISSUER": issuer, "BROKER_LOG_LEVEL": "debug", "BROKER_LOG_FORMAT": "json"}
     client = json.loads(
         run(
             [
@@ -116,43 +125,104 @@ def test_logs_hold_no_personal_data_or_secrets(tmp_path):
     )
     try:
         wait_ready(issuer, proc)
-        with httpx.Client(base_url=issuer) as http:
-            start = http.get(
-                "/authorize",
-                params={
-                    "response_type": "code",
-                    "client_id": client["client_id"],
-                    "redirect_uri": "http://localhost/cb",
-                    "scope": "openid email",
-                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                    "code_challenge_method": "S256",
-                    "state": "st",
-                },
-            )
-            sign_in = start.headers["location"]
-            http.post(sign_in, data={"email": email, "password": "wrong " + password})
-            http.post(sign_in, data={"email": email, "password": password})
-            http.post(
-                "/token",
-                data={"grant_type": "authorization_code", "code": "made-up"},
-                auth=(client["client_id"], client["client_secret"]),
-            )
+        tokens = sign_in_and_redeem(issuer, client, email, password)
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=20)
-    for secret in (email, password, client["client_secret"], "private.person"):
+        stdout, stderr = proc.communicate(timeout=20)
+    assert not stdout.strip()  # every log line goes to standard error
+    assert tokens["id_token"] and tokens["access_token"]  # the whole flow ran, so its logs are here
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    not_json = [line for line in lines if not line.startswith("{")]
+    assert lines and not not_json, not_json[:5]
+    assert all(json.loads(line) for line in lines)  # BROKER_LOG_FORMAT=json: one object a line
+    events = {json.loads(line).get("event") for line in lines}
+    assert len(events) > 3
+    code = tokens["_code"]
+    for secret in (email, password, client["client_secret"], "private.person", code, tokens["access_token"]):
         assert secret not in stderr
+    assert tokens["_security_code"] not in stderr
 
 
-def test_invalid_setting_stops_start_up_with_one_line(tmp_path):
-    result = run(["serve"], tmp_path, {"BROKER_ISSUER": "not a url"})
+VERIFIER = "a-code-verifier-of-at-least-forty-three-characters"
+
+
+def sign_in_and_redeem(issuer: str, client: dict[str, str], email: str, password: str) -> dict[str, str]:
+    """A person signs in (a wrong password first), types the emailed code, agrees; the service redeems."""
+
+    def csrf(page: httpx.Response) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found, "no CSRF token on the page"
+        return found.group(1)
+
+    with httpx.Client(base_url=issuer) as http:
+        start = http.get(
+            "/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client["client_id"],
+                "redirect_uri": "http://localhost/cb",
+                "scope": "openid email",
+                "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest())
+                .rstrip(b"=")
+                .decode(),
+                "code_challenge_method": "S256",
+                "state": "st",
+            },
+        )
+        sign_in = start.headers["location"]
+        token = csrf(http.get(sign_in))
+        http.post(sign_in, data={"email": email, "password": "wrong " + password, "csrf_token": token})
+        code_page = http.post(sign_in, data={"email": email, "password": password, "csrf_token": token})
+        outbox = http.get("/dev/outbox", params={"to": email}).text
+        security_code = re.findall(r"\b(\d{6})\b", outbox)[0]
+        page = http.post(code_page.headers["location"], data={"code": security_code, "csrf_token": token})
+        while page.is_redirect:  # back through /authorize to the consent page
+            page = http.get(page.headers["location"])
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action, "no consent form"
+        back = http.post(action.group(1), data={"decision": "agree", "csrf_token": token})
+        while not back.headers["location"].startswith("http://localhost/cb"):
+            back = http.get(back.headers["location"])
+        code = parse_qs(urlsplit(back.headers["location"]).query)["code"][0]
+        tokens = http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "http://localhost/cb",
+                "code_verifier": VERIFIER,
+            },
+            auth=(client["client_id"], client["client_secret"]),
+        ).json()
+        assert "access_token" in tokens, tokens
+        http.get(
+            "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        ).raise_for_status()
+        return {**tokens, "_code": code, "_security_code": security_code}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BROKER_ISSUER", "not a url"),
+        ("BROKER_LOGO_FILE", "missing.svg"),
+        ("BROKER_LOGO_FILE", "logo.gif"),
+        ("BROKER_FOOTER_LINKS", "not json"),
+        ("BROKER_NOTIFY_TEMPLATES", "{bad"),
+        ("BROKER_DATABASE_URL", "postgresql://broker:hunter2secret@127.0.0.1:1/nothing"),
+    ],
+)
+def test_invalid_setting_stops_start_up_with_one_line(tmp_path, name, value):
+    (tmp_path / "logo.gif").write_bytes(b"GIF89a")
+    result = run(["serve"], tmp_path, {name: value})
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "BROKER_ISSUER" in result.stderr and "Traceback" not in result.stderr
+    assert name in result.stderr and "Traceback" not in result.stderr
+    assert "hunter2secret" not in result.stderr  # a database password is never printed
 
 
 def test_wrong_key_encryption_key_is_refused_at_start_up(tmp_path):
-    assert run(["keys", "rotate"], tmp_path).returncode == 0  # creates keys under the first KEK
+    assert run(["keys", "rotate", "--force"], tmp_path).returncode == 0  # creates keys under the first KEK
     (tmp_path / "other-kek").write_text("A" * 43 + "=\n")
     result = run(["serve"], tmp_path, {"BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "other-kek")})
     assert result.returncode == 2
@@ -193,7 +263,11 @@ def test_production_refuses_development_defaults(tmp_path):
 
 
 def test_keys_rotate_and_list(tmp_path):
-    assert run(["keys", "rotate"], tmp_path).returncode == 0
+    # The next keys were published just now: relying services may not have them yet.
+    refused = run(["keys", "rotate"], tmp_path)
+    assert refused.returncode == 1 and "may cache the JWKS" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert run(["keys", "rotate", "--force"], tmp_path).returncode == 0
     listed = json.loads(run(["keys", "list", "--json"], tmp_path).stdout)
     assert sorted(k["state"] for k in listed if k["alg"] == "ES256") == ["current", "next", "retired"]
     retired = run(["keys", "retire", next(k["kid"] for k in listed if k["state"] == "next")], tmp_path)

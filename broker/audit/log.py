@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +18,17 @@ FORBIDDEN_DETAILS = {"password", "code", "token", "secret", "email", "phone_numb
 AUDIT_LOCK = 0x61756469  # "audi"
 
 
-def client_hash(address: str | None) -> str | None:
-    return hashlib.sha256(f"broker-client:{address}".encode()).hexdigest()[:32] if address else None
+ADDRESS_KEY = "audit_address_key"  # where Session.info holds the key (set in app.py's wiring)
+KEYED = "k1:"  # marks keyed hashes; older entries keep their unkeyed ones (the chain covers them)
+
+
+def client_hash(address: str | None, key: bytes | None) -> str | None:
+    """A keyed hash (HMAC-SHA256) of the client address: one address always gives the same value, so
+    events from it can be linked, but without the key (derived in keys/) nobody can try every IPv4
+    address to find which it was. With no key, no address is recorded at all."""
+    if not address or not key:
+        return None
+    return KEYED + hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def record(
@@ -42,7 +52,7 @@ def record(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    address = client_hash(client_address)
+    address = client_hash(client_address, db.info.get(ADDRESS_KEY))
     event = AuditEvent(
         seq=seq,
         at=now,

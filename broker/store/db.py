@@ -22,8 +22,11 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # As many pooled connections as the threadpool has threads (40), opened as needed: a pool
+    # smaller than the threads that use it opens and closes an overflow connection per request
+    # under load (a new PostgreSQL backend each time), which cost more than the request itself.
+    kwargs.setdefault("pool_size", 40)
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
 
@@ -48,8 +51,9 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 READ_ONLY = "broker_read_only"
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """``info`` is copied into every session's ``Session.info`` (e.g. the audit log's address key)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 def make_read_only_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -72,3 +72,28 @@ def test_personal_data_is_refused_in_details(session_factory):
 
     with pytest.raises(ValueError), transaction(session_factory) as db:
         record(db, "x", now=T0, actor="a", password="hunter2")
+
+
+def test_client_addresses_are_hashed_with_a_key_and_older_entries_still_verify(session_factory):
+    """An unkeyed hash of an IPv4 address can be reversed by trying all 2**32; a keyed one cannot.
+    Entries written before the key existed keep their hashes, and the chain still verifies."""
+    import hashlib
+
+    from broker.audit.log import ADDRESS_KEY, client_hash
+    from keys.derive import AUDIT_ADDRESS, derive
+
+    key = derive(b"k" * 32, AUDIT_ADDRESS)
+    assert client_hash("192.0.2.1", key) == client_hash("192.0.2.1", key)
+    assert client_hash("192.0.2.1", key) != client_hash("192.0.2.1", derive(b"j" * 32, AUDIT_ADDRESS))
+    assert client_hash("192.0.2.1", None) is None and client_hash(None, key) is None
+    unkeyed = hashlib.sha256(b"broker-client:192.0.2.1").hexdigest()[:32]
+    with transaction(session_factory) as db:  # an entry as the broker wrote them before
+        old = record(db, "sign_in.failure", now=T0, actor="anonymous")
+        old.client_hash = unkeyed
+        old.hash = entry_hash(1, old.at, old.action, old.actor, None, unkeyed, {}, GENESIS)
+    keyed = session_factory(info={ADDRESS_KEY: key})
+    with transaction(lambda: keyed) as db:
+        new = record(db, "sign_in.failure", now=T0, actor="anonymous", client_address="192.0.2.1")
+        assert new.client_hash == client_hash("192.0.2.1", key) and "192.0.2.1" not in new.client_hash
+    with session_factory() as db:
+        assert verify(db) is None

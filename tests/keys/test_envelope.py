@@ -70,3 +70,12 @@ def test_wrapped_bytes_are_not_a_usable_key(tmp_path):
     blob = wrap(kek, "kid-1", private_bytes(generate_private_key("RS256")))
     with pytest.raises(ValueError):
         serialization.load_der_private_key(blob, password=None)
+
+
+def test_derived_keys_are_stable_per_purpose_and_never_the_kek():
+    from keys.derive import AUDIT_ADDRESS, derive
+
+    kek = bytes(range(32))
+    assert derive(kek, AUDIT_ADDRESS) == derive(kek, AUDIT_ADDRESS)
+    assert len(derive(kek, AUDIT_ADDRESS)) == 32
+    assert derive(kek, b"another purpose") != derive(kek, AUDIT_ADDRESS) != kek

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from keys.lifecycle import KeyState, Plan, plan_ensure, plan_retire, plan_rotation, removable
+from keys.lifecycle import (
+    NEXT_KEY_MIN_AGE,
+    KeyState,
+    Plan,
+    plan_ensure,
+    plan_retire,
+    plan_rotation,
+    removable,
+)
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -50,6 +58,20 @@ def test_ensure(keys, plan):
 )
 def test_rotation(keys, plan):
     assert plan_rotation(keys, "ES256", NOW, HOUR) == plan
+
+
+def test_rotation_waits_until_cached_jwks_copies_hold_the_next_key():
+    current = key("c", "current")
+    young = KeyState("n", "ES256", "next", NOW - NEXT_KEY_MIN_AGE + timedelta(seconds=1))
+    old_enough = KeyState("n", "ES256", "next", NOW - NEXT_KEY_MIN_AGE)
+    refused = plan_rotation([current, young], "ES256", NOW, HOUR)
+    assert not refused.changes_anything
+    assert refused.refused and "359 s ago" in refused.refused and "360 s" in refused.refused
+    promoted = Plan(retire="c", promote="n", create_next=True)
+    assert plan_rotation([current, old_enough], "ES256", NOW, HOUR) == promoted
+    assert plan_rotation([current, young], "ES256", NOW, HOUR, force=True) == promoted
+    # Retiring a current key is an emergency: it does not wait either.
+    assert plan_retire([current, young], "c", NOW, HOUR) == promoted
 
 
 def test_retire():

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.models import SigningKey
-from keys import KeyringSigner, KeyService, TokenInvalid
+from keys import KeyringSigner, KeyService, RotationRefused, TokenInvalid, envelope
 from keys.envelope import load_kek
-from keys.errors import KeyEncryptionKeyError, TamperedKeyError
+from keys.errors import KeyEncryptionKeyError, KeyError_, TamperedKeyError
+from keys.lifecycle import NEXT_KEY_MIN_AGE
 
 ISSUER = "https://broker.example"
 
@@ -25,8 +27,14 @@ def kek(tmp_path):
 
 
 @pytest.fixture
-def service(session_factory, kek):
-    svc = KeyService(session_factory, kek, max_token_ttl=3600)
+def clock():
+    """The key service's clock, moved by the tests."""
+    return [datetime.now(UTC)]
+
+
+@pytest.fixture
+def service(session_factory, kek, clock):
+    svc = KeyService(session_factory, kek, max_token_ttl=3600, clock=lambda: clock[0])
     svc.ensure_keys()
     return svc
 
@@ -46,9 +54,10 @@ def test_ensure_keys_is_idempotent(service):
     assert states(service, "RS256") == ["current", "next"]
 
 
-def test_token_signed_before_rotation_verifies_against_the_jwks_after(service):
+def test_token_signed_before_rotation_verifies_against_the_jwks_after(service, clock):
     signer = KeyringSigner(service, refresh_seconds=0)
     token = signer.sign(claims())
+    clock[0] += NEXT_KEY_MIN_AGE
     service.rotate()
     jwks = jwt.PyJWKSet.from_dict(signer.jwks())
     kid = jwt.get_unverified_header(token)["kid"]
@@ -58,19 +67,42 @@ def test_token_signed_before_rotation_verifies_against_the_jwks_after(service):
     assert states(service) == ["current", "next", "retired"]
 
 
-def test_next_key_is_published_before_it_signs(service):
+def test_next_key_is_published_before_it_signs(service, clock):
     signer = KeyringSigner(service, refresh_seconds=0)
     next_kid = next(k.kid for k in service.list_keys() if k.state == "next" and k.alg == "ES256")
     assert next_kid in {k["kid"] for k in signer.jwks()["keys"]}
     assert jwt.get_unverified_header(signer.sign(claims()))["kid"] != next_kid
+    clock[0] += NEXT_KEY_MIN_AGE
     service.rotate("ES256")
     assert jwt.get_unverified_header(signer.sign(claims()))["kid"] == next_kid
+
+
+def test_rotation_waits_until_cached_jwks_copies_hold_the_next_key(service, clock):
+    def es256():
+        return {k.kid: k.state for k in service.list_keys() if k.alg == "ES256"}
+
+    before = es256()
+    with pytest.raises(RotationRefused, match="may cache the JWKS for 360 s"):
+        service.rotate()  # both algorithms' next keys were published just now
+    clock[0] += NEXT_KEY_MIN_AGE - timedelta(seconds=1)
+    with pytest.raises(RotationRefused, match="next ES256 key was published 359 s ago"):
+        service.rotate("ES256")
+    assert es256() == before
+    clock[0] += timedelta(seconds=1)
+    service.rotate("ES256")
+    # A second rotation minutes later would sign with the key it has only just published: refused.
+    clock[0] += timedelta(minutes=4)
+    with pytest.raises(RotationRefused):
+        service.rotate("ES256")
+    service.rotate("ES256", force=True)  # an emergency may insist
+    assert sorted(es256().values()) == ["current", "next", "retired", "retired"]
 
 
 def test_retired_keys_are_removed_after_retention(session_factory, kek):
     clock = [datetime(2026, 11, 23, tzinfo=UTC)]
     service = KeyService(session_factory, kek, max_token_ttl=3600, clock=lambda: clock[0])
     service.ensure_keys(("ES256",))
+    clock[0] += NEXT_KEY_MIN_AGE
     service.rotate("ES256")
     retired = [k.kid for k in service.list_keys() if k.state == "retired"]
     clock[0] += timedelta(minutes=30)
@@ -175,7 +207,7 @@ def _rotate_in_process(database_url: str, kek: bytes, barrier) -> None:
     service = KeyService(make_sessionmaker(engine), kek, max_token_ttl=3600)
     barrier.wait()
     for _ in range(3):
-        service.rotate()
+        service.rotate(force=True)  # back to back: only the locking is under test
     engine.dispose()
 
 
@@ -196,3 +228,36 @@ def test_two_processes_rotating_at_once_leave_one_current_key(database_url, serv
         assert [k.state for k in mine].count("next") == 1
         assert len([k for k in mine if k.state == "retired"]) == 6  # 2 processes x 3 rotations, none lost
     assert before <= {k.kid for k in keys}  # nothing removed within retention
+
+
+def test_check_usable_decrypts_and_signs_with_every_current_key(service, session_factory):
+    cached = KeyringSigner(service, usable_check_seconds=60)
+    cached.check_usable()
+    with session_factory.begin() as db:
+        db.execute(delete(SigningKey).where(SigningKey.state == "current", SigningKey.alg == "RS256"))
+    cached.check_usable()  # the answer is kept for a few seconds: probes stay cheap
+    with pytest.raises(KeyError_, match="no current RS256 signing key"):
+        KeyringSigner(service, usable_check_seconds=0).check_usable()
+
+
+def test_check_usable_fails_when_a_current_key_was_wrapped_with_another_kek(service, session_factory):
+    signer = KeyringSigner(service, usable_check_seconds=0)
+    with session_factory.begin() as db:
+        row = db.scalars(
+            select(SigningKey).where(SigningKey.state == "current", SigningKey.alg == "ES256")
+        ).one()
+        row.wrapped_private_key = envelope.wrap(os.urandom(32), row.kid, b"another broker's key")
+    with pytest.raises(KeyEncryptionKeyError, match="different key-encryption key"):
+        signer.check_usable()
+
+
+def test_check_usable_fails_when_a_current_key_does_not_match_what_is_published(service, session_factory):
+    signer = KeyringSigner(service, usable_check_seconds=0)
+    with session_factory.begin() as db:
+        current, nxt = (
+            db.scalars(select(SigningKey).where(SigningKey.state == state, SigningKey.alg == "ES256")).one()
+            for state in ("current", "next")
+        )
+        current.public_jwk = {**nxt.public_jwk, "kid": current.kid}
+    with pytest.raises(KeyError_, match="does not sign as published"):
+        signer.check_usable()
