@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.errors import InvalidToken
+from broker.errors import InvalidToken, NoCredentials
 from broker.oidc.context import OidcContext
 from broker.oidc.tokens import ACCESS_TOKEN_TYP
 from broker.store.models import Grant
@@ -13,7 +13,9 @@ from keys import TokenInvalid
 
 def bearer_token(authorization: str | None) -> str:
     scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    if scheme.lower() != "bearer":
+        raise NoCredentials()
+    if not value.strip():
         raise InvalidToken("Send an access token as 'Authorization: Bearer <token>'")
     return value.strip()
 

@@ -21,12 +21,12 @@ from broker.oidc import claims as claims_mod
 from broker.oidc.context import OidcContext
 from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
 from broker.oidc.interactions import InteractionService
+from broker.oidc.release import release_decision
 from broker.oidc.requests import BrokerRequest
 from broker.oidc.server import Approval, BrokerServer, subject
 from broker.oidc.vtr import TrustRequest, VtrInvalid, best_identity_level, parse_vtr
 from broker.policy.release import Agreement
-from broker.policy.release import decide as release_decision
-from broker.policy.service import agreement_for, consent_facts, release_for, with_companion_terms
+from broker.policy.release import decide as decide_release
 from broker.store.models import BrowserSession, Client, Interaction
 
 
@@ -128,7 +128,7 @@ def check_claims(
         raise AuthorizeError("invalid_request", str(exc)) from None
     by_scope = claims_mod.scope_claims(scopes)
     requested = by_scope | request.names
-    allowed = release_decision(agreement, frozenset(requested), None, "P3", now, consent_needed=False)
+    allowed = decide_release(agreement, frozenset(requested), None, "P3", now, consent_needed=False)
     refused = sorted(allowed.refused)
     if refused:
         error = "invalid_scope" if set(refused) <= by_scope else "access_denied"
@@ -222,7 +222,7 @@ class Authorizer:
         max_age = check_max_age(data.get("max_age"))
         trust = check_vtr(data.get("vtr"))
         claims_request, requested = check_claims(
-            self._agreement(client.client_id), data.get("claims"), scopes, self.ctx.clock()
+            self.ctx.agreement(client.client_id), data.get("claims"), scopes, self.ctx.clock()
         )
         return Checked(
             client=client,
@@ -236,10 +236,6 @@ class Authorizer:
             max_age=max_age,
         )
 
-    def _agreement(self, client_id: str) -> Agreement | None:
-        found = agreement_for(self.ctx.db, client_id)
-        return Agreement(found.version_id, found.status, with_companion_terms(found.terms)) if found else None
-
     def _facts(
         self, checked: Checked, session: BrowserSession | None, resume: Interaction | None
     ) -> AuthorizeFacts:
@@ -252,12 +248,7 @@ class Authorizer:
                     self.ctx.refresh_identity(session.account_id)
                 identity_level = identity_level_of(self.ctx.db, session.account_id, now.date())
             consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
-            facts = consent_facts(
-                self.ctx.db,
-                session.account_id,
-                checked.client.client_id,
-                self._agreement(checked.client.client_id),
-            )
+            facts = self.ctx.consent(session.account_id, checked.client.client_id)
             agreed = set(facts.claims) | set(consent.declined if consent else []) if facts else set()
             unconsented = claims_mod.shareable(checked.requested) - agreed
         fresh = bool(
@@ -286,12 +277,12 @@ class Authorizer:
         """What the grant may carry: the release decision's answer (optional attributes the person
         declined are left out). Scope claims go to userinfo; the claims parameter may also ask for
         them in the ID token."""
-        release, _ = release_for(
-            self.ctx.db,
+        release = release_decision(
+            self.ctx,
             account_id=account_id,
             client_id=checked.client.client_id,
             requested=checked.requested,
-            identity_level=identity_level,
+            identity_level=lambda: identity_level,
             now=now,
         )
         allowed = release.released

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from vouching.text import N_
+
 VOCAB = "https://vocab.account.gov.uk/v1/"
 CORE_IDENTITY = VOCAB + "coreIdentityJWT"
 VERIFIED_CLAIMS = "verified_claims"  # OIDC for Identity Assurance 1.0
@@ -34,14 +36,14 @@ STANDARD_CLAIMS = ["sub", "email", "email_verified", "phone_number", "phone_numb
 CLAIMS_SUPPORTED = STANDARD_CLAIMS + sorted(IDENTITY_CLAIMS)
 
 HUMAN_NAMES = {
-    "email": "your email address",
-    "phone_number": "your phone number",
-    CORE_IDENTITY: "your name and date of birth (a proven identity)",
-    VOCAB + "address": "your address",
-    VOCAB + "passport": "your passport details",
-    VOCAB + "drivingPermit": "your driving licence details",
-    VOCAB + "returnCode": "identity check return codes",
-    VERIFIED_CLAIMS: "your proven name, date of birth and address, and how they were checked",
+    "email": N_("your email address"),
+    "phone_number": N_("your phone number"),
+    CORE_IDENTITY: N_("your name and date of birth (a proven identity)"),
+    VOCAB + "address": N_("your address"),
+    VOCAB + "passport": N_("your passport details"),
+    VOCAB + "drivingPermit": N_("your driving licence details"),
+    VOCAB + "returnCode": N_("identity check return codes"),
+    VERIFIED_CLAIMS: N_("your proven name, date of birth and address, and how they were checked"),
 }
 
 

@@ -43,34 +43,40 @@ class Decision:
         return self.outcome in ("login", "prove", "consent")
 
 
-def _needs_login(facts: AuthorizeFacts) -> str | None:
+def _needs_login(facts: AuthorizeFacts) -> tuple[str, str] | None:
+    """Why the person must go through the sign-in pages, and the error ``prompt=none`` answers instead
+    (OIDC Core §3.1.2.6: ``login_required`` to authenticate afresh, ``interaction_required`` when the
+    person is signed in and only a step-up of the second factor is missing)."""
     session = facts.session
     if session is None:
-        return "no session"
+        return "no session", "login_required"
+    if not facts.fresh_login:
+        if "login" in facts.prompts or "select_account" in facts.prompts:
+            return "prompt asks for a new sign-in", "login_required"
+        if facts.max_age is not None and (facts.now - session.auth_time).total_seconds() > facts.max_age:
+            return "max_age exceeded", "login_required"
     if not auth_satisfies(session.level, facts.trust.auth):
-        return f"session is {session.level}, request needs {facts.trust.auth}"
-    if facts.fresh_login:
-        return None
-    if "login" in facts.prompts or "select_account" in facts.prompts:
-        return "prompt asks for a new sign-in"
-    if facts.max_age is not None and (facts.now - session.auth_time).total_seconds() > facts.max_age:
-        return "max_age exceeded"
+        return f"session is {session.level}, request needs {facts.trust.auth}", "interaction_required"
     return None
 
 
 def decide(facts: AuthorizeFacts) -> Decision:
     silent = "none" in facts.prompts
-    login_reason = _needs_login(facts)
-    if login_reason:
-        return Decision("login", login_reason, "login_required" if silent else None)
+    login = _needs_login(facts)
+    if login:
+        reason, silent_error = login
+        return Decision("login", reason, silent_error if silent else None)
     reached = best_identity_level(facts.identity_level, facts.trust.identity_levels)
     # One Login's contract: a service that asked for returnCode gets, after a failed attempt, a sign-in
     # without the identity and the codes saying why. Never a weaker identity passed off as stronger.
     codes_instead = facts.identity_attempted and facts.return_codes_requested
     if facts.trust.wants_identity and not reached and not codes_instead:
-        if silent or facts.identity_attempted:
+        if facts.identity_attempted:
             return Decision("deny", "identity confidence below the level asked", "access_denied")
-        return Decision("prove", "identity confidence below the level asked")
+        # Proving is a page of its own, neither sign-in nor consent (OIDC Core §3.1.2.6).
+        return Decision(
+            "prove", "identity confidence below the level asked", "interaction_required" if silent else None
+        )
     if facts.unconsented_claims or ("consent" in facts.prompts and not facts.consent_just_given):
         return Decision("consent", "consent needed", "consent_required" if silent else None)
     return Decision("issue", "all checks passed")

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from broker.config import Settings
 from broker.deps import ServicesDep
 from broker.oidc.claims import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
 from broker.oidc.openapi import JSON_DOCUMENT
-from broker.oidc.vtr import SUPPORTED_VTR
+from broker.oidc.vtr import AUTH_LEVELS, IDENTITY_LEVELS, SUPPORTED_VTR
 
 router = APIRouter(tags=["discovery"])
 
 SIGNING_ALGS = ["ES256", "RS256"]
 AUTH_METHODS = ["private_key_jwt", "client_secret_basic"]
+# The relying-service integration guide: from a source checkout, or docs/ in the working directory (the
+# container image copies it to /app/docs); an install without it does not advertise it.
+GUIDE_PATHS = (
+    Path(__file__).resolve().parents[2] / "docs" / "integrating.md",
+    Path("docs") / "integrating.md",
+)
+INTEGRATION_GUIDE = next((path for path in GUIDE_PATHS if path.is_file()), GUIDE_PATHS[0])
 
 
 def metadata(settings: Settings) -> dict[str, Any]:
-    return _metadata(settings.issuer, settings.vtm)
+    return _metadata(settings.issuer, settings.vtm, INTEGRATION_GUIDE.is_file())
 
 
 @lru_cache(maxsize=8)
-def _metadata(issuer: str, vtm: str) -> dict[str, Any]:
+def _metadata(issuer: str, vtm: str, guide: bool) -> dict[str, Any]:
     """Built once per issuer: discovery never re-renders per request."""
+    documentation = {"service_documentation": f"{issuer}/docs/integrating"} if guide else {}
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -62,7 +71,7 @@ def _metadata(issuer: str, vtm: str) -> dict[str, Any]:
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "service_documentation": f"{issuer}/docs/integrating",
+        **documentation,
         # OpenID Connect for Identity Assurance 1.0 §8
         "verified_claims_supported": True,
         "trust_frameworks_supported": ["uk_diatf"],
@@ -75,3 +84,27 @@ def _metadata(issuer: str, vtm: str) -> dict[str, Any]:
 @router.get("/.well-known/openid-configuration", **JSON_DOCUMENT)
 def openid_configuration(services: ServicesDep) -> JSONResponse:
     return JSONResponse(metadata(services.settings), headers={"Cache-Control": "public, max-age=3600"})
+
+
+def trustmark(issuer: str) -> dict[str, Any]:
+    """The levels the broker is trusted to assert, as GOV.UK One Login publishes its trust mark (the
+    ``vtm`` claim names this document): credential levels ``C`` and identity levels ``P``."""
+    return {"idp": issuer, "trustmark_provider": issuer, "C": list(AUTH_LEVELS), "P": list(IDENTITY_LEVELS)}
+
+
+@router.get("/trustmark", **JSON_DOCUMENT)
+def trustmark_document(services: ServicesDep) -> JSONResponse:
+    return JSONResponse(
+        trustmark(services.settings.issuer), headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+@router.get("/docs/integrating", include_in_schema=False)
+def integration_guide() -> Response:
+    if not INTEGRATION_GUIDE.is_file():
+        return Response(status_code=404)
+    return Response(
+        INTEGRATION_GUIDE.read_bytes(),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

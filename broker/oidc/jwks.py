@@ -8,11 +8,13 @@ from fastapi.responses import JSONResponse
 from broker.deps import ServicesDep
 from broker.oidc.identity_claims import did_for
 from broker.oidc.openapi import JSON_DOCUMENT
+from keys.lifecycle import JWKS_MAX_AGE, JWKS_STALE_WHILE_REVALIDATE
 
 router = APIRouter(tags=["discovery"])
 
-# Short enough that a relying service sees a new next key well before it starts signing.
-JWKS_CACHE = "public, max-age=300, stale-while-revalidate=60"
+# Short enough that a relying service sees a new next key before it starts signing: rotation waits
+# for these to pass (keys.lifecycle.NEXT_KEY_MIN_AGE).
+JWKS_CACHE = f"public, max-age={JWKS_MAX_AGE}, stale-while-revalidate={JWKS_STALE_WHILE_REVALIDATE}"
 
 
 @router.get("/.well-known/jwks.json", **JSON_DOCUMENT)

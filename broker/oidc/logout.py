@@ -1,12 +1,15 @@
 """RP-initiated logout (OIDC RP-Initiated Logout 1.0) and the sign-out it triggers.
 
-A valid ``id_token_hint`` signs the person out at once; without one they are asked to confirm.
-``post_logout_redirect_uri`` is followed only when it is registered for the client the hint names.
+An ``id_token_hint`` that names this browser's session signs the person out at once; without one,
+or with an ID token about another session or person, they are asked to confirm (§2, §6: a hint alone
+must not let anyone sign a stranger out). ``post_logout_redirect_uri`` is followed only when it is
+registered for the client the hint (or ``client_id``) names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +23,7 @@ from broker.oidc.context import OidcContext
 from broker.oidc.interactions import browser_secret, set_browser_cookie
 from broker.oidc.openapi import LOGOUT
 from broker.oidc.requests import Params
+from broker.oidc.tokens import ID_TOKEN_TYP
 from broker.store.models import BrowserSession
 from broker.web.csrf import check_csrf, token_for
 from keys import TokenInvalid
@@ -36,19 +40,34 @@ class LogoutRequest:
     client_id: str | None
     post_logout_redirect_uri: str | None
     state: str | None
-    hint_valid: bool
+    hint: dict[str, Any] | None  # the claims of a checked id_token_hint
+
+
+def verify_id_token_hint(ctx: OidcContext, hint: str) -> tuple[dict[str, Any], str]:
+    """The claims of an ID token this broker issued to a registered client, and that client.
+
+    Access, logout and identity tokens are refused (their ``typ``, ``aud`` or key id differ). An expired
+    ID token is accepted, its signature still checked (RP-Initiated Logout §2)."""
+    invalid = LogoutRequestInvalid("The service sent a sign-out request we could not check.")
+    try:
+        claims = ctx.signer.verify(
+            hint, audience=None, issuer=ctx.settings.issuer, typ=ID_TOKEN_TYP, require_exp=False
+        )
+    except TokenInvalid:
+        raise invalid from None
+    aud = claims.get("aud")
+    client_id = aud if isinstance(aud, str) else (aud[0] if isinstance(aud, list) and len(aud) == 1 else None)
+    if not isinstance(client_id, str) or ctx.repo.client(client_id) is None:
+        raise invalid
+    return claims, client_id
 
 
 def parse_logout_request(ctx: OidcContext, params: Params) -> LogoutRequest:
     hint = params.get("id_token_hint")
     client_id = params.get("client_id")
+    claims = None
     if hint:
-        try:
-            claims = ctx.signer.verify(hint, audience=None, issuer=ctx.settings.issuer, require_exp=False)
-        except TokenInvalid:
-            raise LogoutRequestInvalid("The service sent a sign-out request we could not check.") from None
-        aud = claims.get("aud")
-        hinted = aud if isinstance(aud, str) else (aud[0] if isinstance(aud, list) and aud else None)
+        claims, hinted = verify_id_token_hint(ctx, hint)
         if client_id and client_id != hinted:
             raise LogoutRequestInvalid("The sign-out request names two different services.")
         client_id = hinted
@@ -57,7 +76,23 @@ def parse_logout_request(ctx: OidcContext, params: Params) -> LogoutRequest:
         client = ctx.repo.client(client_id) if client_id else None
         if client is None or uri not in client.post_logout_redirect_uris:
             raise LogoutRequestInvalid("The service asked to return to an address we do not trust.")
-    return LogoutRequest(client_id, uri, params.get("state"), bool(hint))
+    return LogoutRequest(client_id, uri, params.get("state"), claims)
+
+
+def hint_names_session(ctx: OidcContext, logout: LogoutRequest, session: BrowserSession) -> bool:
+    """The hint is about this browser's session: its ``sid``, or the ``sub`` its client knows here."""
+    hint = logout.hint or {}
+    if hint.get("sid") == session.id:
+        return True
+    known = ctx.repo.participation(session.id, logout.client_id) if logout.client_id else None
+    return known is not None and known.sub == hint.get("sub")
+
+
+def signs_out_at_once(ctx: OidcContext, logout: LogoutRequest, session: BrowserSession | None) -> bool:
+    """Without confirmation only for a hint about this very session (or when there is none to end)."""
+    if logout.hint is None:
+        return False
+    return session is None or hint_names_session(ctx, logout, session)
 
 
 def sign_out(ctx: OidcContext, session: BrowserSession) -> int:
@@ -68,10 +103,19 @@ def sign_out(ctx: OidcContext, session: BrowserSession) -> int:
     return queue_logout_notices(ctx.db, session.id, now)
 
 
-def _finish(request: Request, services: ServicesDep, ctx: OidcContext, logout: LogoutRequest) -> Response:
-    session = SessionService(ctx.db, ctx.settings).find(
+def _current_session(request: Request, ctx: OidcContext) -> BrowserSession | None:
+    return SessionService(ctx.db, ctx.settings).find(
         request.cookies.get(session_cookie(ctx.settings)), ctx.clock()
     )
+
+
+def _finish(
+    request: Request,
+    services: ServicesDep,
+    ctx: OidcContext,
+    logout: LogoutRequest,
+    session: BrowserSession | None,
+) -> Response:
     queued = sign_out(ctx, session) if session else 0
     ctx.db.commit()
     if queued:
@@ -93,8 +137,9 @@ def _finish(request: Request, services: ServicesDep, ctx: OidcContext, logout: L
 def logout(request: Request, services: ServicesDep, ctx: Oidc, query: Query, form: Form) -> Response:
     params = form if request.method == "POST" else query
     logout_request = parse_logout_request(ctx, params)
-    if logout_request.hint_valid:
-        return _finish(request, services, ctx, logout_request)
+    session = _current_session(request, ctx)
+    if signs_out_at_once(ctx, logout_request, session):
+        return _finish(request, services, ctx, logout_request, session)
     browser, is_new = browser_secret(request)
     response = services.templates.TemplateResponse(
         request,
@@ -115,4 +160,4 @@ def logout(request: Request, services: ServicesDep, ctx: Oidc, query: Query, for
 @router.post("/logout/confirm", dependencies=[Depends(check_csrf)], include_in_schema=False)
 def confirm(request: Request, services: ServicesDep, ctx: Oidc, form: Form) -> Response:
     params = Params([(k, v) for k, v in form.to_items() if v and k != "csrf_token"])
-    return _finish(request, services, ctx, parse_logout_request(ctx, params))
+    return _finish(request, services, ctx, parse_logout_request(ctx, params), _current_session(request, ctx))

@@ -81,6 +81,8 @@ USERINFO: dict[str, Any] = {
     "responses": {
         "200": _json({"type": "object", "required": ["sub"], "properties": {"sub": STRING}}, "Claims"),
         **ERRORS,
+        # RFC 6750 §3.1: without any token the answer is a bare challenge, no body; a bad token's has one.
+        "401": {"description": "No access token (no body), or the token is not valid (a JSON error)"},
         "403": _json(ERROR, "Insufficient scope"),
     },
 }

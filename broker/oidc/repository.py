@@ -23,6 +23,9 @@ from broker.store.models import (
 class OidcRepository:
     def __init__(self, db: Session) -> None:
         self.db = db
+        # Rows read ahead in a join, held for the request: the session's identity map holds rows
+        # weakly, and a later ``get`` of one it still holds costs no round trip.
+        self._read_ahead: list[object] = []
 
     # Clients and accounts
     def client(self, client_id: str) -> Client | None:
@@ -36,19 +39,44 @@ class OidcRepository:
         self.db.add_all(rows)
         self.db.flush()
 
-    def claim_code(self, code: str, now: datetime) -> tuple[AuthorizationCode | None, bool]:
-        """Mark a code used, atomically. Returns (code row, first_use)."""
+    def claim_code(self, code: str, client_id: str, now: datetime) -> tuple[AuthorizationCode | None, bool]:
+        """Mark a code used, atomically, only for the client it was issued to. Returns (code row,
+        first_use); another client's attempt finds nothing and leaves the code usable by its owner."""
         code_hash = hash_secret(code)
-        claimed = self.db.execute(
+        # One round trip on the usual path: the UPDATE returns the row it marked.
+        claimed = self.db.scalars(
             update(AuthorizationCode)
-            .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
+            .where(
+                AuthorizationCode.code_hash == code_hash,
+                AuthorizationCode.client_id == client_id,
+                AuthorizationCode.used_at.is_(None),
+            )
             .values(used_at=now)
-        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+            .returning(AuthorizationCode),
+            execution_options={"populate_existing": True},
+        ).first()
+        if claimed is not None:
+            return claimed, True
         row = self.db.get(AuthorizationCode, code_hash, populate_existing=True)
-        return row, bool(claimed)
+        if row is None or row.client_id != client_id:
+            return None, False
+        return row, False
 
     def grant(self, grant_id: str) -> Grant | None:
         return self.db.get(Grant, grant_id)
+
+    def grant_with_account(self, grant_id: str) -> Grant | None:
+        """The grant, its account read in the same round trip: the code grant reads the account
+        next, and finds it in the session's identity map."""
+        row = self.db.execute(
+            select(Grant, Account)
+            .outerjoin(Account, Account.id == Grant.account_id)
+            .where(Grant.id == grant_id)
+        ).first()
+        if row is None:
+            return None
+        self._read_ahead.append(row[1])
+        return row[0]
 
     def revoke_grant(self, grant_id: str, now: datetime, reason: str) -> None:
         self.db.execute(
@@ -101,17 +129,22 @@ class OidcRepository:
         return self.db.get(IssuedAccessToken, jti)
 
     def live_access_token(self, jti: str) -> tuple[IssuedAccessToken, Grant] | None:
-        """The token row and its grant, in one round trip, when neither is revoked."""
+        """The token row and its grant (and the grant's account, into the identity map), in one round
+        trip, when neither is revoked."""
         row = self.db.execute(
-            select(IssuedAccessToken, Grant)
+            select(IssuedAccessToken, Grant, Account)
             .join(Grant, Grant.id == IssuedAccessToken.grant_id)
+            .outerjoin(Account, Account.id == Grant.account_id)
             .where(
                 IssuedAccessToken.jti == jti,
                 IssuedAccessToken.revoked_at.is_(None),
                 Grant.revoked_at.is_(None),
             )
         ).first()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        self._read_ahead.append(row[2])
+        return row[0], row[1]
 
     # Consent and session participation
     def consent(self, account_id: str, client_id: str) -> Consent | None:
@@ -126,6 +159,9 @@ class OidcRepository:
     def record_participation(self, session_id: str, client_id: str, sub: str, now: datetime) -> None:
         if self.db.get(SessionClient, (session_id, client_id)) is None:
             self.db.add(SessionClient(session_id=session_id, client_id=client_id, sub=sub, first_at=now))
+
+    def participation(self, session_id: str, client_id: str) -> SessionClient | None:
+        return self.db.get(SessionClient, (session_id, client_id))
 
     def participants(self, session_id: str) -> list[SessionClient]:
         return list(self.db.scalars(select(SessionClient).where(SessionClient.session_id == session_id)))

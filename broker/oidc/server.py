@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
+    UnsupportedResponseTypeError,
     grants,
 )
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -27,7 +28,7 @@ from broker.oidc.context import OidcContext
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.release import agreement_in_force, record, releasable
 from broker.oidc.subject import subject_for
-from broker.oidc.tokens import access_token_claims, account_claims, id_token_claims, new_jti
+from broker.oidc.tokens import ID_TOKEN_TYP, access_token_claims, account_claims, id_token_claims, new_jti
 from broker.store.models import Account, AuthorizationCode, Client, Grant, IssuedAccessToken, RefreshToken
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
@@ -85,6 +86,19 @@ class BrokerServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> Any:
         # Endpoints build a BrokerRequest from the Starlette request before calling in.
         return request
+
+    def get_authorization_grant(self, request: Any) -> Any:
+        # RFC 6749 §3.1: with client_id or redirect_uri given twice, no redirect URI can be trusted.
+        for name in ("client_id", "redirect_uri"):
+            if len(request.payload.datalist.get(name, [])) > 1:
+                raise InvalidRequestError(f"{name} given more than once")
+        try:
+            return super().get_authorization_grant(request)
+        except UnsupportedResponseTypeError as error:
+            if request.payload.response_type:
+                raise
+            # RFC 6749 §4.1.2.1: a missing required parameter is invalid_request, sent to a trusted URI.
+            raise InvalidRequestError("response_type is required", redirect_uri=error.redirect_uri) from None
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
@@ -181,6 +195,20 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     server: BrokerServer
 
+    @staticmethod
+    def validate_no_multiple_request_parameter(request: Any) -> None:
+        return None  # checked once the redirect URI is trusted, so the error can go back to the client
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        # RFC 6749 §3.1: no parameter may be sent twice (state, scope, nonce, ... alike).
+        repeated = sorted(name for name, values in self.request.payload.datalist.items() if len(values) > 1)
+        if repeated:
+            raise InvalidRequestError(
+                f"given more than once: {', '.join(repeated)}", redirect_uri=redirect_uri
+            )
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request: Any) -> None:
         ctx = self.server.ctx
         approval: Approval = request.user
@@ -216,14 +244,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client: OidcClient) -> CodeRecord | None:
         ctx = self.server.ctx
         now = ctx.clock()
-        row, first_use = ctx.repo.claim_code(code, now)
-        if row is None or row.client_id != client.client_id:
+        row, first_use = ctx.repo.claim_code(code, client.client_id, now)
+        if row is None:
             return None
         if not first_use:
             # RFC 6749 §4.1.2: a code used twice revokes every token issued from it.
             ctx.repo.revoke_grant(row.grant_id, now, "authorization code reused")
             return None
-        grant = ctx.repo.grant(row.grant_id)
+        grant = ctx.repo.grant_with_account(row.grant_id)
         if grant is None or grant.revoked_at is not None or row.expires_at <= now:
             return None
         return CodeRecord(row, grant)
@@ -298,7 +326,7 @@ class BrokerOpenIDCode(OpenIDCode):
             },
         )
         record(ctx, user.grant, agreement, set(claims) & set(CLAIMS_SUPPORTED), "token")
-        return ctx.signer.sign(claims, alg=alg)
+        return ctx.signer.sign(claims, alg=alg, typ=ID_TOKEN_TYP)
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

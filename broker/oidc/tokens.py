@@ -11,6 +11,7 @@ from authlib.oidc.core.util import create_half_hash
 from broker.store.models import Account, Grant
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+ID_TOKEN_TYP = "JWT"  # as every OIDC client expects; the other tokens carry their own type
 ACCESS_TOKEN_TYP = "at+jwt"
 LOGOUT_TOKEN_TYP = "logout+jwt"
 

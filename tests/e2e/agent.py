@@ -47,9 +47,10 @@ def latest_code(broker: LiveBroker, email: str) -> str:
 
 
 class UserAgent:
-    def __init__(self, broker: LiveBroker) -> None:
+    def __init__(self, broker: LiveBroker, transport: httpx.BaseTransport | None = None) -> None:
+        """``transport``: e.g. one bound to another local address (another machine), shared by many."""
         self.broker = broker
-        self.http = httpx.Client(timeout=15, follow_redirects=False)
+        self.http = httpx.Client(timeout=15, follow_redirects=False, transport=transport)
         self.last_page = ""
 
     def close(self) -> None:

@@ -1,11 +1,13 @@
-"""A test relying service's back-channel logout receiver: records every logout token it is sent."""
+"""A test relying service's own endpoints: a back-channel logout receiver that records every logout
+token it is sent, and its published keys (a ``jwks_uri``)."""
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fastapi import FastAPI, Form, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 
 class Receiver:
@@ -14,6 +16,7 @@ class Receiver:
         self.tokens: list[str] = []
         self.events: list[str] = []  # security event tokens pushed to us (RFC 8935)
         self.fail_next = 0
+        self.key_sets: dict[str, dict[str, Any]] = {}  # name → the JWKS served at /jwks/{name}
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self.app = FastAPI()
@@ -37,6 +40,11 @@ class Receiver:
                 self.events.append(body)
                 self._arrived.notify_all()
             return Response(status_code=202)
+
+        @self.app.get("/jwks/{name}")
+        def jwks(name: str) -> Response:
+            document = self.key_sets.get(name)
+            return JSONResponse(document) if document else Response(status_code=404)
 
         @self.app.get("/callback")
         def callback(request: Request) -> HTMLResponse:

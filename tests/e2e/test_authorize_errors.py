@@ -8,6 +8,8 @@ import pytest
 
 from tests.e2e.agent import Callback
 
+SQLITE_ONLY = pytest.mark.parametrize("broker", ["sqlite"], indirect=True)  # storage plays no part
+
 
 def _url(rp, **overrides):
     params = {
@@ -36,7 +38,7 @@ def _error_at_client(agent, rp, **overrides) -> dict[str, str]:
     ("overrides", "error"),
     [
         ({"response_type": "token"}, "unsupported_response_type"),
-        ({"response_type": None}, "unsupported_response_type"),
+        ({"response_type": None}, "invalid_request"),  # missing, not unsupported (RFC 6749 §4.1.2.1)
         ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
         ({"code_challenge_method": "plain"}, "invalid_request"),
         ({"code_challenge_method": None}, "invalid_request"),
@@ -65,10 +67,46 @@ def test_prompt_none_before_consent_answers_consent_required(make_rp, person, ag
     assert _error_at_client(agent, make_rp(), prompt="none")["error"] == "consent_required"
 
 
-def test_identity_level_the_person_does_not_have_is_access_denied_without_a_page(make_rp, person, agent):
+def test_identity_level_the_person_does_not_have_with_prompt_none_is_interaction_required(
+    make_rp, person, agent
+):
     rp = make_rp()
     agent.authorize(rp.authorization_url(), email=person)
-    assert _error_at_client(agent, rp, vtr='["Cl.Cm.P2"]', prompt="none")["error"] == "access_denied"
+    # Signed in and consented, but proving an identity is a page prompt=none may not show.
+    assert _error_at_client(agent, rp, vtr='["Cl.Cm.P2"]', prompt="none")["error"] == "interaction_required"
+
+
+def test_second_factor_step_up_with_prompt_none_is_interaction_required(make_rp, person, agent):
+    rp = make_rp()
+    agent.authorize(rp.authorization_url(vtr='["Cl"]'), email=person)  # a password only
+    assert "code" in _error_at_client(agent, rp, vtr='["Cl"]', prompt="none")  # what the session has
+    assert _error_at_client(agent, rp, prompt="none")["error"] == "interaction_required"  # Cl.Cm asked
+
+
+@pytest.mark.parametrize(
+    "repeated", ["state", "scope", "nonce", "response_type", "code_challenge", "code_challenge_method"]
+)
+def test_a_parameter_given_twice_is_invalid_request_at_the_client(make_rp, agent, repeated):
+    """RFC 6749 §3.1: parameters must not be included more than once."""
+    rp = make_rp()
+    url = (
+        _url(rp)
+        + "&"
+        + urlencode({repeated: {"state": "st", "code_challenge_method": "S256"}.get(repeated, "again")})
+    )
+    location = agent.go(url)
+    assert location.startswith(rp.redirect_uri), location
+    params = Callback(location).params
+    assert params["error"] == "invalid_request" and repeated in params["error_description"]
+    assert params["iss"] == rp.issuer and params["state"] == "st"
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("repeated", ["client_id", "redirect_uri"])
+def test_client_or_redirect_uri_given_twice_gets_an_error_page(make_rp, agent, repeated):
+    rp = make_rp()
+    location = agent.go(_url(rp) + "&" + urlencode({repeated: getattr(rp, repeated)}))
+    assert location.startswith(rp.issuer) and agent.last_status == 400
 
 
 def test_identity_level_the_person_does_not_have_leads_to_proving_it(make_rp, person, agent, broker):

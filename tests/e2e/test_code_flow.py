@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from tests.e2e.agent import UserAgent
 from tests.e2e.rp import claims_param
 
@@ -32,6 +36,42 @@ def test_discovery_is_complete_and_truthful(broker, http):
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert meta["verified_claims_supported"] is True and meta["trust_frameworks_supported"] == ["uk_diatf"]
     assert "https://vocab.account.gov.uk/v1/coreIdentityJWT" in meta["claims_supported"]
+    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert set(meta["scopes_supported"]) == {"openid", "email", "phone", "offline_access"}
+
+
+SQLITE_ONLY = pytest.mark.parametrize("broker", ["sqlite"], indirect=True)  # storage plays no part
+
+
+@SQLITE_ONLY
+def test_every_document_discovery_names_is_served(broker, http):
+    """Endpoints need a request to answer 200; every other URL in the metadata is a document."""
+    meta = http.get(f"{broker.url}/.well-known/openid-configuration").json()
+    documents = {
+        name: value
+        for name, value in meta.items()
+        if isinstance(value, str) and value.startswith("http") and not name.endswith("_endpoint")
+    }
+    documents.pop("issuer")  # an identifier, not a document (OIDC Discovery §3)
+    assert {"jwks_uri", "service_documentation", "trustmarks"} <= set(documents)
+    for name, url in documents.items():
+        assert http.get(url).status_code == 200, name
+    guide = http.get(meta["service_documentation"])
+    assert guide.headers["content-type"].startswith("text/markdown")
+    assert "# Integrating a relying service" in guide.text
+
+
+@SQLITE_ONLY
+def test_trust_mark_names_the_levels_the_broker_asserts(make_rp, person, agent, http):
+    rp = make_rp()
+    vtm = rp.redeem(agent.authorize(rp.authorization_url(), email=person))["id_claims"]["vtm"]
+    assert vtm == rp.metadata["trustmarks"]
+    assert http.get(vtm).json() == {
+        "idp": rp.issuer,
+        "trustmark_provider": rp.issuer,
+        "C": ["Cl", "Cl.Cm"],
+        "P": ["P0", "P1", "P2", "P3"],
+    }
 
 
 def test_sign_in_with_two_factors_and_client_secret_basic(make_rp, person, agent):
@@ -77,6 +117,19 @@ def test_single_sign_on_across_services_without_typing_a_password(make_rp, perso
     silent = agent.authorize(second.authorization_url(prompt="none"))
     again = second.redeem(silent)["id_claims"]
     assert again["sub"] == claims["sub"] and again["sid"] == claims["sid"]
+
+
+@SQLITE_ONLY
+def test_login_hint_fills_in_the_sign_in_email(make_rp, person, agent):
+    rp = make_rp()
+    page = agent.go(rp.authorization_url(login_hint=person))
+    assert "/sign-in/" in page
+    email_input = re.search(r'<input[^>]*name="email"[^>]*>', agent.last_page)
+    assert email_input and f'value="{person}"' in email_input.group(0)
+    # A hint is text, never markup.
+    agent.go(rp.authorization_url(login_hint='"><script>alert(1)</script>'))
+    assert "<script>alert(1)" not in agent.last_page
+    assert 'value="&#34;&gt;&lt;script&gt;' in agent.last_page or "&quot;&gt;&lt;script" in agent.last_page
 
 
 def test_pairwise_subject_is_stable_within_a_sector(broker, make_rp, person, agent):

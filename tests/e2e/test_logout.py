@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from contextlib import closing
+from datetime import timedelta
 from urllib.parse import urlencode
 
+import pytest
 from joserfc import jwt
 from joserfc.jws import JWSRegistry
 
-from tests.e2e.agent import Callback
+from tests.e2e.agent import Callback, UserAgent
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -93,3 +97,84 @@ def test_logout_without_hint_asks_to_confirm(make_rp, person, agent):
     agent.submit(f"{rp.issuer}/logout/confirm", {})
     assert "You have signed out" in agent.last_page
     assert "/sign-in/" in agent.go(rp.authorization_url())
+
+
+# RP-Initiated Logout §2 and §6: the hint proves which service asks, not that this browser's person
+# wants to sign out. Storage plays no part in these rules, so they run on SQLite only.
+SQLITE_ONLY = pytest.mark.parametrize("broker", ["sqlite"], indirect=True)
+BACK = "http://localhost:9100/signed-out"
+
+
+def _signed_in(agent, rp) -> bool:
+    return not agent.go(rp.authorization_url()).startswith(rp.issuer)
+
+
+@SQLITE_ONLY
+def test_attackers_own_id_token_does_not_sign_someone_else_out(broker, make_rp, person, agent):
+    rp = make_rp(post_logout_redirect_uris=[BACK])
+    rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    attacker_email = f"attacker-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(attacker_email)
+    with closing(UserAgent(broker)) as attacker:
+        attackers_token = rp.redeem(attacker.authorize(rp.authorization_url(), email=attacker_email))
+
+    # The victim follows the attacker's link: a valid ID token, but about another person and session.
+    location = agent.go(
+        _logout_url(rp, id_token_hint=attackers_token["id_token"], post_logout_redirect_uri=BACK, state="x")
+    )
+    assert location.startswith(rp.issuer) and "Do you want to sign out?" in agent.last_page
+    assert _signed_in(agent, rp)
+    # Confirming is the person's own choice, and then the service's registered address is followed.
+    confirmed = agent.post(
+        f"{rp.issuer}/logout/confirm",
+        {"client_id": rp.client_id, "post_logout_redirect_uri": BACK, "state": "x"},
+    )
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == f"{BACK}?state=x"
+    assert not _signed_in(agent, rp)
+
+
+@SQLITE_ONLY
+def test_access_token_is_not_an_id_token_hint(make_rp, person, agent):
+    rp = make_rp(post_logout_redirect_uris=[BACK])
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    # Signed by the broker, the person's own, but an access token (typ at+jwt, aud the broker).
+    location = agent.go(_logout_url(rp, id_token_hint=token["access_token"], post_logout_redirect_uri=BACK))
+    assert location.startswith(rp.issuer) and agent.last_status == 400
+    assert _signed_in(agent, rp)
+
+
+@SQLITE_ONLY
+def test_expired_id_token_of_this_session_still_signs_out_at_once(clock, make_rp, person, agent):
+    rp = make_rp(post_logout_redirect_uris=[BACK])
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    clock.travel(timedelta(seconds=clock.settings.id_token_ttl + 120))  # expired; the session lives on
+    location = agent.go(_logout_url(rp, id_token_hint=token["id_token"], post_logout_redirect_uri=BACK))
+    assert location == BACK
+    assert not _signed_in(agent, rp)
+
+
+@SQLITE_ONLY
+def test_hint_from_an_earlier_session_of_the_same_person_signs_out_at_once(make_rp, person, agent):
+    rp = make_rp(post_logout_redirect_uris=[BACK])
+    earlier = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    agent.go(_logout_url(rp, id_token_hint=earlier["id_token"]))
+    later = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    assert later["id_claims"]["sid"] != earlier["id_claims"]["sid"]
+    # Another sid, but the subject this service knows in the current session: the same person.
+    assert agent.go(_logout_url(rp, id_token_hint=earlier["id_token"], post_logout_redirect_uri=BACK)) == BACK
+    assert not _signed_in(agent, rp)
+
+
+@SQLITE_ONLY
+def test_only_an_id_token_for_a_registered_client_is_a_hint(broker, make_rp, person, agent):
+    rp = make_rp(post_logout_redirect_uris=[BACK])
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    claims = {k: v for k, v in token["id_claims"].items() if not k.startswith("_")}
+    sign = broker.services.signer.sign
+    for hint in (
+        sign({**claims, "aud": "no-such-client"}),  # an ID token's shape, for no registered service
+        sign(claims, typ="logout+jwt"),  # the broker's, about this session, but a logout token
+    ):
+        location = agent.go(_logout_url(rp, id_token_hint=hint, post_logout_redirect_uri=BACK))
+        assert location.startswith(rp.issuer) and agent.last_status == 400
+    assert _signed_in(agent, rp)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
 from joserfc import jwt
 
 from tests.e2e.agent import Callback
+from tests.e2e.rp import RelyingParty, make_rp_key
+
+SQLITE_ONLY = pytest.mark.parametrize("broker", ["sqlite"], indirect=True)  # storage plays no part
 
 
 def _code(agent, rp, email, **params) -> tuple[Callback, dict[str, str]]:
@@ -28,6 +32,35 @@ def test_code_is_single_use_and_reuse_revokes_what_it_issued(make_rp, person, ag
     )
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     assert rp.userinfo(token["access_token"]).status_code == 401
+
+
+def test_code_reuse_also_revokes_the_refresh_token_it_issued(make_rp, person, agent):
+    rp = make_rp()
+    callback, pending = _code(agent, rp, person, scope="openid offline_access")
+    token = rp.redeem(callback)
+    again = rp.token_request(
+        grant_type="authorization_code",
+        code=callback.params["code"],
+        redirect_uri=rp.redirect_uri,
+        code_verifier=pending["verifier"],
+    )
+    assert again.json()["error"] == "invalid_grant"
+    refreshed = rp.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+@SQLITE_ONLY
+def test_access_token_is_an_rfc_9068_jwt(make_rp, person, agent):
+    rp = make_rp()
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid email"), email=person))
+    decoded = jwt.decode(token["access_token"], rp.jwks(), algorithms=["ES256"])
+    assert decoded.header["typ"] == "at+jwt"  # RFC 9068 §2.1
+    claims = decoded.claims
+    assert {"iss", "exp", "aud", "sub", "client_id", "iat", "jti", "scope"} <= set(claims)  # §2.2
+    assert claims["iss"] == rp.issuer and claims["client_id"] == rp.client_id
+    assert claims["sub"] == token["id_claims"]["sub"] and claims["scope"] == "openid email"
+    assert 0 < claims["exp"] - claims["iat"] <= token["expires_in"]
+    assert claims["aud"] == rp.issuer  # the broker's own UserInfo is the resource
 
 
 def test_wrong_redirect_uri_at_the_token_endpoint(make_rp, person, agent):
@@ -56,7 +89,7 @@ def test_missing_or_wrong_pkce_verifier(make_rp, person, agent):
         assert rp.token_request(**data).json()["error"] == error
 
 
-def test_code_of_another_client_is_refused(make_rp, person, agent):
+def test_code_of_another_client_is_refused_and_stays_usable_by_its_owner(make_rp, person, agent):
     rp, other = make_rp(), make_rp()
     callback, pending = _code(agent, rp, person)
     response = other.token_request(
@@ -66,6 +99,9 @@ def test_code_of_another_client_is_refused(make_rp, person, agent):
         code_verifier=pending["verifier"],
     )
     assert response.json()["error"] == "invalid_grant"
+    # The wrong client neither spent the code nor made the owner's redemption look like reuse.
+    token = rp.redeem(callback)
+    assert rp.userinfo(token["access_token"]).status_code == 200
 
 
 def test_wrong_client_secret_is_invalid_client(make_rp, person, agent):
@@ -148,6 +184,24 @@ def test_assertion_signed_by_another_key_is_refused(make_rp, person, agent):
     assert _with_assertion(rp, person, agent, forged).json()["error"] == "invalid_client"
 
 
+@SQLITE_ONLY
+def test_private_key_jwt_with_keys_fetched_from_the_clients_jwks_uri(broker, receiver, person, agent):
+    key, jwks = make_rp_key()
+    name = uuid.uuid4().hex
+    receiver.key_sets[name] = jwks
+    redirect_uri = f"http://localhost:9000/callback/{name[:8]}"
+    info = broker.create_client(
+        redirect_uris=[redirect_uri], auth_method="private_key_jwt", jwks_uri=f"{receiver.url}/jwks/{name}"
+    )
+    rp = RelyingParty(broker.url, str(info["client_id"]), redirect_uri, private_key=key)
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    assert rp.userinfo(token["access_token"]).json()["email"] == person
+    # A key the client does not publish at its jwks_uri does not authenticate it.
+    impostor, _ = make_rp_key()
+    forged = RelyingParty(broker.url, rp.client_id, redirect_uri, private_key=impostor)
+    assert _with_assertion(forged, person, agent, _assertion(forged)).json()["error"] == "invalid_client"
+
+
 def test_refresh_tokens_only_with_offline_access_and_they_rotate(make_rp, person, agent):
     rp = make_rp()
     assert "refresh_token" not in rp.redeem(agent.authorize(rp.authorization_url(), email=person))
@@ -191,3 +245,18 @@ def test_revocation_and_introspection(make_rp, person, agent):
         assert client.introspect_token(introspect, token=token["access_token"]).json() == {"active": False}
         assert client.introspect_token(introspect, token="garbage").json() == {"active": False}
     assert rp.userinfo(token["access_token"]).status_code == 401
+
+
+@SQLITE_ONLY
+def test_revoking_an_unknown_token_answers_200_and_an_access_token_stops_working(make_rp, person, agent):
+    rp = make_rp()
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    revoke = rp.metadata["revocation_endpoint"]
+    with rp.client() as client:
+        # RFC 7009 §2.2: an invalid token is no error, the client has nothing more to do.
+        assert client.revoke_token(revoke, token="never-issued").status_code == 200
+        assert rp.userinfo(token["access_token"]).status_code == 200
+        revoked = client.revoke_token(revoke, token=token["access_token"], token_type_hint="access_token")
+        assert revoked.status_code == 200
+    response = rp.userinfo(token["access_token"])
+    assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]

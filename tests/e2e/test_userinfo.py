@@ -28,14 +28,21 @@ def test_token_outside_the_header_is_refused(make_rp, person, agent):
         assert 'error="invalid_request"' in response.headers["www-authenticate"]
 
 
-def test_missing_malformed_or_tampered_token_is_invalid_token(make_rp, person, agent):
+def test_no_credentials_get_a_bare_bearer_challenge(broker):
+    """RFC 6750 §3.1: a request without authentication information (or with another scheme) is told
+    the scheme only, no error code."""
+    for headers in ({}, {"Authorization": "Basic abc"}):
+        response = httpx.get(f"{broker.url}/userinfo", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_malformed_or_tampered_token_is_invalid_token(make_rp, person, agent):
     rp, token = _token(make_rp, person, agent)
     head, body, sig = token["access_token"].split(".")
     tampered = ".".join((head, body[:-2] + ("AA" if body[-2:] != "AA" else "BB"), sig))
     for headers in (
-        {},
         {"Authorization": "Bearer"},
-        {"Authorization": "Basic abc"},
         {"Authorization": "Bearer not.a.jwt"},
         {"Authorization": f"Bearer {tampered}"},
         {"Authorization": f"Bearer {token['id_token']}"},

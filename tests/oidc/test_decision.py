@@ -34,6 +34,21 @@ BASE = AuthorizeFacts(
         ({"session": None}, "login", None),
         ({"session": None, "prompts": frozenset({"none"})}, "login", "login_required"),
         ({"session": SessionFacts("Cl", NOW)}, "login", None),
+        # Signed in with a password only: a step-up, which prompt=none cannot show.
+        (
+            {"session": SessionFacts("Cl", NOW), "prompts": frozenset({"none"})},
+            "login",
+            "interaction_required",
+        ),
+        (
+            {
+                "session": SessionFacts("Cl", NOW - timedelta(hours=1)),
+                "max_age": 60,
+                "prompts": frozenset({"none"}),
+            },
+            "login",
+            "login_required",
+        ),
         ({"session": SessionFacts("Cl", NOW), "trust": TrustRequest("Cl", ())}, "issue", None),
         ({"prompts": frozenset({"login"})}, "login", None),
         ({"prompts": frozenset({"login"}), "fresh_login": True}, "issue", None),
@@ -66,8 +81,8 @@ BASE = AuthorizeFacts(
         ),
         (
             {"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P1", "prompts": frozenset({"none"})},
-            "deny",
-            "access_denied",
+            "prove",
+            "interaction_required",
         ),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "session": None}, "login", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P2"}, "issue", None),
