@@ -10,11 +10,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
 from broker import observability
 from broker.accounts.passwords import PasswordService
 from broker.admin import clients as admin_clients
 from broker.admin import pages as admin_pages
+from broker.audit.log import ADDRESS_KEY
 from broker.config import Settings, SettingsError
 from broker.deps import Services
 from broker.errors import install_error_handlers
@@ -31,49 +34,68 @@ from broker.store.migrate import is_empty, upgrade
 from broker.web import (
     account,
     activity,
+    backup_method,
+    brand,
     consent,
     dev,
     health,
+    i18n,
     identity,
     lost_factor,
     passkeys,
     recovery,
+    security_settings,
     signin,
+    signin_backup,
     signup,
     vouching,
     your_data,
 )
 from broker.web import services as service_pages
+from broker.web.i18n import LanguageMiddleware
 from keys import KeyringSigner, build_key_service
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 STATIC = Path(__file__).parent / "web" / "static"
-GOVUK_FRONTEND = Path(__file__).resolve().parents[1] / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+GOVUK_DIST = Path("node_modules") / "govuk-frontend" / "dist" / "govuk"
 
 
-def branded(templates: Jinja2Templates, settings: Settings) -> Jinja2Templates:
-    """The operator's name and footer links on every page (BROKER_SERVICE_NAME, BROKER_FOOTER_LINKS)."""
-    templates.env.globals["service_name"] = settings.service_name
-    templates.env.globals["footer_links"] = settings.footer_links
+def govuk_frontend() -> Path | None:
+    """GOV.UK Frontend from npm: beside the source tree (development), or in the working directory (the
+    container image installs the package into site-packages and node_modules into /app)."""
+    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (root / GOVUK_DIST).is_dir():
+            return root / GOVUK_DIST
+    return None
+
+
+def _templates(settings: Settings) -> Jinja2Templates:
+    templates = brand.branded(Jinja2Templates(directory=str(TEMPLATES)), settings)
+    i18n.install(templates.env)
     return templates
 
 
 def build_services(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
-    if settings.database_url.startswith("sqlite") and is_empty(engine):
-        upgrade(engine)  # `broker serve` on an empty directory just works
-    with make_sessionmaker(engine)() as db:
-        check_production(settings, db)
-    key_service = build_key_service(settings, engine=engine)
-    key_service.ensure_keys()
+    try:
+        if settings.database_url.startswith("sqlite") and is_empty(engine):
+            upgrade(engine)  # `broker serve` on an empty directory just works
+        with make_sessionmaker(engine)() as db:
+            check_production(settings, db)
+        key_service = build_key_service(settings, engine=engine)
+        key_service.ensure_keys()
+    except OperationalError as exc:  # one line for the operator, without the password
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise SettingsError(f"cannot use the database in BROKER_DATABASE_URL ({where}): {reason}") from None
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=make_sessionmaker(engine),
+        session_factory=make_sessionmaker(engine, {ADDRESS_KEY: key_service.audit_address_key()}),
         key_service=key_service,
         signer=KeyringSigner(key_service),
         passwords=PasswordService(),
-        templates=branded(Jinja2Templates(directory=str(TEMPLATES)), settings),
+        templates=_templates(settings),
         replay=make_replay_cache(settings.redis_url),
         client_keys=ClientKeyResolver(),
     )
@@ -123,6 +145,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.backchannel = sender
     install_error_handlers(app)
     app.add_middleware(HardeningMiddleware, settings=settings)
+    app.add_middleware(LanguageMiddleware, secure=settings.issuer_is_https)
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
     for module in (
         discovery,
@@ -138,7 +161,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         passkeys,
         recovery,
         lost_factor,
+        signin_backup,
         account,
+        security_settings,
+        backup_method,
         consent,
         identity,
         vouching,
@@ -149,11 +175,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         activity,
         dev,
         health,
+        brand,
         observability,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if GOVUK_FRONTEND.is_dir():
-        app.mount("/govuk", StaticFiles(directory=GOVUK_FRONTEND), name="govuk")
-        app.mount("/assets", StaticFiles(directory=GOVUK_FRONTEND / "assets"), name="assets")
+    frontend = govuk_frontend()
+    if frontend is not None:
+        app.mount("/govuk", StaticFiles(directory=frontend), name="govuk")
+        app.mount("/assets", StaticFiles(directory=frontend / "assets"), name="assets")
     return app

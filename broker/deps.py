@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from broker.accounts.passwords import PasswordService
 from broker.config import Settings
@@ -48,26 +49,44 @@ class Services:
     authorities: Callable[[Session], Authorities] = simulated_authorities
 
 
-def get_services(request: Request) -> Services:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in the
+# threadpool, and each hand-off to a thread and back costs more than the work itself.
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_db(services: ServicesDep) -> Iterator[Session]:
-    """A session per request. Routes commit once, at the end; anything uncommitted is rolled back."""
+async def hashing_turn(services: ServicesDep) -> AsyncIterator[None]:
+    """For routes that hash a password: wait for a turn on the event loop, holding no worker thread."""
+    async with services.passwords.turn():
+        yield
+
+
+HashingTurn = Depends(hashing_turn)
+
+
+async def get_db(services: ServicesDep) -> AsyncIterator[Session]:
+    """A session per request. Routes commit once, at the end; anything uncommitted is rolled back.
+
+    The session connects on first use, inside the route's thread. Closing a session whose route
+    committed only hands its connection back to the pool; a rollback is a round trip to the
+    database, so it runs in the threadpool, off the event loop."""
     session = services.session_factory()
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 Db = Annotated[Session, Depends(get_db)]
 
 
-def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
+async def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
     return OidcContext(
         db=db,
         settings=services.settings,
@@ -103,7 +122,7 @@ async def read_form(request: Request) -> Params:
     return Params([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
-def read_query(request: Request) -> Params:
+async def read_query(request: Request) -> Params:
     return Params(list(request.query_params.multi_items()))
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from broker.accounts.text import N_
 from broker.accounts.throttle import (
     CODE_PER_ACCOUNT,
     CODE_PER_ADDRESS,
@@ -20,7 +21,7 @@ from broker.oidc.interactions import CODE_TTL, InteractionService
 from broker.store.models import Interaction
 
 MINUTES = int(CODE_TTL.total_seconds() // 60)
-WRONG_CODE = "The security code is not correct, or it has expired"
+WRONG_CODE = N_("The security code is not correct, or it has expired")
 
 
 class Codes:

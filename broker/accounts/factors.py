@@ -9,6 +9,7 @@ import phonenumbers
 import pyotp
 import segno
 
+from broker.accounts.text import N_
 from broker.store.models import Account
 
 METHODS = ("totp", "sms", "email")
@@ -51,7 +52,10 @@ def totp_step(secret: str, code: str, now: datetime, last_step: int | None) -> i
 
 
 class PhoneInvalid(ValueError):
-    pass
+    """Its message is a catalogue message, for the page to show."""
+
+
+WRONG_FORMAT = N_("Enter a phone number in the correct format, like 07700 900 982")
 
 
 def normalise_phone(raw: str, region: str = "GB") -> str:
@@ -59,14 +63,14 @@ def normalise_phone(raw: str, region: str = "GB") -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise PhoneInvalid("Enter a phone number in the correct format, like 07700 900 982") from None
+        raise PhoneInvalid(WRONG_FORMAT) from None
     if not phonenumbers.is_valid_number(number):
-        raise PhoneInvalid("Enter a phone number in the correct format, like 07700 900 982")
+        raise PhoneInvalid(WRONG_FORMAT)
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise PhoneInvalid("Enter a mobile phone number that can receive text messages")
+        raise PhoneInvalid(N_("Enter a mobile phone number that can receive text messages"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -24,6 +24,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from broker.accounts.text import N_
 from broker.errors import BrokerError
 from broker.store.models import Account, Passkey
 
@@ -33,7 +34,9 @@ RP_NAME = "Identity broker"
 
 class PasskeyFailed(BrokerError):
     code = "passkey_failed"
-    title = "We could not use that passkey"
+    title = N_("We could not use that passkey")
+    for_people = True  # passkey.js shows the description on the page
+    account_id: str | None = None  # whose passkey it was, when known (for the audit log)
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,10 @@ class Passkeys:
                 require_user_verification=True,
             )
         except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
-            raise PasskeyFailed("The passkey could not be checked. Try again.") from exc
+            raise PasskeyFailed(N_("The passkey could not be checked. Try again.")) from exc
         credential_id = bytes_to_base64url(verified.credential_id)
         if self.db.get(Passkey, credential_id) is not None:
-            raise PasskeyFailed("That passkey is already registered.")
+            raise PasskeyFailed(N_("That passkey is already registered."))
         passkey = Passkey(
             credential_id=credential_id,
             account_id=account.id,
@@ -115,7 +118,7 @@ class Passkeys:
     def authenticate(self, credential: dict[str, Any], challenge: str, now: datetime) -> Passkey:
         passkey = self.db.get(Passkey, str(credential.get("id") or credential.get("rawId") or ""))
         if passkey is None:
-            raise PasskeyFailed("That passkey is not registered with an account here.")
+            raise PasskeyFailed(N_("That passkey is not registered with an account here."))
         try:
             verified = webauthn.verify_authentication_response(
                 credential=credential,
@@ -128,7 +131,9 @@ class Passkeys:
             )
         except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
             # py_webauthn refuses a sign count that did not grow (a cloned authenticator) here too.
-            raise PasskeyFailed("The passkey could not be checked. Try again.") from exc
+            failed = PasskeyFailed(N_("The passkey could not be checked. Try again."))
+            failed.account_id = passkey.account_id
+            raise failed from exc
         passkey.sign_count = verified.new_sign_count
         passkey.last_used_at = now
         return passkey

@@ -1,4 +1,8 @@
-"""Accounts: create one, and check a password (without revealing whether the account exists)."""
+"""Accounts: create one, and check a password (without revealing whether the account exists).
+
+A password hash takes tens of milliseconds, so it runs with no database transaction open: on
+SQLite every transaction holds the one write lock, and a hash inside one would stop every other
+request that writes (and, queued behind it, the rest). Callers commit what they have first."""
 
 from __future__ import annotations
 
@@ -31,24 +35,34 @@ class AccountService:
             select(Account).where(func.lower(Account.email) == normalise_email(email))
         ).first()
 
+    def _hash(self, password: str) -> str:
+        if self.db.in_transaction():
+            raise RuntimeError("commit before hashing a password: a transaction is open")
+        return self.passwords.hash(password)
+
     def create(self, email: str, password: str, *, verified: bool, now: datetime) -> Account:
+        password_hash = self.passwords.hash(password)  # before the first query of a new session
         if self.by_email(email) is not None:
             raise AccountExists()
         account = Account(
-            email=normalise_email(email),
-            email_verified=verified,
-            password_hash=self.passwords.hash(password),
-            created_at=now,
+            email=normalise_email(email), email_verified=verified, password_hash=password_hash, created_at=now
         )
         self.db.add(account)
         self.db.flush()
         return account
 
-    def authenticate(self, email: str, password: str) -> Account | None:
-        account = self.by_email(email)
-        ok = self.passwords.verify(account.password_hash if account else None, password)
-        if not ok or account is None:
-            return None
-        if account.password_hash and self.passwords.needs_rehash(account.password_hash):
+    def set_password(self, account: Account, password: str) -> None:
+        account.password_hash = self._hash(password)
+
+    def password_matches(self, account: Account | None, password: str) -> bool:
+        """True when ``password`` is the account's; rehashed when the parameters changed. With no
+        account, spends the same time and says no."""
+        if self.db.in_transaction():
+            raise RuntimeError("commit before checking a password: a transaction is open")
+        stored = account.password_hash if account else None
+        matches = self.passwords.verify(stored, password)  # first, so no account costs the same
+        if account is None or not matches:
+            return False
+        if stored and self.passwords.needs_rehash(stored):
             account.password_hash = self.passwords.hash(password)
-        return account
+        return True

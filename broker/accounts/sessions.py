@@ -50,6 +50,13 @@ class SessionService:
         self.db.flush()
         return row, secret
 
+    def rotate(self, session: BrowserSession) -> str:
+        """A new secret for this session (after a change to how the person signs in), so a cookie
+        copied or fixed before the change no longer works. The ``sid`` services know stays."""
+        secret = secrets.token_urlsafe(32)
+        session.secret_hash = _hash(secret)
+        return secret
+
     def find(self, secret: str | None, now: datetime) -> BrowserSession | None:
         """The live session this cookie holds, or None when it is unknown, ended, idle or too old."""
         if not secret:

@@ -1,19 +1,32 @@
 """Throttling and lockout. The policy is pure; the counters live in the shared database.
 
-Blocks are temporary and counters forget after their window, so nobody can lock another person out
-for good: the worst a stranger can do is make them wait out one block.
+Every count is one atomic statement (an upsert that returns the new count), so concurrent guesses on
+several broker instances each see the others, and the decision is made from the count returned.
+
+Password guesses: six wrong from one address at one account in 15 minutes block that address from
+that account for 15 minutes (``PASSWORD_PER_ACCOUNT_ADDRESS``); fifty from one address at any
+accounts block the address (``PASSWORD_PER_ADDRESS``). Guesses at one account from everywhere are
+counted too (``PASSWORD_PER_ACCOUNT``, much looser), but reaching that limit never refuses anyone:
+it guards the account, so that for 15 minutes the right password always goes on to a second factor,
+even for a service that asked for a password alone. So nobody can lock another person out: a
+stranger only blocks their own address, and the owner signs in from theirs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import and_, case, delete, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from broker.accounts.text import N_
 from broker.errors import PageError
+from broker.store.base import UTCDateTime
 from broker.store.models import ThrottleCounter
 
 
@@ -25,7 +38,11 @@ class Limit:
     block: timedelta
 
 
-PASSWORD_PER_ACCOUNT = Limit("password-account", 6, timedelta(minutes=15), timedelta(minutes=15))
+PASSWORD_PER_ACCOUNT_ADDRESS = Limit(
+    "password-account-address", 6, timedelta(minutes=15), timedelta(minutes=15)
+)
+# Never refuses: reaching it guards the account (a second factor is always asked for).
+PASSWORD_PER_ACCOUNT = Limit("password-account", 100, timedelta(minutes=15), timedelta(minutes=15))
 PASSWORD_PER_ADDRESS = Limit("password-address", 50, timedelta(minutes=15), timedelta(minutes=15))
 CODE_PER_ACCOUNT = Limit("code-account", 6, timedelta(minutes=15), timedelta(minutes=15))
 CODE_PER_ADDRESS = Limit("code-address", 50, timedelta(minutes=15), timedelta(minutes=15))
@@ -45,26 +62,61 @@ def blocked_until(counter: Counter | None, now: datetime) -> datetime | None:
     return None
 
 
+def is_stale(counter: Counter, limit: Limit, now: datetime) -> bool:
+    """A block has ended, or (with no block) the window has passed: count afresh."""
+    if counter.blocked_until is not None:
+        return counter.blocked_until <= now
+    return now - counter.window_start > limit.window
+
+
 def after_failure(counter: Counter | None, limit: Limit, now: datetime) -> Counter:
-    """Count one failure; reaching the limit starts a block and a fresh count."""
-    if counter is not None and blocked_until(counter, now):
-        return counter  # attempts during a block are refused, and never extend it
-    if counter is None or counter.blocked_until is not None or now - counter.window_start > limit.window:
-        counter = Counter(0, now, None)  # a block has ended or the window has passed: count afresh
+    """Count one failure; reaching the limit starts a block. Counts during a block never extend it.
+    :meth:`Throttle.count` does the same in one SQL statement."""
+    if counter is None or is_stale(counter, limit, now):
+        counter = Counter(0, now, None)
     failures = counter.failures + 1
-    if failures >= limit.max_failures:
-        return Counter(0, now, now + limit.block)
-    return Counter(failures, counter.window_start, counter.blocked_until)
+    until = counter.blocked_until
+    if until is None and failures >= limit.max_failures:
+        until = now + limit.block
+    return Counter(failures, counter.window_start, until)
+
+
+def started_block(counter: Counter | None, limit: Limit) -> bool:
+    """This count is the one that reached the limit (each count in a window is returned once)."""
+    return (
+        counter is not None and counter.blocked_until is not None and counter.failures == limit.max_failures
+    )
+
+
+def refused_until(counter: Counter | None, limit: Limit, now: datetime) -> datetime | None:
+    """For an attempt counted before it is checked: refused while blocked, except the attempt that
+    reached the limit (it is the last one allowed)."""
+    if started_block(counter, limit):
+        return None
+    return blocked_until(counter, now)
+
+
+# What is blocked, a whole sentence for each; the error page fills in the minutes.
+BLOCKED = {
+    "signing in": N_("For your security, signing in is blocked. Try again in %(minutes)s minutes."),
+    "sending security codes": N_(
+        "For your security, sending security codes is blocked. Try again in %(minutes)s minutes."
+    ),
+    "entering security codes": N_(
+        "For your security, entering security codes is blocked. Try again in %(minutes)s minutes."
+    ),
+}
 
 
 class Locked(PageError):
     status = 429
     code = "locked"
-    title = "You have tried too many times"
+    title = N_("You have tried too many times")
 
     def __init__(self, until: datetime, now: datetime, what: str) -> None:
+        """``what`` is one of :data:`BLOCKED`."""
         minutes = max(1, -(-int((until - now).total_seconds()) // 60))
-        super().__init__(f"For your security, {what} is blocked. Try again in {minutes} minutes.")
+        super().__init__(BLOCKED[what], minutes=minutes)
         self.until = until
 
 
@@ -72,33 +124,115 @@ def _key(limit: Limit, subject: str) -> str:
     return f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()}"
 
 
+def _upsert(db: Session) -> Callable[..., Any]:
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 class Throttle:
     def __init__(self, db: Session) -> None:
         self.db = db
 
-    def _load(self, limit: Limit, subject: str) -> tuple[ThrottleCounter | None, Counter | None]:
-        row = self.db.get(ThrottleCounter, _key(limit, subject))
-        return row, Counter(row.failures, row.window_start, row.blocked_until) if row else None
+    def _load(self, limit: Limit, subject: str) -> Counter | None:
+        # A plain row, never the session's cached object: another request may have counted since.
+        table = ThrottleCounter.__table__
+        row = self.db.execute(
+            select(table.c.failures, table.c.window_start, table.c.blocked_until).where(
+                table.c.key == _key(limit, subject)
+            )
+        ).first()
+        return Counter(row.failures, row.window_start, row.blocked_until) if row else None
 
     def check(self, limit: Limit, subject: str | None, now: datetime) -> datetime | None:
         """When this subject is blocked under this limit, until when."""
         if not subject:
             return None
-        return blocked_until(self._load(limit, subject)[1], now)
+        return blocked_until(self._load(limit, subject), now)
+
+    def count(self, limit: Limit, subject: str | None, now: datetime) -> Counter | None:
+        """Count one more failure (or attempt), atomically: :func:`after_failure` as one upsert that
+        returns the new counter, so concurrent counts never overwrite each other."""
+        if not subject:
+            return None
+        table = ThrottleCounter.__table__
+        c = table.c
+
+        def when(value: datetime | None) -> Any:
+            return literal(value, UTCDateTime())
+
+        first_block = now + limit.block if limit.max_failures <= 1 else None
+        stale = or_(
+            and_(c.blocked_until.is_not(None), c.blocked_until <= when(now)),
+            and_(c.blocked_until.is_(None), c.window_start < when(now - limit.window)),
+        )
+        reaches = and_(c.blocked_until.is_(None), c.failures + 1 >= limit.max_failures)
+        statement = (
+            _upsert(self.db)(table)
+            .values(key=_key(limit, subject), failures=1, window_start=now, blocked_until=first_block)
+            .on_conflict_do_update(
+                index_elements=[c.key],
+                set_={
+                    "failures": case((stale, 1), else_=c.failures + 1),
+                    "window_start": case((stale, when(now)), else_=c.window_start),
+                    "blocked_until": case(
+                        (stale, when(first_block)),
+                        (reaches, when(now + limit.block)),
+                        else_=c.blocked_until,
+                    ),
+                },
+            )
+            .returning(c.failures, c.window_start, c.blocked_until)
+        )
+        row = self.db.execute(statement).one()
+        return Counter(row.failures, row.window_start, row.blocked_until)
 
     def fail(self, limit: Limit, subject: str | None, now: datetime) -> datetime | None:
         """Record a failure; returns the end of the block it started, if it started one."""
-        if not subject:
-            return None
-        row, counter = self._load(limit, subject)
-        new = after_failure(counter, limit, now)
-        if row is None:
-            row = ThrottleCounter(key=_key(limit, subject), failures=0, window_start=now)
-            self.db.add(row)
-        row.failures, row.window_start, row.blocked_until = new.failures, new.window_start, new.blocked_until
-        self.db.flush()
-        return new.blocked_until
+        counter = self.count(limit, subject, now)
+        return counter.blocked_until if counter and started_block(counter, limit) else None
 
     def succeed(self, limit: Limit, subject: str | None) -> None:
         if subject:
             self.db.execute(delete(ThrottleCounter).where(ThrottleCounter.key == _key(limit, subject)))
+
+
+@dataclass
+class PasswordGuess:
+    """One password guess at an account (by email) from an address, counted before the slow check
+    so that concurrent guesses see each other; the rule is in the module's docstring."""
+
+    throttle: Throttle
+    email: str
+    address: str | None
+    now: datetime
+    counted: Counter | None = None
+
+    @property
+    def _pair(self) -> str:
+        return f"{self.email}\n{self.address or ''}"
+
+    def begin(self) -> None:
+        """Count the guess; raises :class:`Locked` when this address may not guess now."""
+        until = self.throttle.check(PASSWORD_PER_ADDRESS, self.address, self.now)
+        if until is None:
+            self.counted = self.throttle.count(PASSWORD_PER_ACCOUNT_ADDRESS, self._pair, self.now)
+            until = refused_until(self.counted, PASSWORD_PER_ACCOUNT_ADDRESS, self.now)
+        if until:
+            raise Locked(until, self.now, "signing in")
+
+    def wrong(self) -> list[str]:
+        """The guess was wrong: the names of the limits it reached (each is reached once)."""
+        reached = (
+            [PASSWORD_PER_ACCOUNT_ADDRESS.name]
+            if started_block(self.counted, PASSWORD_PER_ACCOUNT_ADDRESS)
+            else []
+        )
+        for limit, subject in ((PASSWORD_PER_ACCOUNT, self.email), (PASSWORD_PER_ADDRESS, self.address)):
+            if self.throttle.fail(limit, subject, self.now):
+                reached.append(limit.name)
+        return reached
+
+    def right(self) -> bool:
+        """The guess was right: this address's wrong guesses are forgotten. True when the account is
+        guarded (many wrong guesses from everywhere): a second factor is needed, whatever was asked."""
+        self.throttle.succeed(PASSWORD_PER_ACCOUNT_ADDRESS, self._pair)
+        return self.throttle.check(PASSWORD_PER_ACCOUNT, self.email, self.now) is not None

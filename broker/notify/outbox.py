@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.language import current_language
 from broker.store.models import OutboxMessage
 
 TEMPLATES = {
@@ -34,11 +35,66 @@ TEMPLATES = {
     "such as a vouch being withdrawn. See what happened and what you can do at {link}.",
     "password_changed": "Your password was changed and you were signed out everywhere. If this was not you, "
     "contact us straight away.",
+    "change_email_code": "Your security code is {code} to change the email address for your account to this "
+    "one. It expires in {minutes} minutes. If you did not ask for this, you can ignore this email.",
+    "email_change_account_exists": "Someone tried to change the email address of an account to this one, but "
+    "this email address already has an account. Nothing has changed. If this was you, sign in with this "
+    "email address instead. If it was not you, you can ignore this email.",
+    "email_changed": "The email address for your account was changed. You now sign in with the new address. "
+    "If this was not you, contact us straight away.",
+    "sign_in_method_changed": "The way you get security codes for your account was changed. If this was not "
+    "you, contact us straight away.",
 }
 
 
+# The same messages in Welsh, sent to a person who is using the pages in Welsh. With GOV.UK Notify, a
+# Welsh message uses the template id configured for "<name>:cy", or the English one when there is none.
+WELSH = {
+    "sign_in_code": "Eich cod diogelwch yw {code}. Bydd yn dod i ben mewn {minutes} munud. Peidiwch â'i rannu.",
+    "sms_code": "Eich cod diogelwch yw {code}. Bydd yn dod i ben mewn {minutes} munud. Peidiwch â'i rannu.",
+    "verify_email": "Eich cod diogelwch i greu eich cyfrif yw {code}. Bydd yn dod i ben mewn {minutes} munud.",
+    "account_exists": "Ceisiodd rhywun greu cyfrif gyda'r cyfeiriad e-bost hwn, ond mae gennych chi gyfrif "
+    "yn barod. Mewngofnodwch yn lle hynny, neu ailosodwch eich cyfrinair os ydych wedi'i anghofio. Os nad "
+    "chi oedd hyn, gallwch anwybyddu'r e-bost hwn.",
+    "reset_code": "Eich cod diogelwch i ailosod eich cyfrinair yw {code}. Bydd yn dod i ben mewn {minutes} "
+    "munud. Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r e-bost hwn: nid yw eich cyfrinair wedi newid.",
+    "factor_reset_requested": "Gofynnodd rhywun am ailosod yr ail ffactor ar eich cyfrif. Os chi oedd hyn, "
+    "gallwch sefydlu un newydd ymhen {hours} awr. Os nad chi oedd hyn, mewngofnodwch fel arfer i'w ganslo, "
+    "a newidiwch eich cyfrinair.",
+    "vouch_invitation": "Mae {name} wedi gofyn i chi warantu pwy ydyn nhw: cadarnhau pwy ydyn nhw am eich bod "
+    "yn eu hadnabod. Gwnewch hyn dim ond os ydych wedi eu hadnabod ers o leiaf 2 flynedd. Agorwch {link} i "
+    "ateb. Mae'r ddolen yn gweithio am {days} diwrnod. Os nad ydych yn adnabod y person hwn, gallwch "
+    "anwybyddu'r e-bost hwn.",
+    "vouch_received": "Mae rhywun wedi eich gwarantu. Bydd ei warant yn dod i rym ar {date}. Os na wnaethoch "
+    "ofyn am hyn, tynnwch hi'n ôl yn {link}.",
+    "vouch_given": "Gwnaethoch warantu {name}. Bydd eich gwarant yn dod i rym ar {date}; tan hynny gallwch ei "
+    "thynnu'n ôl yn {link}.",
+    "identity_dropped": "Mae lefel eich hunaniaeth wedi'i phrofi wedi newid oherwydd bod rhywbeth yr oedd yn "
+    "dibynnu arno wedi newid, fel gwarant yn cael ei thynnu'n ôl. Gwelwch beth ddigwyddodd a beth allwch chi "
+    "ei wneud yn {link}.",
+    "password_changed": "Cafodd eich cyfrinair ei newid a chawsoch eich allgofnodi ym mhobman. Os nad chi "
+    "oedd hyn, cysylltwch â ni ar unwaith.",
+    "change_email_code": "Eich cod diogelwch i newid cyfeiriad e-bost eich cyfrif i'r un hwn yw {code}. Bydd yn "
+    "dod i ben mewn {minutes} munud. Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r e-bost hwn.",
+    "email_change_account_exists": "Ceisiodd rhywun newid cyfeiriad e-bost cyfrif i'r un hwn, ond mae gan y "
+    "cyfeiriad e-bost hwn gyfrif yn barod. Does dim wedi newid. Os chi oedd hyn, mewngofnodwch gyda'r "
+    "cyfeiriad e-bost hwn yn lle hynny. Os nad chi oedd hyn, gallwch anwybyddu'r e-bost hwn.",
+    "email_changed": "Cafodd cyfeiriad e-bost eich cyfrif ei newid. Rydych nawr yn mewngofnodi gyda'r "
+    "cyfeiriad newydd. Os nad chi oedd hyn, cysylltwch â ni ar unwaith.",
+    "sign_in_method_changed": "Cafodd y ffordd rydych yn cael codau diogelwch ar gyfer eich cyfrif ei newid. "
+    "Os nad chi oedd hyn, cysylltwch â ni ar unwaith.",
+}
+WELSH_SUFFIX = ":cy"
+
+
+def in_language(template: str, language: str) -> str:
+    """The outbox's name for ``template`` in ``language``: ``verify_email`` or ``verify_email:cy``."""
+    return f"{template}{WELSH_SUFFIX}" if language == "cy" and template in WELSH else template
+
+
 def render(template: str, personalisation: dict[str, Any]) -> str:
-    return TEMPLATES[template].format(**personalisation)
+    name, welsh = template.removesuffix(WELSH_SUFFIX), template.endswith(WELSH_SUFFIX)
+    return (WELSH if welsh else TEMPLATES)[name].format(**personalisation)
 
 
 class Outbox:
@@ -61,7 +117,7 @@ class Outbox:
                 id=str(uuid.uuid4()),
                 channel=channel,
                 recipient=recipient,
-                template=template,
+                template=in_language(template, current_language()),
                 personalisation=personalisation,
                 created_at=now,
             )

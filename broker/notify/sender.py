@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.notify.outbox import WELSH_SUFFIX
 from broker.store.db import transaction
 from broker.store.models import OutboxMessage
 from broker.workers import PollingWorker
@@ -32,7 +33,8 @@ class GovUkNotify:
         self.templates = templates
 
     def send(self, channel: str, recipient: str, template: str, personalisation: dict[str, Any]) -> None:
-        template_id = self.templates[template]
+        # A Welsh message ("<name>:cy") uses its own Notify template when one is configured.
+        template_id = self.templates.get(template) or self.templates[template.removesuffix(WELSH_SUFFIX)]
         values = {k: str(v) for k, v in personalisation.items()}
         if channel == "sms":
             self.client.send_sms_notification(

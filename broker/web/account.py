@@ -17,17 +17,20 @@ from broker.oidc.backchannel import end_everywhere
 from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.store.models import Account, BrowserSession
 from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _
 from broker.web.pages import render, see_other
 from broker.web.passkeys import NO_STORE, PasskeyBody
-from broker.web.signin import client_address, local_path
+from broker.web.signin import client_address, local_path, set_session_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+SECURITY = "/account/security"
 
 
 class SignInNeeded(PageError):
     status = 401
     code = "login_required"
-    title = "You need to sign in"
+    title = N_("You need to sign in")
 
 
 def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
@@ -39,7 +42,7 @@ def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserS
     if session is None or account is None:
         if request.method == "GET":
             raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
-        raise SignInNeeded("Sign in, then come back to this page.")
+        raise SignInNeeded(_("Sign in, then come back to this page."))
     return session, account
 
 
@@ -53,6 +56,31 @@ def signed_in_recently(request: Request, db: Db, services: ServicesDep) -> tuple
     if services.clock() - session.auth_time > RECENT_SIGN_IN:
         raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
     return session, account
+
+
+def signed_in_strongly(
+    request: Request, db: Db, services: ServicesDep, back_to: str | None = None
+) -> tuple[BrowserSession, Account]:
+    """As :func:`signed_in_recently`, and with two factors (``Cl.Cm``: a password and a code, or a
+    passkey): a password-only session (a service may ask for ``Cl``) must never be enough to change
+    how the person proves who they are. Anything less sends them to sign in again with two factors,
+    then back to ``back_to`` (this page when it is one)."""
+    again = "/account/sign-in?" + urlencode({"next": back_to or request.url.path})
+    try:
+        session, account = signed_in_recently(request, db, services)
+    except SignInFirst:
+        raise SignInFirst(again) from None
+    if "Cm" not in session.level.split("."):
+        raise SignInFirst(again)
+    return session, account
+
+
+def new_session_secret(response: Response, db: Db, services: ServicesDep, session: BrowserSession) -> None:
+    """After a change to how the person signs in (a privilege change): the session gets a new secret
+    so a cookie copied or fixed before the change stops working; commits."""
+    secret = SessionService(db, services.settings).rotate(session)
+    db.commit()
+    set_session_cookie(response, services, secret)
 
 
 @router.get("/account/sign-in")
@@ -74,7 +102,7 @@ def _passkeys(db: Db, services: ServicesDep) -> Passkeys:
 
 @router.get("/account/security")
 def security(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     notice = request.query_params.get("notice", "")
     return render(
         services,
@@ -86,7 +114,7 @@ def security(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/passkeys/options")
 def add_passkey_options(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, account = signed_in(request, db, services)
+    session, account = signed_in_strongly(request, db, services, SECURITY)
     options, session.webauthn_challenge = _passkeys(db, services).registration_options(account)
     db.commit()
     return JSONResponse(options, headers=NO_STORE)
@@ -94,10 +122,12 @@ def add_passkey_options(request: Request, db: Db, services: ServicesDep) -> Resp
 
 @router.post("/account/passkeys")
 def add_passkey(request: Request, db: Db, services: ServicesDep, body: PasskeyBody) -> Response:
-    session, account = signed_in(request, db, services)
+    session, account = signed_in_strongly(request, db, services, SECURITY)
     challenge, session.webauthn_challenge = session.webauthn_challenge, None
     if not challenge:
-        return JSONResponse({"error": "passkey_failed", "error_description": "Start again."}, 400, NO_STORE)
+        return JSONResponse(
+            {"error": "passkey_failed", "error_description": _("Start again.")}, 400, NO_STORE
+        )
     now = services.clock()
     passkey = _passkeys(db, services).register(
         account, body.get("credential") or {}, challenge, str(body.get("name") or ""), now
@@ -112,30 +142,31 @@ def add_passkey(request: Request, db: Db, services: ServicesDep, body: PasskeyBo
         method="passkey",
         passkey=passkey.name,
     )
-    db.commit()
-    return JSONResponse(
+    response = JSONResponse(
         {"location": f"{services.settings.issuer}/account/security?notice=passkey-added"}, headers=NO_STORE
     )
+    new_session_secret(response, db, services, session)
+    return response
 
 
 @router.post("/account/passkeys/{credential_id}/rename")
 def rename_passkey(
     credential_id: str, request: Request, db: Db, services: ServicesDep, form: Form
 ) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in_strongly(request, db, services, SECURITY)
     name = (form.get("name") or "").strip()[:100]
     passkey = next(
         (p for p in _passkeys(db, services).of(account.id) if p.credential_id == credential_id), None
     )
     if passkey is None:
-        raise PageError("That passkey is not on your account.")
+        raise PageError(_("That passkey is not on your account."))
     if not name:
         return render(
             services,
             request,
             "account_security.html",
             {"account": account, "passkeys": _passkeys(db, services).of(account.id)},
-            {f"name-{credential_id}": "Enter a name for the passkey"},
+            {f"name-{credential_id}": _("Enter a name for the passkey")},
         )
     passkey.name = name
     db.commit()
@@ -144,9 +175,9 @@ def rename_passkey(
 
 @router.post("/account/passkeys/{credential_id}/remove")
 def remove_passkey(credential_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    session, account = signed_in_strongly(request, db, services, SECURITY)
     if not _passkeys(db, services).remove(account.id, credential_id):
-        raise PageError("That passkey is not on your account.")
+        raise PageError(_("That passkey is not on your account."))
     record(
         db,
         "factor.removed",
@@ -156,13 +187,14 @@ def remove_passkey(credential_id: str, request: Request, db: Db, services: Servi
         client_address=client_address(request),
         method="passkey",
     )
-    db.commit()
-    return see_other(f"{services.settings.issuer}/account/security?notice=passkey-removed")
+    response = see_other(f"{services.settings.issuer}/account/security?notice=passkey-removed")
+    new_session_secret(response, db, services, session)
+    return response
 
 
 @router.post("/account/sign-out-everywhere")
 def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     now = services.clock()
     end_everywhere(db, services.settings, account.id, now, "signed out everywhere")
     record(

@@ -4,17 +4,24 @@ sign-in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from broker.accounts.service import AccountService
+from broker.accounts.throttle import PasswordGuess, Throttle
 from broker.audit.log import record
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.oidc.backchannel import end_everywhere
-from broker.store.models import AuditEvent
+from broker.oidc.claims import HUMAN_NAMES
+from broker.store.models import AuditEvent, Client, ReleaseRecord
 from broker.web.account import signed_in, signed_in_recently
 from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _
 from broker.web.journeys import new_password_errors
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import client_address
@@ -22,33 +29,59 @@ from broker.web.signin import client_address
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 WORDS = {
-    "sign_in.success": "You signed in",
-    "password.reset": "Your password was reset",
-    "password.changed": "You changed your password",
-    "consent.given": "You agreed to share information with a service",
-    "consent.withdrawn": "You withdrew an agreement with a service",
-    "identity.check_started": "You started proving your identity",
-    "identity.check_completed": "An identity check finished",
-    "identity.level_dropped": "Your identity's level dropped",
-    "identity.revoked": "Your proven identity was revoked",
-    "vouching.requested": "You asked people to vouch for you",
-    "vouch.accepted": "A vouch was given",
-    "vouch.withdrawn": "A vouch was withdrawn",
-    "factor_reset.requested": "Someone asked to reset your second factor",
-    "activity.reported": "You reported activity you did not recognise",
+    "sign_in.success": N_("You signed in"),
+    "password.reset": N_("Your password was reset"),
+    "password.changed": N_("You changed your password"),
+    "consent.given": N_("You agreed to share information with a service"),
+    "consent.withdrawn": N_("You withdrew an agreement with a service"),
+    "identity.check_started": N_("You started proving your identity"),
+    "identity.check_completed": N_("An identity check finished"),
+    "identity.level_dropped": N_("Your identity's level dropped"),
+    "identity.revoked": N_("Your proven identity was revoked"),
+    "vouching.requested": N_("You asked people to vouch for you"),
+    "vouch.accepted": N_("A vouch was given"),
+    "vouch.withdrawn": N_("A vouch was withdrawn"),
+    "factor_reset.requested": N_("Someone asked to reset your second factor"),
+    "activity.reported": N_("You reported activity you did not recognise"),
+    "email.changed": N_("You changed your email address"),
+    "factor.changed": N_("You changed how you get security codes"),
+    "factor.backup_set": N_("You set up a backup method"),
+    "factor.backup_removed": N_("You removed your backup method"),
+    "factor.backup_used": N_("You signed in with your backup method"),
+    "account.created": N_("You created your account"),
+    "sign_in.failure": N_("Someone tried to sign in with a wrong password"),
+    "code.failed": N_("Someone entered a wrong security code"),
+    "lockout": N_("Signing in was paused after too many wrong attempts"),
+    "password.change_failed": N_("Someone entered a wrong password when changing your password"),
+    "factor.set": N_("You set up a way to sign in"),
+    "factor.removed": N_("You removed a way to sign in"),
+    "factor_reset.cancelled": N_("A request to reset your second factor was cancelled"),
+    "factor_reset.completed": N_("Your second factor was reset"),
+    "sessions.ended_all": N_("You signed out of all devices"),
+    "vouching.invited": N_("You asked someone to vouch for you"),
+    "vouching.cancelled": N_("You cancelled your request to be vouched for"),
+    "vouch.refused": N_("A vouch could not be accepted"),
+    "vouch.flagged": N_("A vouch was held for our team to check"),
+    "vouch.reviewed": N_("Our team checked a vouch"),
+    "identity.evidence_checked": N_("A document was checked for your identity"),
 }
 PASSWORD_FIELDS = [
-    {"name": "current", "label": "Current password", "type": "password", "autocomplete": "current-password"},
+    {
+        "name": "current",
+        "label": N_("Current password"),
+        "type": "password",
+        "autocomplete": "current-password",
+    },
     {
         "name": "password",
-        "label": "New password",
+        "label": N_("New password"),
         "type": "password",
         "autocomplete": "new-password",
-        "hint": "At least 8 characters. Three random words work well.",
+        "hint": N_("At least 8 characters. Three random words work well."),
     },
     {
         "name": "confirm",
-        "label": "Confirm your new password",
+        "label": N_("Confirm your new password"),
         "type": "password",
         "autocomplete": "new-password",
     },
@@ -57,22 +90,59 @@ PASSWORD_FIELDS = [
 
 @router.get("/account/activity")
 def activity(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     events = db.scalars(
         select(AuditEvent).where(AuditEvent.subject == account.id).order_by(AuditEvent.seq.desc()).limit(100)
     )
-    rows = [
-        {"at": e.at, "words": WORDS.get(e.action, e.action.replace("_", " ").replace(".", ": "))}
-        for e in events
-    ]
-    return render(services, request, "activity.html", {"title": "Activity history", "rows": rows})
+    rows = [Row(e.at, event_words(e.action)) for e in events] + release_rows(db, account.id)
+    rows.sort(key=lambda row: row.at, reverse=True)
+    return render(services, request, "activity.html", {"title": _("Activity history"), "rows": rows})
+
+
+@dataclass(frozen=True)
+class Row:
+    at: datetime
+    words: str
+
+
+def release_rows(db: Db, account_id: str, limit: int = 100) -> list[Row]:
+    """What each service received and when, from the release ledger."""
+    releases = db.scalars(
+        select(ReleaseRecord)
+        .where(ReleaseRecord.account_id == account_id)
+        .order_by(ReleaseRecord.released_at.desc())
+        .limit(limit)
+    ).all()
+    names = {
+        c.client_id: c.name
+        for c in db.scalars(select(Client).where(Client.client_id.in_({r.client_id for r in releases})))
+    }
+    rows = []
+    for release in releases:
+        attributes = ", ".join(
+            _(HUMAN_NAMES.get(claim, claim)) for claim in release.claims if claim in HUMAN_NAMES
+        )
+        words = _(
+            "%(service)s received %(attributes)s",
+            service=names.get(release.client_id, release.client_id),
+            attributes=attributes or _("your account's identifier"),
+        )
+        rows.append(Row(release.released_at, words))
+    return rows
+
+
+def event_words(action: str) -> str:
+    """An audit event in words, in the request's language; an event with no words yet shows its name."""
+    if action in WORDS:
+        return _(WORDS[action])
+    return action.replace("_", " ").replace(".", ": ")
 
 
 @router.post("/account/activity/report")
 def report(request: Request, db: Db, services: ServicesDep) -> Response:
     """Something not recognised: every session ends (services told), refresh tokens stop working,
     and the report is recorded for the team to look at."""
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     now = services.clock()
     end_everywhere(db, services.settings, account.id, now, "activity reported")
     record(
@@ -85,14 +155,14 @@ def report(request: Request, db: Db, services: ServicesDep) -> Response:
     )
     db.commit()
     paragraphs = [
-        "Thank you for telling us. We have signed you out on every device and told the services you use.",
-        "Sign in again and change your password. If you cannot sign in, reset your password.",
+        _("Thank you for telling us. We have signed you out on every device and told the services you use."),
+        _("Sign in again and change your password. If you cannot sign in, reset your password."),
     ]
     return render(
         services,
         request,
         "message.html",
-        {"title": "We have signed you out everywhere", "paragraphs": paragraphs},
+        {"title": _("We have signed you out everywhere"), "paragraphs": paragraphs},
     )
 
 
@@ -100,7 +170,7 @@ def _password_page(request: Request, services: ServicesDep, errors: dict[str, st
     return form_page(
         services,
         request,
-        title="Change your password",
+        title=_("Change your password"),
         action="/account/password",
         fields=PASSWORD_FIELDS,
         errors=errors,
@@ -113,16 +183,44 @@ def password_page(request: Request, db: Db, services: ServicesDep) -> Response:
     return _password_page(request, services)
 
 
-@router.post("/account/password")
+@router.post("/account/password", dependencies=[HashingTurn])
 def change_password(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _, account = signed_in_recently(request, db, services)
-    now = services.clock()
-    if not services.passwords.verify(account.password_hash, form.get("current") or ""):
-        return _password_page(request, services, {"current": "Enter your current password"})
+    _session, account = signed_in_recently(request, db, services)
+    now, address = services.clock(), client_address(request)
+    # Guessed from a stolen session, the current password is throttled as at sign-in (the same count).
+    guess = PasswordGuess(Throttle(db), account.email, address, now)
+    try:
+        guess.begin()
+    finally:
+        db.commit()
+    accounts = AccountService(db, services.passwords)
+    if not accounts.password_matches(account, form.get("current") or ""):
+        record(
+            db,
+            "password.change_failed",
+            now=now,
+            actor=account.id,
+            subject=account.id,
+            client_address=address,
+        )
+        for limit in guess.wrong():
+            record(
+                db,
+                "lockout",
+                now=now,
+                actor="system",
+                subject=account.id,
+                client_address=address,
+                limit=limit,
+            )
+        db.commit()
+        return _password_page(request, services, {"current": _("Enter your current password")})
+    guess.right()
     errors = new_password_errors(form.get("password") or "", form.get("confirm") or "", account.email)
     if errors:
         return _password_page(request, services, errors)
-    account.password_hash = services.passwords.hash(form["password"])
+    db.commit()
+    accounts.set_password(account, form["password"])
     end_everywhere(db, services.settings, account.id, now, "password changed")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
     record(

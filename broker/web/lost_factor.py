@@ -21,6 +21,7 @@ from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _, long_date
 from broker.web.journeys import WRONG_CODE
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, load_interaction
@@ -54,22 +55,24 @@ def _start_page(
 ) -> Response:
     hours = services.settings.factor_reset_wait_hours
     intro = [
-        (
-            "We will email you a security code. "
-            f"After you enter it, you will need to wait {hours} hours before you can set up a new way to get "
-            "security codes. This protects your account if someone else knows your password."
+        _(
+            "We will email you a security code. After you enter it, you will need to wait %(hours)s hours "
+            "before you can set up a new way to get security codes. This protects your account if someone "
+            "else knows your password.",
+            hours=hours,
         )
     ]
     if account.factor_reset_available_at and not reset_is_due(account, services):
         intro = [
-            (
-                f"You have already asked to reset your second factor. You can do it after "
-                f"{account.factor_reset_available_at:%-d %B %Y at %H:%M} UTC."
+            _(
+                "You have already asked to reset your second factor. You can do it after %(date)s at %(time)s UTC.",
+                date=long_date(account.factor_reset_available_at),
+                time=f"{account.factor_reset_available_at:%H:%M}",
             )
         ]
     if reset_is_due(account, services):
         intro = [
-            (
+            _(
                 "Your waiting period has passed. Enter the code we send to your email address to set up a new "
                 "way to get security codes."
             )
@@ -77,10 +80,10 @@ def _start_page(
     return form_page(
         services,
         request,
-        title="Reset your second factor",
+        title=_("Reset your second factor"),
         action=_url(services, interaction),
         intro=intro,
-        button="Send the code",
+        button=_("Send the code"),
     )
 
 
@@ -108,9 +111,9 @@ def _code_page(services: ServicesDep, request: Request, interaction: Interaction
     return form_page(
         services,
         request,
-        title="Check your email",
+        title=_("Check your email"),
         action=_url(services, interaction, "/code"),
-        intro=["We have sent a 6-digit security code to your email address."],
+        intro=[_("We have sent a 6-digit security code to your email address.")],
         fields=[CODE_FIELD],
         **kw,
     )

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.accounts.passkeys import AMR, Passkeys, RelyingPartyIdentity
+from broker.accounts.passkeys import AMR, PasskeyFailed, Passkeys, RelyingPartyIdentity
 from broker.audit.log import record
 from broker.deps import Db, ServicesDep
 from broker.store.models import Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.pages import render, see_other
 from broker.web.signin import client_address, load_interaction, set_session_cookie, start_session
 from broker.web.signup import account_setting_up_factor
@@ -56,8 +57,24 @@ def sign_in_with_passkey(
     interaction = load_interaction(request, db, services, interaction_id)
     challenge, interaction.webauthn_challenge = interaction.webauthn_challenge, None  # one use
     if not challenge:
-        return JSONResponse({"error": "passkey_failed", "error_description": "Start again."}, 400, NO_STORE)
-    passkey = _passkeys(db, services).authenticate(body.get("credential") or {}, challenge, services.clock())
+        return JSONResponse(
+            {"error": "passkey_failed", "error_description": _("Start again.")}, 400, NO_STORE
+        )
+    now = services.clock()
+    try:
+        passkey = _passkeys(db, services).authenticate(body.get("credential") or {}, challenge, now)
+    except PasskeyFailed as failed:
+        record(
+            db,
+            "sign_in.failure",
+            now=now,
+            actor="anonymous",
+            subject=failed.account_id,
+            client_address=client_address(request),
+            reason="passkey",
+        )
+        db.commit()
+        raise
     return _signed_in(request, db, services, interaction, passkey.account_id)
 
 
@@ -74,7 +91,9 @@ def register_options(interaction_id: str, request: Request, db: Db, services: Se
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None:
-        return JSONResponse({"error": "passkey_failed", "error_description": "Start again."}, 400, NO_STORE)
+        return JSONResponse(
+            {"error": "passkey_failed", "error_description": _("Start again.")}, 400, NO_STORE
+        )
     options, interaction.webauthn_challenge = _passkeys(db, services).registration_options(account)
     db.commit()
     return JSONResponse(options, headers=NO_STORE)
@@ -88,7 +107,9 @@ def register(
     account = account_setting_up_factor(db, interaction)
     challenge, interaction.webauthn_challenge = interaction.webauthn_challenge, None
     if account is None or not challenge:
-        return JSONResponse({"error": "passkey_failed", "error_description": "Start again."}, 400, NO_STORE)
+        return JSONResponse(
+            {"error": "passkey_failed", "error_description": _("Start again.")}, 400, NO_STORE
+        )
     now = services.clock()
     passkey = _passkeys(db, services).register(
         account, body.get("credential") or {}, challenge, str(body.get("name") or ""), now

@@ -10,11 +10,12 @@ from fastapi.responses import Response
 from broker.accounts.codes import Codes
 from broker.accounts.service import AccountService
 from broker.audit.log import record
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.oidc.backchannel import end_everywhere
 from broker.store.models import Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, load_interaction
@@ -31,10 +32,10 @@ def _email_page(services: ServicesDep, request: Request, interaction: Interactio
     return form_page(
         services,
         request,
-        title="Reset your password",
+        title=_("Reset your password"),
         action=_url(services, interaction),
         fields=[EMAIL_FIELD],
-        intro=["Enter the email address you use to sign in. We will send a code to reset your password."],
+        intro=[_("Enter the email address you use to sign in. We will send a code to reset your password.")],
         **kw,
     )
 
@@ -69,11 +70,11 @@ def _code_page(services: ServicesDep, request: Request, interaction: Interaction
     return form_page(
         services,
         request,
-        title="Check your email",
+        title=_("Check your email"),
         action=_url(services, interaction, "/code"),
         fields=[CODE_FIELD],
         intro=[
-            (
+            _(
                 "If there is an account for that address, we have sent it a "
                 "6-digit security code. It expires in 15 minutes."
             )
@@ -104,7 +105,7 @@ def _password_page(services: ServicesDep, request: Request, interaction: Interac
     return form_page(
         services,
         request,
-        title="Create a new password",
+        title=_("Create a new password"),
         action=_url(services, interaction, "/password"),
         fields=PASSWORD_FIELDS,
         **kw,
@@ -119,7 +120,7 @@ def password_page(interaction_id: str, request: Request, db: Db, services: Servi
     return _password_page(services, request, interaction)
 
 
-@router.post("/reset-password/{interaction_id}/password")
+@router.post("/reset-password/{interaction_id}/password", dependencies=[HashingTurn])
 def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     accounts = AccountService(db, services.passwords)
@@ -131,7 +132,8 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     if errors:
         return _password_page(services, request, interaction, errors=errors)
     now = services.clock()
-    account.password_hash = services.passwords.hash(new)
+    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
+    accounts.set_password(account, new)
     end_everywhere(db, services.settings, account.id, now, "password reset")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
     record(

@@ -9,14 +9,15 @@ from broker.accounts import factors
 from broker.accounts.codes import WRONG_CODE, Codes
 from broker.accounts.service import AccountService, normalise_email
 from broker.accounts.sessions import SessionService, session_cookie
-from broker.accounts.throttle import PASSWORD_PER_ACCOUNT, PASSWORD_PER_ADDRESS, Locked, Throttle
+from broker.accounts.throttle import PasswordGuess, Throttle
 from broker.audit.log import record
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.oidc.backchannel import queue_logout_notices
 from broker.oidc.interactions import BROWSER_COOKIE, InteractionService
 from broker.oidc.vtr import VtrInvalid, parse_vtr
 from broker.store.models import Account, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.pages import render, see_other
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -127,40 +128,52 @@ def sign_in_page(interaction_id: str, request: Request, db: Db, services: Servic
     )
 
 
-@router.post("/sign-in/{interaction_id}")
+@router.post("/sign-in/{interaction_id}", dependencies=[HashingTurn])
 def sign_in(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     email = (form.get("email") or "").strip()
     password = form.get("password") or ""
     errors: dict[str, str] = {}
     if not email:
-        errors["email"] = "Enter your email address"
+        errors["email"] = _("Enter your email address")
     if not password:
-        errors["password"] = "Enter your password"
+        errors["password"] = _("Enter your password")
     if errors:
         return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
 
     now, address = services.clock(), client_address(request)
-    throttle = Throttle(db)
-    who = normalise_email(email)
-    for limit, subject in ((PASSWORD_PER_ACCOUNT, who), (PASSWORD_PER_ADDRESS, address)):
-        until = throttle.check(limit, subject, now)
-        if until:
-            raise Locked(until, now, "signing in")
-    account = AccountService(db, services.passwords).authenticate(email, password)
+    guess = PasswordGuess(Throttle(db), normalise_email(email), address, now)
+    try:
+        guess.begin()
+    finally:
+        db.commit()  # counted before the slow check: concurrent guesses each see the others
+    accounts = AccountService(db, services.passwords)
+    known = accounts.by_email(email)
+    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
+    account = known if accounts.password_matches(known, password) else None
     if account is None:
-        record(db, "sign_in.failure", now=now, actor="anonymous", client_address=address, reason="password")
-        for limit, subject in ((PASSWORD_PER_ACCOUNT, who), (PASSWORD_PER_ADDRESS, address)):
-            if throttle.fail(limit, subject, now):
-                record(db, "lockout", now=now, actor="system", client_address=address, limit=limit.name)
+        subject = known.id if known else None
+        record(
+            db,
+            "sign_in.failure",
+            now=now,
+            actor="anonymous",
+            subject=subject,
+            client_address=address,
+            reason="password",
+        )
+        for limit in guess.wrong():
+            record(
+                db, "lockout", now=now, actor="system", subject=subject, client_address=address, limit=limit
+            )
         db.commit()
-        errors["email"] = "Enter the email address and password for your account"
+        errors["email"] = _("Enter the email address and password for your account")
         return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
 
-    throttle.succeed(PASSWORD_PER_ACCOUNT, who)
+    guarded = guess.right()
     interaction.account_id = account.id
     interaction.password_ok_at = now
-    if not needs_second_factor(interaction):
+    if not guarded and not needs_second_factor(interaction):
         return complete_sign_in(request, db, services, interaction, ["pwd"], "Cl")
     send_second_factor_code(db, services, request, interaction, account)
     db.commit()
@@ -187,6 +200,7 @@ def _code_context(interaction: Interaction, account: Account) -> dict[str, objec
         "interaction": interaction,
         "method": method,
         "phone": factors.mask_phone(account.phone_number or ""),
+        "backup": account.backup_method,
     }
 
 
@@ -206,7 +220,7 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     context = _code_context(interaction, account)
     code = (form.get("code") or "").strip()
     if not code:
-        return render(services, request, "sign_in_code.html", context, {"code": "Enter the security code"})
+        return render(services, request, "sign_in_code.html", context, {"code": _("Enter the security code")})
     method = str(context["method"])
     if verify_second_factor(db, services, request, interaction, account, method, code):
         if account.factor_reset_requested_at is not None:  # the owner still has their factor

@@ -15,48 +15,54 @@ from broker.accounts import factors
 from broker.accounts.codes import Codes
 from broker.accounts.service import AccountExists, AccountService
 from broker.audit.log import record
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, complete_sign_in, load_interaction
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-EMAIL_FIELD = {"name": "email", "label": "Email address", "type": "email", "autocomplete": "email"}
+EMAIL_FIELD = {"name": "email", "label": N_("Email address"), "type": "email", "autocomplete": "email"}
 CODE_FIELD = {
     "name": "code",
-    "label": "Security code",
+    "label": N_("Security code"),
     "autocomplete": "one-time-code",
     "inputmode": "numeric",
 }
 PASSWORD_FIELDS = [
     {
         "name": "password",
-        "label": "Create your password",
+        "label": N_("Create your password"),
         "type": "password",
         "autocomplete": "new-password",
-        "hint": "At least 8 characters. Three random words work well.",
+        "hint": N_("At least 8 characters. Three random words work well."),
     },
-    {"name": "confirm", "label": "Confirm your password", "type": "password", "autocomplete": "new-password"},
+    {
+        "name": "confirm",
+        "label": N_("Confirm your password"),
+        "type": "password",
+        "autocomplete": "new-password",
+    },
 ]
 PHONE_FIELD = {
     "name": "phone",
-    "label": "UK mobile phone number",
+    "label": N_("UK mobile phone number"),
     "type": "tel",
     "autocomplete": "tel",
-    "hint": "Or an international number starting with +",
+    "hint": N_("Or an international number starting with +"),
 }
 FACTOR_CHOICES = {
     "name": "method",
-    "legend": "How do you want to get security codes?",
+    "legend": N_("How do you want to get security codes?"),
     "options": [
-        ("totp", "Authenticator app"),
-        ("sms", "Text message"),
-        ("email", "Email"),
-        ("passkey", "Passkey (fingerprint, face or screen lock)"),
+        ("totp", N_("Authenticator app")),
+        ("sms", N_("Text message")),
+        ("email", N_("Email")),
+        ("passkey", N_("Passkey (fingerprint, face or screen lock)")),
     ],
 }
 
@@ -76,10 +82,10 @@ def _email_page(services: ServicesDep, request: Request, interaction: Interactio
     return form_page(
         services,
         request,
-        title="Enter your email address",
+        title=_("Enter your email address"),
         action=_url(services, interaction),
         fields=[EMAIL_FIELD],
-        intro=["We will send a code to check it is yours."],
+        intro=[_("We will send a code to check it is yours.")],
         **kw,
     )
 
@@ -115,13 +121,16 @@ def _code_page(services: ServicesDep, request: Request, interaction: Interaction
     return form_page(
         services,
         request,
-        title="Check your email",
+        title=_("Check your email"),
         action=_url(services, interaction, "/code"),
         fields=[CODE_FIELD],
         intro=[
-            f"We have sent a 6-digit security code to {interaction.journey_email}. It expires in 15 minutes."
+            _(
+                "We have sent a 6-digit security code to %(email)s. It expires in 15 minutes.",
+                email=interaction.journey_email,
+            )
         ],
-        links=[(_url(services, interaction), "Send the code again or use another email address")],
+        links=[(_url(services, interaction), _("Send the code again or use another email address"))],
         **kw,
     )
 
@@ -141,7 +150,7 @@ def code(interaction_id: str, request: Request, db: Db, services: ServicesDep, f
         return see_other(_url(services, interaction))
     entered = (form.get("code") or "").strip()
     if not entered:
-        return _code_page(services, request, interaction, errors={"code": "Enter the security code"})
+        return _code_page(services, request, interaction, errors={"code": _("Enter the security code")})
     if not check_journey_code(request, db, services, interaction, entered):
         return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
     return see_other(_url(services, interaction, "/password"))
@@ -151,7 +160,7 @@ def _password_page(services: ServicesDep, request: Request, interaction: Interac
     return form_page(
         services,
         request,
-        title="Create your password",
+        title=_("Create your password"),
         action=_url(services, interaction, "/password"),
         fields=PASSWORD_FIELDS,
         **kw,
@@ -166,7 +175,7 @@ def password_page(interaction_id: str, request: Request, db: Db, services: Servi
     return _password_page(services, request, interaction)
 
 
-@router.post("/create-account/{interaction_id}/password")
+@router.post("/create-account/{interaction_id}/password", dependencies=[HashingTurn])
 def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     if interaction.journey_verified_at is None or not interaction.journey_email:
@@ -176,13 +185,14 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     if errors:
         return _password_page(services, request, interaction, errors=errors)
     now = services.clock()
+    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
     try:
         account = AccountService(db, services.passwords).create(
             interaction.journey_email, new, verified=True, now=now
         )
     except AccountExists:
         return _email_page(
-            services, request, interaction, errors={"email": "Enter your email address again to continue"}
+            services, request, interaction, errors={"email": _("Enter your email address again to continue")}
         )
     interaction.account_id = interaction.factor_setup_for = account.id
     interaction.password_ok_at = now
@@ -203,10 +213,10 @@ def _factor_page(services: ServicesDep, request: Request, interaction: Interacti
     return form_page(
         services,
         request,
-        title="Choose how to get security codes",
+        title=_("Choose how to get security codes"),
         action=_url(services, interaction, "/second-factor"),
         choices=FACTOR_CHOICES,
-        intro=["Each time you sign in you will enter your password and a security code."],
+        intro=[_("Each time you sign in you will enter your password and a security code.")],
         **kw,
     )
 
@@ -230,7 +240,7 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
         return see_other(_url(services, interaction, "/passkey"))
     if method not in factors.METHODS:
         return _factor_page(
-            services, request, interaction, errors={"method": "Select how you want to get security codes"}
+            services, request, interaction, errors={"method": _("Select how you want to get security codes")}
         )
     if method == "totp":
         interaction.pending_totp_secret = factors.new_totp_secret()
@@ -245,6 +255,8 @@ def _finish(
     request: Request, db: Db, services: ServicesDep, interaction: Interaction, account: Account, method: str
 ) -> Response:
     account.mfa_method = method
+    if account.backup_method == method:  # after a lost-factor reset: a backup must be another way
+        account.backup_method = None
     interaction.factor_setup_for = None
     if account.factor_reset_requested_at is not None:
         account.factor_reset_requested_at = account.factor_reset_available_at = None
@@ -276,10 +288,12 @@ def _authenticator_page(
     return form_page(
         services,
         request,
-        title="Set up an authenticator app",
+        title=_("Set up an authenticator app"),
         action=_url(services, interaction, "/authenticator"),
         intro=[
-            "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
+            _(
+                "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
+            )
         ],
         qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email)),
         secret_text=secret,
@@ -312,7 +326,7 @@ def authenticator(
             request,
             interaction,
             account.email,
-            errors={"code": "Enter the 6-digit code your authenticator app shows"},
+            errors={"code": _("Enter the 6-digit code your authenticator app shows")},
         )
     account.totp_secret, account.totp_last_step = interaction.pending_totp_secret, step
     interaction.pending_totp_secret = None
@@ -323,7 +337,7 @@ def _phone_page(services: ServicesDep, request: Request, interaction: Interactio
     return form_page(
         services,
         request,
-        title="Enter your mobile phone number",
+        title=_("Enter your mobile phone number"),
         action=_url(services, interaction, "/phone"),
         fields=[PHONE_FIELD],
         **kw,
@@ -348,7 +362,7 @@ def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     try:
         number = factors.normalise_phone(raw)
     except factors.PhoneInvalid as exc:
-        message = "Enter your mobile phone number" if not raw else str(exc)
+        message = _("Enter your mobile phone number") if not raw else _(str(exc))
         return _phone_page(services, request, interaction, values={"phone": raw}, errors={"phone": message})
     interaction.pending_phone = number
     Codes(db, services.clock(), client_address(request)).send(
@@ -364,9 +378,14 @@ def _phone_code_page(
     return form_page(
         services,
         request,
-        title="Check your phone",
+        title=_("Check your phone"),
         action=_url(services, interaction, "/phone/code"),
-        intro=[f"We have sent a 6-digit code to {factors.mask_phone(interaction.pending_phone or '')}."],
+        intro=[
+            _(
+                "We have sent a 6-digit code to %(phone)s.",
+                phone=factors.mask_phone(interaction.pending_phone or ""),
+            )
+        ],
         fields=[CODE_FIELD],
         **kw,
     )

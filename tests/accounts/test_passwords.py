@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from argon2 import PasswordHasher
 
 from broker.accounts.passwords import PARAMETERS, PasswordService
@@ -31,7 +32,66 @@ def test_sign_in_rehashes_a_hash_made_with_old_parameters(session_factory):
     with transaction(session_factory) as db:
         db.add(Account(id="old", email="old@example.org", password_hash=old, created_at=datetime.now(UTC)))
     with transaction(session_factory) as db:
-        assert AccountService(db, PasswordService()).authenticate("Old@Example.org", "velvet otter cabbage")
+        accounts = AccountService(db, PasswordService())
+        account = accounts.by_email("Old@Example.org")
+        db.commit()
+        assert accounts.password_matches(account, "velvet otter cabbage")
     with session_factory() as db:
         rehashed = db.get(Account, "old").password_hash
     assert rehashed != old and rehashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_password_is_never_checked_inside_a_transaction(session_factory):
+    """On SQLite a transaction holds the write lock: a hash inside one would stall every writer."""
+    with transaction(session_factory) as db:
+        accounts = AccountService(db, PasswordService())
+        account = accounts.by_email("nobody@example.org")
+        with pytest.raises(RuntimeError, match="commit before"):
+            accounts.password_matches(account, "anything")
+
+
+def test_no_account_costs_one_hash_like_a_wrong_password(session_factory):
+    counted: list[str] = []
+
+    class Counting(PasswordService):
+        def verify(self, stored_hash, password):
+            counted.append(password)
+            return super().verify(stored_hash, password)
+
+    with session_factory() as db:
+        accounts = AccountService(db, Counting())
+        assert not accounts.password_matches(None, "anything")
+    assert len(counted) == 1
+
+
+def test_turns_to_hash_are_bounded_and_a_full_queue_is_refused_at_once():
+    import asyncio
+
+    import pytest
+
+    from broker.accounts.passwords import TooBusy
+
+    service = PasswordService(concurrency=2, waiting=1)
+    inside, most = 0, 0
+
+    async def sign_in() -> str:
+        nonlocal inside, most
+        try:
+            async with service.turn():
+                inside += 1
+                most = max(most, inside)
+                await asyncio.sleep(0.05)
+                inside -= 1
+                return "hashed"
+        except TooBusy:
+            return "refused"
+
+    async def burst() -> list[str]:
+        return await asyncio.gather(*(sign_in() for _ in range(5)))
+
+    results = asyncio.run(burst())
+    assert most == 2  # two at once, never more
+    assert sorted(results) == ["hashed"] * 3 + ["refused"] * 2  # two in turn, one waiting, the rest refused
+    with pytest.raises(TooBusy) as refused:
+        raise TooBusy()
+    assert refused.value.status == 429 and "minute" in refused.value.description

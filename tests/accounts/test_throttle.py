@@ -40,3 +40,30 @@ def test_failures_during_a_block_do_not_extend_it():
 def test_failures_spread_beyond_the_window_never_block():
     counter = fail_times(30, step=timedelta(minutes=4))  # one failure every 4 minutes
     assert blocked_until(counter, NOW + 200 * MINUTE) is None
+
+
+def test_a_failure_during_a_block_is_refused_unless_it_reached_the_limit():
+    from broker.accounts.throttle import refused_until, started_block
+
+    fifth, sixth = fail_times(5), fail_times(6)
+    assert not started_block(fifth, CODE_PER_ACCOUNT) and started_block(sixth, CODE_PER_ACCOUNT)
+    assert refused_until(sixth, CODE_PER_ACCOUNT, NOW + 5 * MINUTE) is None  # the last one allowed
+    seventh = after_failure(sixth, CODE_PER_ACCOUNT, NOW + 6 * MINUTE)
+    assert refused_until(seventh, CODE_PER_ACCOUNT, NOW + 6 * MINUTE) == sixth.blocked_until
+
+
+def test_the_database_counts_as_the_policy_does(session_factory):
+    """The one-statement upsert and the pure policy agree, step by step, through a block and after."""
+    from broker.accounts.throttle import Throttle
+
+    steps = [NOW + i * MINUTE for i in range(8)] + [NOW + 30 * MINUTE, NOW + 31 * MINUTE, NOW + 60 * MINUTE]
+    expected = None
+    with session_factory() as db:
+        throttle = Throttle(db)
+        for at in steps:
+            expected = after_failure(expected, CODE_PER_ACCOUNT, at)
+            assert throttle.count(CODE_PER_ACCOUNT, "someone", at) == expected, at
+            db.commit()
+        assert throttle.check(CODE_PER_ACCOUNT, "someone", NOW + 60 * MINUTE) is None
+        throttle.succeed(CODE_PER_ACCOUNT, "someone")
+        assert throttle.count(CODE_PER_ACCOUNT, "someone", NOW) == Counter(1, NOW, None)

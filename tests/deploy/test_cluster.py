@@ -268,7 +268,12 @@ def test_key_rotation_reaches_every_instance(cluster, setup):
     agent = _agent(cluster, factory)
     old = rp.redeem(agent.authorize(rp.authorization_url(), email=email))
     subprocess.run(
-        [BROKER, "keys", "rotate"], cwd=cluster.workdir, env=cluster.env, check=True, capture_output=True
+        # The cluster's keys are minutes old: --force, as the test is about reaching every instance.
+        [BROKER, "keys", "rotate", "--force"],
+        cwd=cluster.workdir,
+        env=cluster.env,
+        check=True,
+        capture_output=True,
     )
     time.sleep(16)  # each instance refreshes its key cache within 15 s
     new = rp.redeem(agent.authorize(rp.authorization_url(prompt="login"), email=email))

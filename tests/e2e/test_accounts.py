@@ -234,3 +234,24 @@ def test_signing_in_normally_cancels_a_pending_factor_reset(broker, make_rp, per
     assert "already asked" not in thief.http.get(lost).text
     thief.close()
     owner.close()
+
+
+def test_create_account_with_email_codes_as_the_second_factor(broker, make_rp):
+    rp = make_rp()
+    email = f"email-{uuid.uuid4().hex[:8]}@example.org"
+    ua, url = _start(broker, rp, "create-account")
+    here = ua.submit(url, {"email": email})
+    here = ua.submit(here, {"code": latest_code(broker, email)})
+    here = ua.submit(here, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    rp.redeem(ua.authorize(ua.submit(here, {"method": "email"})))
+    ua.close()
+    # Signing in later asks for a code sent by email, and that is two factors.
+    fresh = UserAgent(broker)
+    page = fresh.go(rp.authorization_url())
+    code_page = fresh.post(page, {"email": email, "password": NEW_PASSWORD}).headers["location"]
+    assert code_page.endswith("/code") and _messages(broker, email)[-1].template == "sign_in_code"
+    claims = rp.redeem(fresh.authorize(fresh.submit(code_page, {"code": latest_code(broker, email)})))[
+        "id_claims"
+    ]
+    assert claims["vot"] == "Cl.Cm" and claims["amr"] == ["pwd", "otp"]
+    fresh.close()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from broker.store.models import Account, AuditEvent
 from tests.e2e.agent import PASSWORD, UserAgent, latest_code
 
 NEW = "velvet otter cabbage lantern"
@@ -14,11 +18,14 @@ def test_activity_history_and_reporting_something_unrecognised(broker, make_rp, 
     token = rp.redeem(
         agent.authorize(rp.authorization_url(scope="openid email offline_access"), email=person)
     )
+    assert rp.userinfo(token["access_token"]).json()["email"] == person
     agent.go(f"{broker.url}/account/activity")
     assert (
         "You signed in" in agent.last_page
         and "You agreed to share information with a service" in agent.last_page
     )
+    # The release ledger, in words: which service received what.
+    assert re.search(r"[^<>]+ received your email address", agent.last_page)
     before = len(receiver.tokens)
     agent.submit(f"{broker.url}/account/activity/report", {})
     assert "We have signed you out everywhere" in agent.last_page
@@ -35,6 +42,12 @@ def test_change_your_password(clock, make_rp, person, agent):
     agent.authorize(rp.authorization_url(), email=person)
     agent.submit(f"{broker.url}/account/password", {"current": "wrong", "password": NEW, "confirm": NEW})
     assert agent.last_status == 400 and "Enter your current password" in agent.last_page
+    with broker.db() as db:  # a wrong current password is recorded (and counted as at sign-in)
+        account = db.scalars(select(Account).where(Account.email == person)).one()
+        assert (
+            "password.change_failed"
+            in db.scalars(select(AuditEvent.action).where(AuditEvent.subject == account.id)).all()
+        )
     agent.submit(
         f"{broker.url}/account/password",
         {"current": PASSWORD, "password": "password1", "confirm": "password1"},

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from broker.app import create_app
 from broker.config import SettingsError, load_settings
-from broker.notify.outbox import TEMPLATES, Outbox
+from broker.language import language
+from broker.notify.outbox import TEMPLATES, Outbox, render
 from broker.notify.sender import GovUkNotify, OutboxSender
 from broker.store.db import transaction
 from broker.store.models import OutboxMessage
@@ -76,3 +77,25 @@ def test_a_notify_key_without_every_template_id_stops_start_up(tmp_path):
     )
     with pytest.raises(SettingsError, match="BROKER_NOTIFY_TEMPLATES"):
         create_app(settings)
+
+
+def test_a_person_using_the_pages_in_welsh_gets_welsh_messages(session_factory, fake_notify):
+    url, received = fake_notify
+    person = f"cy-{uuid.uuid4().hex[:8]}@example.org"  # the stand-in Notify keeps every run's messages
+    templates = {name: str(uuid.uuid4()) for name in TEMPLATES} | {"sign_in_code:cy": str(uuid.uuid4())}
+    token = language.set("cy")
+    try:
+        with transaction(session_factory) as db:
+            Outbox(db).send_email(person, "sign_in_code", {"code": "111111", "minutes": 15}, NOW)
+            Outbox(db).send_email(person, "password_changed", {}, NOW)
+    finally:
+        language.reset(token)
+    with session_factory() as db:
+        rows = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == person)).all()
+        bodies = {row.template: render(row.template, row.personalisation) for row in rows}
+    assert bodies["sign_in_code:cy"].startswith("Eich cod diogelwch yw 111111")
+    assert "allgofnodi" in bodies["password_changed:cy"]
+    OutboxSender(session_factory, GovUkNotify(API_KEY, url, templates), lambda: NOW).deliver_due()
+    used = {body["template_id"] for _kind, _iss, body in received if body.get("email_address") == person}
+    # Its own Notify template where one is configured; the English one (still delivered) where not.
+    assert used == {templates["sign_in_code:cy"], templates["password_changed"]}

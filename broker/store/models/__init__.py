@@ -3,6 +3,7 @@
 from broker.store.base import Base
 from broker.store.models.accounts import Account
 from broker.store.models.audit import AuditEvent
+from broker.store.models.changes import AccountChange
 from broker.store.models.clients import Client, Consent
 from broker.store.models.identity import IdentityRecord, SimulatedRegistryEntry
 from broker.store.models.interactions import Interaction, OutboxMessage
@@ -23,6 +24,7 @@ from broker.store.models.vouching import Referee, Vouch, VouchRequest
 
 __all__ = [
     "Account",
+    "AccountChange",
     "AuditEvent",
     "AuthorizationCode",
     "BackchannelLogout",

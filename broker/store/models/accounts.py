@@ -28,6 +28,9 @@ class Account(Base):
     mfa_method: Mapped[str | None] = mapped_column(String(8))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a TOTP code works once (RFC 6238 §5.2)
+    # A second, different way to get a code at sign-in ("sms" or "totp", never the same as
+    # ``mfa_method``); it uses ``phone_number`` or ``totp_secret``, which the main method then does not.
+    backup_method: Mapped[str | None] = mapped_column(String(8))
     # Lost second factor: a reset asked for, and when (after the waiting period) it may be done.
     factor_reset_requested_at: Mapped[datetime | None]
     factor_reset_available_at: Mapped[datetime | None]

@@ -30,6 +30,9 @@ class Interaction(Base):
     otp_hash: Mapped[str | None] = mapped_column(String(64))
     otp_expires_at: Mapped[datetime | None]
     otp_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A code sent to the account's backup method (kept apart, so neither code passes for the other).
+    backup_otp_hash: Mapped[str | None] = mapped_column(String(64))
+    backup_otp_expires_at: Mapped[datetime | None]
     # Creating an account or recovering one, within this authorization request.
     journey_email: Mapped[str | None] = mapped_column(String(320))
     journey_verified_at: Mapped[datetime | None]

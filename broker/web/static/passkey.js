@@ -53,6 +53,7 @@
     button.addEventListener("click", function () {
       button.disabled = true;
       post(section.getAttribute("data-options"), csrf).then(function (options) {
+        if (!options._ok) { throw options; }  // e.g. sign in again first: its location says where
         var pk = options.publicKey || options;
         pk.challenge = toBytes(pk.challenge);
         if (mode === "register") {
@@ -67,10 +68,13 @@
         return post(section.getAttribute("data-verify"), csrf,
                     { credential: credentialJson(cred), name: nameField ? nameField.value : "" });
       }).then(function (result) {
-        if (result._ok && result.location) { window.location.assign(result.location); return; }
+        if ((result._ok || result.error === "login_required") && result.location) {
+          window.location.assign(result.location); return;
+        }
         showError(errorBox, result.error_description || "We could not use that passkey. Try again.");
         button.disabled = false;
-      }).catch(function () {
+      }).catch(function (problem) {
+        if (problem && problem.location) { window.location.assign(problem.location); return; }
         showError(errorBox, "The passkey was not used. Try again, or sign in another way.");
         button.disabled = false;
       });

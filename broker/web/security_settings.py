@@ -1,0 +1,162 @@
+"""Changing your email address, authenticator app or phone number from the Security page (the shared
+steps, and what each change needs first, are in ``change_steps``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from broker.accounts.changes import change_app, change_email, change_phone, uses_app, uses_phone
+from broker.accounts.codes import WRONG_CODE
+from broker.accounts.service import AccountService
+from broker.deps import Db, Form, ServicesDep
+from broker.store.models import Account, AccountChange
+from broker.web.account import SECURITY, signed_in_strongly
+from broker.web.change_steps import (
+    CODE_FIELD,
+    Flow,
+    add_app_routes,
+    add_phone_routes,
+    changes_for,
+    code_problem,
+    finish,
+)
+from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _
+from broker.web.journeys import read_email
+from broker.web.pages import form_page, see_other
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+
+EMAIL_FIELD = {"name": "email", "label": N_("New email address"), "type": "email", "autocomplete": "email"}
+SAME_EMAIL = N_("Enter a different email address from the one you sign in with now")
+
+
+# Email address
+
+
+def _email_page(services: ServicesDep, request: Request, account: Account, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title=_("Change your email address"),
+        action=f"{SECURITY}/email",
+        fields=[EMAIL_FIELD],
+        intro=[
+            _("You sign in with %(email)s.", email=account.email),
+            _("We will send a code to your new email address to check it is yours."),
+        ],
+        **kw,
+    )
+
+
+@router.get("/account/security/email")
+def email_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    _session, account = signed_in_strongly(request, db, services)
+    return _email_page(services, request, account)
+
+
+@router.post("/account/security/email")
+def email(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    session, account = signed_in_strongly(request, db, services)
+    raw = (form.get("email") or "").strip()
+    address, message = read_email(raw)
+    if address is None or address == account.email:
+        error = message or SAME_EMAIL
+        return _email_page(services, request, account, values={"email": raw}, errors={"email": error})
+    changes = changes_for(request, db, services)
+    change = changes.start(session, "email", new_email=address)
+    if AccountService(db, services.passwords).by_email(address) is not None:
+        # Never said on screen: the owner of that address is told by email instead.
+        changes.send_notice(change, address, "email_change_account_exists")
+    else:
+        changes.send_code(change, "email", address, "change_email_code")
+    db.commit()
+    return see_other(f"{services.settings.issuer}{SECURITY}/email/code")
+
+
+def _email_code_page(services: ServicesDep, request: Request, change: AccountChange, **kw: Any) -> Response:
+    return form_page(
+        services,
+        request,
+        title=_("Check your email"),
+        action=f"{SECURITY}/email/code",
+        fields=[CODE_FIELD],
+        intro=[
+            _(
+                "We have sent a 6-digit security code to %(email)s. It expires in 15 minutes.",
+                email=change.new_email or "",
+            )
+        ],
+        links=[(f"{SECURITY}/email", _("Send the code again or use another email address"))],
+        **kw,
+    )
+
+
+@router.get("/account/security/email/code")
+def email_code_page(request: Request, db: Db, services: ServicesDep) -> Response:
+    session, _account = signed_in_strongly(request, db, services)
+    change = changes_for(request, db, services).pending(session, "email")
+    if change is None:
+        return see_other(f"{services.settings.issuer}{SECURITY}/email")
+    return _email_code_page(services, request, change)
+
+
+@router.post("/account/security/email/code")
+def email_code(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    session, account = signed_in_strongly(request, db, services)
+    changes = changes_for(request, db, services)
+    change = changes.pending(session, "email")
+    if change is None or not change.new_email:
+        return see_other(f"{services.settings.issuer}{SECURITY}/email")
+    entered = (form.get("code") or "").strip()
+    problem = code_problem(entered)
+    if problem is None and not (
+        changes.check_code(change, entered)
+        and AccountService(db, services.passwords).by_email(change.new_email) is None
+    ):
+        db.commit()  # keep the count of wrong codes
+        problem = WRONG_CODE
+    if problem:
+        return _email_code_page(services, request, change, values={"code": entered}, errors={"code": problem})
+    change_email(db, account, change.new_email, services.clock())
+    changes.done(change)
+    return finish(request, db, services, session, "email-changed", "email.changed")
+
+
+# Phone number and authenticator app
+
+
+def _new_phone(account: Account, change: AccountChange, _step: int | None) -> None:
+    change_phone(account, change.new_phone or "")
+
+
+def _new_app(account: Account, change: AccountChange, step: int | None) -> None:
+    assert change.new_totp_secret and step is not None
+    change_app(account, change.new_totp_secret, step)
+
+
+PHONE = Flow(
+    "phone",
+    f"{SECURITY}/phone",
+    N_("Change your phone number"),
+    uses_phone,
+    _new_phone,
+    "phone-changed",
+    "factor.changed",
+    "sms",
+)
+APP = Flow(
+    "app",
+    f"{SECURITY}/authenticator",
+    N_("Change your authenticator app"),
+    uses_app,
+    _new_app,
+    "app-changed",
+    "factor.changed",
+    "totp",
+)
+add_phone_routes(router, PHONE)
+add_app_routes(router, APP)
