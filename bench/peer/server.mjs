@@ -1,5 +1,6 @@
 // node oidc-provider configured like the broker: authorization code + PKCE S256, ES256 ID tokens,
-// pairwise subjects, client_secret_basic, refresh rotation, its development sign-in and consent pages.
+// pairwise subjects, client_secret_basic and private_key_jwt (the client's public keys come in
+// PEER_PKJWT_JWKS), refresh rotation, its development sign-in and consent pages.
 // Benchmark peer only: keys are generated at start, secrets are fixtures.
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
@@ -10,17 +11,28 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
 const jwk = { ...(await jose.exportJWK(privateKey)), kid: 'peer-es256', alg: 'ES256', use: 'sig' };
 
+const common = {
+  redirect_uris: ['http://localhost/cb'],
+  id_token_signed_response_alg: 'ES256',
+  subject_type: 'pairwise',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+};
+const clients = [{
+  ...common, client_id: 'bench', client_secret: 'bench-secret-fixture', token_endpoint_auth_method: 'client_secret_basic',
+}];
+if (process.env.PEER_PKJWT_JWKS) {
+  clients.push({
+    ...common,
+    client_id: 'bench-pkjwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: JSON.parse(process.env.PEER_PKJWT_JWKS),
+  });
+}
+
 const provider = new Provider(issuer, {
-  clients: [{
-    client_id: 'bench',
-    client_secret: 'bench-secret-fixture',
-    redirect_uris: ['http://localhost/cb'],
-    token_endpoint_auth_method: 'client_secret_basic',
-    id_token_signed_response_alg: 'ES256',
-    subject_type: 'pairwise',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-  }],
+  clients,
   jwks: { keys: [jwk] },
   pkce: { required: () => true },
   subjectTypes: ['public', 'pairwise'],
