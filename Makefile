@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean translations screenshots
 
 install: $(STAMP) node_modules/.installed
 
@@ -30,10 +30,26 @@ lint: install
 	$(BIN)/ruff check broker keys vouching tests
 	$(BIN)/mypy broker keys vouching
 
+# Benchmarks (bench/README.md), side by side with node oidc-provider; the broker runs on PostgreSQL
+# when one answers at BENCH_POSTGRES_URL, else on SQLite. Results and the plot go to bench/results/.
+BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
 bench: install
+	$(BIN)/pip install --quiet --requirement bench/requirements.txt
 	cd bench/peer && npm ci --no-audit --no-fund --loglevel=error
-	$(BIN)/python bench/silent_flow.py
+	BROKER_BENCH_POSTGRES_URL=$(BENCH_POSTGRES_URL) $(BIN)/python bench/silent_flow.py
 	$(BIN)/python bench/password_signin.py
+	$(BIN)/python bench/report.py
+
+# After changing any text on a page: collect the messages and add the new ones to the Welsh catalogue
+# (tests/broker/test_welsh.py fails until each has its Welsh translation).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o broker/web/locales/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i broker/web/locales/messages.pot -d broker/web/locales -l cy
+
+# The main pages as PNGs in docs/screenshots/ (the README shows them), from a throwaway demo broker.
+screenshots: install
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -21,11 +21,20 @@ from vouching.authorities import DocumentAnswer
 from vouching.documents import PassportMrz, driver_number_problems
 from vouching.person import ClaimedPerson, normalise_name
 from vouching.scoring import Evidence
+from vouching.text import N_
 
 RECHECK_AFTER = timedelta(days=3 * 365)  # a proven identity is re-checked at least this often
 
 STRENGTH = {"uk_passport": 4, "uk_driving_licence": 3}
-AUTHORITY_NAMES = {"uk_passport": "the passport office", "uk_driving_licence": "the driving licence agency"}
+# What the authority's answer means, a whole sentence for each kind of document (shown on the pages).
+NO_MATCH = {
+    "uk_passport": N_("the passport office has no record that matches these details"),
+    "uk_driving_licence": N_("the driving licence agency has no record that matches these details"),
+}
+CANNOT_USE = {
+    "uk_passport": N_("the passport office says this document cannot be used"),
+    "uk_driving_licence": N_("the driving licence agency says this document cannot be used"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,22 +62,20 @@ def _scored(
     if answer.status == "confirmed":
         return DocumentCheck(kind, Evidence(kind, STRENGTH[kind], 2), (*checks, "authority_confirmed"), ())
     if answer.status == "no_match":
-        words = f"{AUTHORITY_NAMES[kind]} has no record that matches these details"
-        return DocumentCheck(kind, Evidence(kind, STRENGTH[kind], 0), tuple(checks), (words,))
-    words = f"{AUTHORITY_NAMES[kind]} says this document cannot be used"
-    return DocumentCheck(kind, None, tuple(checks), (words,), fraud_indicator=True)
+        return DocumentCheck(kind, Evidence(kind, STRENGTH[kind], 0), tuple(checks), (NO_MATCH[kind],))
+    return DocumentCheck(kind, None, tuple(checks), (CANNOT_USE[kind],), fraud_indicator=True)
 
 
 def passport_problems(mrz: PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool) -> list[str]:
     problems = []
     if mrz.issuing_state != "GBR":
-        problems.append("this is not a UK passport")
+        problems.append(N_("this is not a UK passport"))
     if mrz.expiry_date < today:
-        problems.append("the passport has expired")
+        problems.append(N_("the passport has expired"))
     if not _names_match(mrz.given_names, mrz.surname, claim, truncated):
-        problems.append("the name on the passport does not match the name you gave")
+        problems.append(N_("the name on the passport does not match the name you gave"))
     if mrz.birth_date != claim.birth_date:
-        problems.append("the date of birth on the passport does not match the one you gave")
+        problems.append(N_("the date of birth on the passport does not match the one you gave"))
     return problems
 
 
@@ -84,21 +91,21 @@ def licence_problems(
     number: str, claim: ClaimedPerson, issue_date: date, expiry_date: date, today: date
 ) -> list[str]:
     words = {
-        "format": "the licence number is not in the right format",
-        "surname": "the licence number does not match your last name",
-        "birth_date": "the licence number does not match your date of birth",
-        "initials": "the licence number does not match your initials",
+        "format": N_("the licence number is not in the right format"),
+        "surname": N_("the licence number does not match your last name"),
+        "birth_date": N_("the licence number does not match your date of birth"),
+        "initials": N_("the licence number does not match your initials"),
     }
     found = driver_number_problems(
         number, surname=claim.family_name, given_names=claim.given_names, birth_date=claim.birth_date
     )
     problems = [words[p] for p in found]
     if issue_date > today:
-        problems.append("the issue date is in the future")
+        problems.append(N_("the issue date is in the future"))
     if expiry_date < today:
-        problems.append("the licence has expired")
+        problems.append(N_("the licence has expired"))
     if expiry_date <= issue_date:
-        problems.append("the expiry date must be after the issue date")
+        problems.append(N_("the expiry date must be after the issue date"))
     return problems
 
 
@@ -127,14 +134,16 @@ def advice(next_steps: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     for gap in next_steps[0][1]:
         if "evidence" in gap:
             words.append(
-                "Use a UK passport or photocard driving licence whose details the issuing office can confirm."
+                N_(
+                    "Use a UK passport or photocard driving licence whose details the issuing office can confirm."
+                )
             )
         elif "activity" in gap:
             words.append(
-                "We need a longer history of your identity being used, such as a bank account or bills."
+                N_("We need a longer history of your identity being used, such as a bank account or bills.")
             )
         elif "fraud" in gap:
-            words.append("A check of fraud records did not pass. Contact us to find out what you can do.")
+            words.append(N_("A check of fraud records did not pass. Contact us to find out what you can do."))
         elif "verification" in gap:
-            words.append("Answer the security questions about your own records correctly.")
+            words.append(N_("Answer the security questions about your own records correctly."))
     return list(dict.fromkeys(words))

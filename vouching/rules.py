@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from vouching.person import age_on, normalise_name
+from vouching.text import N_, Filled
 
 RELATIVES = frozenset({"relative", "partner"})
 PARENTS = frozenset({"parent", "guardian"})
 RELATIONSHIPS = {
-    "friend": "Friend",
-    "colleague": "Colleague or employer",
-    "neighbour": "Neighbour",
-    "professional": "In a professional role (for example their doctor, teacher or social worker)",
-    "parent": "Parent or guardian (only for an applicant under 18)",
-    "relative": "Relative",
-    "partner": "Partner",
+    "friend": N_("Friend"),
+    "colleague": N_("Colleague or employer"),
+    "neighbour": N_("Neighbour"),
+    "professional": N_("In a professional role (for example their doctor, teacher or social worker)"),
+    "parent": N_("Parent or guardian (only for an applicant under 18)"),
+    "relative": N_("Relative"),
+    "partner": N_("Partner"),
 }
 
 
@@ -128,40 +129,43 @@ def not_self(case: Case) -> str | None:
         and normalise_name(a.given_names) == normalise_name(v.given_names)
         and a.birth_date == v.birth_date
     ):
-        return "the voucher has the same name and date of birth as the applicant"
+        return N_("the voucher has the same name and date of birth as the applicant")
     return None
 
 
 def voucher_identity_is_strong(case: Case) -> str | None:
     v, p = case.voucher, case.policy
     if LEVEL_ORDER.index(v.level) < LEVEL_ORDER.index(p.voucher_min_level):
-        return f"the voucher's own identity is below {p.voucher_min_level}"
+        return Filled(N_("the voucher's own identity is below %(level)s"), level=p.voucher_min_level)
     if v.proven_at is None or case.now - v.proven_at > p.voucher_proven_within:
-        return "the voucher's identity was not checked recently enough"
+        return N_("the voucher's identity was not checked recently enough")
     return None
 
 
 def voucher_not_vouched_for(case: Case) -> str | None:
     if case.voucher.route == "vouching":
-        return "a person whose identity came from vouching cannot vouch for anyone"
+        return N_("a person whose identity came from vouching cannot vouch for anyone")
     return None
 
 
 def known_long_enough(case: Case) -> str | None:
     if case.statement.known_years < case.policy.min_known_years:
-        return f"the voucher must have known the applicant for at least {case.policy.min_known_years} years"
+        return Filled(
+            N_("the voucher must have known the applicant for at least %(years)s years"),
+            years=case.policy.min_known_years,
+        )
     return None
 
 
 def not_a_relative(case: Case) -> str | None:
     relationship = case.statement.relationship
     if relationship not in RELATIONSHIPS:
-        return "the relationship is not one we know"
+        return N_("the relationship is not one we know")
     minor = age_on(case.applicant.birth_date, case.now.date()) < 18
     if relationship in PARENTS and not minor:
-        return "a parent or guardian may vouch only for an applicant under 18"
+        return N_("a parent or guardian may vouch only for an applicant under 18")
     if relationship in RELATIVES:
-        return "a relative or partner cannot vouch"
+        return N_("a relative or partner cannot vouch")
     return None
 
 
@@ -170,16 +174,16 @@ def lives_apart(case: Case) -> str | None:
     if minor_with_parent:
         return None  # a child lives with the parent who vouches for them
     if case.statement.lives_with_applicant or case.applicant.address_key in case.voucher.address_keys:
-        return "the voucher lives at the applicant's address"
+        return N_("the voucher lives at the applicant's address")
     return None
 
 
 def vouchers_independent(case: Case) -> str | None:
     c = case.circle
     if case.voucher.address_keys & c.other_voucher_address_keys:
-        return "two vouchers for one applicant live at the same address"
+        return N_("two vouchers for one applicant live at the same address")
     if c.linked_to_other_voucher:
-        return "two vouchers for one applicant have vouched for each other"
+        return N_("two vouchers for one applicant have vouched for each other")
     return None
 
 
@@ -191,32 +195,34 @@ def within_caps(case: Case) -> str | None:
     ]
     cap = p.max_vouches_per_year_referee if v.is_referee else p.max_vouches_per_year
     if len(recent) >= cap:
-        return f"the voucher has already vouched for {cap} people in the last 12 months"
+        return Filled(
+            N_("the voucher has already vouched for %(count)s people in the last 12 months"), count=cap
+        )
     same_address = any(pv.address_key == case.applicant.address_key for pv in recent)
     if p.one_applicant_per_address_per_year and not v.is_referee and same_address:
-        return "the voucher has already vouched for someone at this address in the last 12 months"
+        return N_("the voucher has already vouched for someone at this address in the last 12 months")
     return None
 
 
 def not_reciprocal(case: Case) -> str | None:
     if case.circle.applicant_vouched_for_voucher:
-        return "the applicant has vouched for the voucher: vouches cannot be exchanged"
+        return N_("the applicant has vouched for the voucher: vouches cannot be exchanged")
     return None
 
 
 # Rules that hold a vouch for review rather than refusing it.
 def no_cycle(case: Case) -> str | None:
     if case.circle.cycle_through:
-        return "this vouch would close a cycle of vouches"
+        return N_("this vouch would close a cycle of vouches")
     return None
 
 
 def not_a_dense_cluster(case: Case) -> str | None:
     c, p = case.circle, case.policy
     if c.applicants_shared_with_other_vouchers >= p.shared_vouchers_limit:
-        return "these vouchers have already vouched together for several applicants"
+        return N_("these vouchers have already vouched together for several applicants")
     if c.vouched_applicants_at_address >= p.applicants_per_address_limit:
-        return "several people at this address already have identities from vouching"
+        return N_("several people at this address already have identities from vouching")
     return None
 
 

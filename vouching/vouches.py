@@ -22,6 +22,7 @@ from datetime import datetime
 from itertools import combinations
 
 from vouching.scoring import Evidence, Scores
+from vouching.text import N_
 
 ORDINARY = (2, 2)
 REFEREE = (3, 2)
@@ -85,18 +86,20 @@ def advice(level: str, vouches: list[EffectiveVouch], activity: int) -> list[str
         return []
     words = []
     if independent_vouchers(vouches) < 2:
-        words.append("Ask at least 2 people who do not live together to vouch for you.")
+        words.append(N_("Ask at least 2 people who do not live together to vouch for you."))
     if level == "P1" or independent_vouchers(vouches) >= 2:
         if not any(v.is_referee for v in vouches):
             words.append(
-                "Ask a registered professional who knows you, such as your doctor, teacher or social worker, "
-                "to vouch for you: their vouch counts for more."
+                N_(
+                    "Ask a registered professional who knows you, such as your doctor, teacher or social "
+                    "worker, to vouch for you: their vouch counts for more."
+                )
             )
         if activity < 1:
             words.append(
-                "We need a longer history of your identity being used, such as a bank account or bills."
+                N_("We need a longer history of your identity being used, such as a bank account or bills.")
             )
-    words.append("Or prove your identity with a UK passport or photocard driving licence.")
+    words.append(N_("Or prove your identity with a UK passport or photocard driving licence."))
     return words
 
 

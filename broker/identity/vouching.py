@@ -35,9 +35,10 @@ from vouching.rules import (
     check_vouch,
 )
 from vouching.scoring import LEVELS, assess
+from vouching.text import N_, Filled
 from vouching.vouches import EffectiveVouch, VouchState, vouch_scores
 
-ACKNOWLEDGEMENT = (
+ACKNOWLEDGEMENT = N_(
     "I confirm that what I have said is true. I understand that vouching for someone lets them use "
     "online services as that person, that giving false information to prove someone's identity is an "
     "offence (Fraud Act 2006, section 2), and that if my vouch is found to be false it will be withdrawn, "
@@ -152,12 +153,16 @@ class VouchingService:
         now = self.clock()
         wanted = list(dict.fromkeys(e for e in emails if e))
         if applicant.email in wanted:
-            raise VouchingError("email1", "Enter the email addresses of other people, not your own")
+            raise VouchingError("email1", N_("Enter the email addresses of other people, not your own"))
         already = {v.invited_email for v in self.vouches(request)}
         fresh = [e for e in wanted if e not in already]
         if len(already) + len(fresh) < self.policy.min_vouchers:
             raise VouchingError(
-                "email1", f"Enter the email addresses of at least {self.policy.min_vouchers} different people"
+                "email1",
+                Filled(
+                    N_("Enter the email addresses of at least %(number)s different people"),
+                    number=self.policy.min_vouchers,
+                ),
             )
         out = []
         for email in fresh:

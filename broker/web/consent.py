@@ -17,6 +17,7 @@ from broker.policy.mou import Terms
 from broker.policy.service import agreement_for
 from broker.store.models import Consent, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.pages import render, see_other
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -39,7 +40,7 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
         request.cookies.get(session_cookie(services.settings)), now
     )
     if session is None or interaction.client_id is None:  # no consent without a service asking
-        raise InteractionExpired("You have been signed out. Go back to the service and start again.")
+        raise InteractionExpired(_("You have been signed out. Go back to the service and start again."))
     interaction.account_id = session.account_id
     return interaction
 
@@ -55,7 +56,7 @@ def consent_page(interaction_id: str, request: Request, db: Db, services: Servic
     can be declined."""
     interaction = _load(request, db, services, interaction_id)
     client = ctx.repo.client(interaction.client_id or "")
-    _, claims = _requested(interaction)
+    _scopes, claims = _requested(interaction)
     terms = _terms(db, interaction.client_id or "")
     items = []
     for claim in sorted(claims):

@@ -14,16 +14,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
 from broker.identity.registry import simulated_authorities
 from broker.identity.service import IdentityService, claimed_person, scores_of
-from broker.store.models import Account, IdentityRecord, Interaction
+from broker.store.models import Account, IdentityRecord, Interaction, Vouch
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _, upper_first
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
+from broker.web.vouch_words import status_words, vouch_status
 from vouching.authorities import Authorities, DocumentQuery
 from vouching.documents import DocumentInvalid, parse_td3
 from vouching.person import Address, ClaimedPerson, normalise_postcode
@@ -33,53 +36,69 @@ from vouching.scoring import assess
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 MAX_DOCUMENT_CHECKS = 3  # authority look-ups per attempt: enough for a typo or two, too few to trawl
-LEVEL_WORDS = {"P1": "low", "P2": "medium", "P3": "high"}
+LEVEL_WORDS = {"P1": N_("low"), "P2": N_("medium"), "P3": N_("high")}
 
 DOCUMENT_CHOICES = {
     "name": "document",
-    "legend": "Which photo ID do you have?",
+    "legend": N_("Which photo ID do you have?"),
     "options": [
-        ("passport", "UK passport"),
-        ("driving_licence", "UK photocard driving licence"),
-        ("none", "I do not have photo ID"),
+        ("passport", N_("UK passport")),
+        ("driving_licence", N_("UK photocard driving licence")),
+        ("none", N_("I do not have photo ID")),
     ],
 }
 NAME_FIELDS = [
-    {"name": "given_names", "label": "First and middle names", "autocomplete": "given-name"},
-    {"name": "family_name", "label": "Last name", "autocomplete": "family-name"},
-    {"name": "birth_date", "label": "Date of birth", "type": "date", "hint": "For example, 27 3 1987"},
+    {"name": "given_names", "label": N_("First and middle names"), "autocomplete": "given-name"},
+    {"name": "family_name", "label": N_("Last name"), "autocomplete": "family-name"},
+    {
+        "name": "birth_date",
+        "label": N_("Date of birth"),
+        "type": "date",
+        "hint": N_("For example, 27 3 1987"),
+    },
 ]
 PASSPORT_FIELDS = [
     *NAME_FIELDS,
     {
         "name": "mrz_line1",
-        "label": "Line 1 of the code at the bottom of your photo page",
-        "hint": "44 letters, numbers and < symbols, starting with P<GBR",
+        "label": N_("Line 1 of the code at the bottom of your photo page"),
+        "hint": N_("44 letters, numbers and < symbols, starting with P<GBR"),
     },
-    {"name": "mrz_line2", "label": "Line 2 of the code at the bottom of your photo page"},
+    {"name": "mrz_line2", "label": N_("Line 2 of the code at the bottom of your photo page")},
 ]
 LICENCE_FIELDS = [
     *NAME_FIELDS,
     {
         "name": "licence_number",
-        "label": "Licence number",
-        "hint": "16 characters, in section 5 of the licence",
+        "label": N_("Licence number"),
+        "hint": N_("16 characters, in section 5 of the licence"),
     },
-    {"name": "issue_date", "label": "Issue date", "type": "date", "hint": "In section 4a of the licence"},
-    {"name": "expiry_date", "label": "Valid until", "type": "date", "hint": "In section 4b of the licence"},
+    {
+        "name": "issue_date",
+        "label": N_("Issue date"),
+        "type": "date",
+        "hint": N_("In section 4a of the licence"),
+    },
+    {
+        "name": "expiry_date",
+        "label": N_("Valid until"),
+        "type": "date",
+        "hint": N_("In section 4b of the licence"),
+    },
 ]
 ADDRESS_FIELDS = [
-    {"name": "building", "label": "Building number or name", "autocomplete": "address-line1"},
-    {"name": "street", "label": "Street", "autocomplete": "address-line2"},
-    {"name": "town", "label": "Town or city", "autocomplete": "address-level2"},
-    {"name": "postcode", "label": "Postcode", "autocomplete": "postal-code"},
-    {"name": "lived_from", "label": "Year you started living at this address", "inputmode": "numeric"},
+    {"name": "building", "label": N_("Building number or name"), "autocomplete": "address-line1"},
+    {"name": "street", "label": N_("Street"), "autocomplete": "address-line2"},
+    {"name": "town", "label": N_("Town or city"), "autocomplete": "address-level2"},
+    {"name": "postcode", "label": N_("Postcode"), "autocomplete": "postal-code"},
+    {"name": "lived_from", "label": N_("Year you started living at this address"), "inputmode": "numeric"},
 ]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One page of the journey: its heading, where it posts, its words and its fields."""
+    """One page of the journey: its heading, where it posts, its words and its fields (``N_`` text, which
+    the form page translates)."""
 
     title: str
     action: str
@@ -102,36 +121,36 @@ class Step:
 
 
 PASSPORT = Step(
-    "Enter your passport details",
+    N_("Enter your passport details"),
     "/identity/passport",
     PASSPORT_FIELDS,
-    ("Enter your name and date of birth as they are on your passport.",),
+    (N_("Enter your name and date of birth as they are on your passport."),),
 )
 LICENCE = Step(
-    "Enter your driving licence details",
+    N_("Enter your driving licence details"),
     "/identity/driving-licence",
     LICENCE_FIELDS,
-    ("Enter your name and date of birth as they are on your licence.",),
+    (N_("Enter your name and date of birth as they are on your licence."),),
 )
-ADDRESS = Step("Enter your home address", "/identity/address", ADDRESS_FIELDS)
+ADDRESS = Step(N_("Enter your home address"), "/identity/address", ADDRESS_FIELDS)
 
 
 class NoAttempt(PageError):
     status = 400
     code = "no_identity_check"
-    title = "Start proving your identity again"
+    title = N_("Start proving your identity again")
 
 
 class ProofingUnavailable(PageError):
     status = 503
     code = "temporarily_unavailable"
-    title = "Identity checks are not available"
+    title = N_("Identity checks are not available")
 
 
 def authorities(db: Db, services: ServicesDep) -> Authorities:
     """The simulated authorities never prove anyone in production: without real adapters, no checks."""
     if services.settings.env == "production" and services.authorities is simulated_authorities:
-        raise ProofingUnavailable("This service cannot check identities yet. Try again later.")
+        raise ProofingUnavailable(_("This service cannot check identities yet. Try again later."))
     return services.authorities(db)
 
 
@@ -140,42 +159,75 @@ def _service(db: Db, services: ServicesDep) -> IdentityService:
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     record = _service(db, services).attempt(account.id)
     if record is None:
-        raise NoAttempt("Your answers were not saved. Go to Prove your identity and start again.")
+        raise NoAttempt(_("Your answers were not saved. Go to Prove your identity and start again."))
     return account, record
 
 
-def read_date(form: Form, name: str, label: str) -> tuple[date | None, str | None]:
-    """A GOV.UK date input's three fields, with its standard error messages."""
-    parts = [form.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
+# A GOV.UK date input's standard error messages, as whole sentences for each date the pages ask for.
+DATE_ERRORS = {
+    "birth_date": {
+        "empty": N_("Enter the date of birth"),
+        "day": N_("Date of birth must include a day"),
+        "month": N_("Date of birth must include a month"),
+        "year": N_("Date of birth must include a year"),
+        "not_real": N_("Date of birth must be a real date"),
+    },
+    "issue_date": {
+        "empty": N_("Enter the issue date"),
+        "day": N_("Issue date must include a day"),
+        "month": N_("Issue date must include a month"),
+        "year": N_("Issue date must include a year"),
+        "not_real": N_("Issue date must be a real date"),
+    },
+    "expiry_date": {
+        "empty": N_("Enter the valid until date"),
+        "day": N_("Valid until date must include a day"),
+        "month": N_("Valid until date must include a month"),
+        "year": N_("Valid until date must include a year"),
+        "not_real": N_("Valid until date must be a real date"),
+    },
+}
+
+
+def read_date(form: Form, name: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input's three fields (``name`` is one of :data:`DATE_ERRORS`), with its standard
+    error messages."""
+    found, problem = parse_date([form.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")])
+    message = DATE_ERRORS[name][problem] if problem else None
+    return found, _(message) if message else None
+
+
+def parse_date(parts: list[str]) -> tuple[date | None, str | None]:
+    """A date from its day, month and year, or which of the problems in :data:`DATE_ERRORS` it has."""
     if not any(parts):
-        return None, f"Enter the {label.lower()}"
+        return None, "empty"
     missing = [p for p, v in zip(("day", "month", "year"), parts, strict=True) if not v]
     if missing:
-        return None, f"{label} must include a {missing[0]}"
+        return None, missing[0]
     try:
         day, month, year = (int(p) for p in parts)
         if year < 1000:
             raise ValueError
         return date(year, month, day), None
     except ValueError:
-        return None, f"{label} must be a real date"
+        return None, "not_real"
 
 
 def read_person(form: Form, today: date) -> tuple[ClaimedPerson | None, dict[str, str]]:
     errors: dict[str, str] = {}
     given, family = form.get("given_names", "").strip(), form.get("family_name", "").strip()
     if not given:
-        errors["given_names"] = "Enter your first name"
+        errors["given_names"] = _("Enter your first name")
     if not family:
-        errors["family_name"] = "Enter your last name"
-    born, problem = read_date(form, "birth_date", "Date of birth")
+        errors["family_name"] = _("Enter your last name")
+    born, problem = read_date(form, "birth_date")
     if problem:
         errors["birth_date"] = problem
     elif born is not None and born >= today:
-        errors["birth_date"] = "Date of birth must be in the past"
+        errors["birth_date"] = _("Date of birth must be in the past")
     if errors or born is None:
         return None, errors
     return ClaimedPerson(given, family, born), {}
@@ -187,11 +239,14 @@ def _start_page(
     return form_page(
         services,
         request,
-        title="Prove your identity",
+        title=_("Prove your identity"),
         action=action,
         intro=[
-            "Services that need to know who you are ask us to check your identity once. It takes about 10 minutes.",
-            "You will need your photo ID, your address, and to answer questions about your own records.",
+            _(
+                "Services that need to know who you are ask us to check your identity once. It takes about "
+                "10 minutes."
+            ),
+            _("You will need your photo ID, your address, and to answer questions about your own records."),
         ],
         choices=DOCUMENT_CHOICES,
         errors=errors,
@@ -219,7 +274,7 @@ def start_page(
 def start(
     request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
 ) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     interaction = _interaction(request, db, services, interaction_id)
     choice = form.get("document")
     pages = {"passport": "/identity/passport", "driving_licence": "/identity/driving-licence"}
@@ -227,7 +282,7 @@ def start(
         return see_other("/identity/no-photo-id" + (f"?for={interaction.id}" if interaction else ""))
     if choice not in pages:
         return _start_page(
-            request, services, request.url.path, {"document": "Select which photo ID you have"}
+            request, services, request.url.path, {"document": _("Select which photo ID you have")}
         )
     _service(db, services).start(account, interaction.id if interaction else None)
     db.commit()
@@ -242,7 +297,7 @@ def no_photo_id(request: Request, db: Db, services: ServicesDep) -> Response:
         services,
         request,
         "identity_no_photo_id.html",
-        {"title": "If you do not have photo ID", "waiting": waiting},
+        {"title": _("If you do not have photo ID"), "waiting": waiting},
     )
 
 
@@ -269,10 +324,11 @@ def passport_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 
 MRZ_ERRORS = {
-    "line1": ("mrz_line1", "Enter line 1 exactly as printed: 44 letters, numbers and < symbols"),
-    "document_type": ("mrz_line1", "Line 1 must start with P, as on a passport"),
-    "line2": ("mrz_line2", "Enter line 2 exactly as printed: 44 letters, numbers and < symbols"),
+    "line1": ("mrz_line1", N_("Enter line 1 exactly as printed: 44 letters, numbers and < symbols")),
+    "document_type": ("mrz_line1", N_("Line 1 must start with P, as on a passport")),
+    "line2": ("mrz_line2", N_("Enter line 2 exactly as printed: 44 letters, numbers and < symbols")),
 }
+MRZ_CHECK_DIGITS = N_("Line 2 does not match its check digits: check each character")
 
 
 @router.post("/identity/passport")
@@ -286,16 +342,14 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     try:
         mrz = parse_td3(line1, line2, today=today)
     except DocumentInvalid as exc:
-        field, message = MRZ_ERRORS.get(
-            exc.field, ("mrz_line2", "Line 2 does not match its check digits: check each character")
-        )
-        errors.setdefault(field, message)
+        field, message = MRZ_ERRORS.get(exc.field, ("mrz_line2", MRZ_CHECK_DIGITS))
+        errors.setdefault(field, _(message))
     if errors or person is None or mrz is None:
         return PASSPORT.page(request, services, values, errors)
     truncated = not line1.endswith("<")
     problems = passport_problems(mrz, person, today, truncated=truncated)
     if problems:
-        return PASSPORT.page(request, services, values, {"mrz_line1": problems[0].capitalize()})
+        return PASSPORT.page(request, services, values, {"mrz_line1": upper_first(_(problems[0]))})
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
@@ -324,11 +378,11 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     person, errors = read_person(form, today)
     number = form.get("licence_number", "").replace(" ", "").upper()
     if not number:
-        errors["licence_number"] = "Enter your licence number"
-    issued, problem = read_date(form, "issue_date", "Issue date")
+        errors["licence_number"] = _("Enter your licence number")
+    issued, problem = read_date(form, "issue_date")
     if problem:
         errors["issue_date"] = problem
-    expires, problem = read_date(form, "expiry_date", "Valid until date")
+    expires, problem = read_date(form, "expiry_date")
     if problem:
         errors["expiry_date"] = problem
     if errors or person is None or issued is None or expires is None:
@@ -342,7 +396,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
             if "expir" in problems[0]
             else "issue_date"
         )
-        return LICENCE.page(request, services, values, {field: problems[0].capitalize()})
+        return LICENCE.page(request, services, values, {field: upper_first(_(problems[0]))})
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )
@@ -360,7 +414,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
 
 @router.get("/identity/could-not-check")
 def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, record = _attempt(request, db, services)
+    _account, record = _attempt(request, db, services)
     left = MAX_DOCUMENT_CHECKS - _document_check_count(record)
     kind = record.evidence[-1]["kind"] if record.evidence else "uk_passport"
     again = "/identity/passport" if kind == "uk_passport" else "/identity/driving-licence"
@@ -369,8 +423,8 @@ def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response
         request,
         "identity_could_not_check.html",
         {
-            "title": "We could not check your details",
-            "problems": record.evidence[-1]["problems"] if record.evidence else [],
+            "title": _("We could not check your details"),
+            "problems": [_(p) for p in record.evidence[-1]["problems"]] if record.evidence else [],
             "left": left,
             "again": again,
         },
@@ -386,9 +440,9 @@ def address_page(request: Request, db: Db, services: ServicesDep) -> Response:
 def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str]]:
     errors: dict[str, str] = {}
     words = {
-        "building": "Enter the building number or name",
-        "street": "Enter the street",
-        "town": "Enter the town or city",
+        "building": _("Enter the building number or name"),
+        "street": _("Enter the street"),
+        "town": _("Enter the town or city"),
     }
     for name, message in words.items():
         if not form.get(name, "").strip():
@@ -396,12 +450,12 @@ def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str
     postcode = normalise_postcode(form.get("postcode", ""))
     if postcode is None:
         errors["postcode"] = (
-            "Enter a real UK postcode, like SW1A 2AA" if form.get("postcode") else "Enter your postcode"
+            _("Enter a real UK postcode, like SW1A 2AA") if form.get("postcode") else _("Enter your postcode")
         )
     year_text = form.get("lived_from", "").strip()
     year = int(year_text) if year_text.isdigit() else None
     if year is None or not 1900 <= year <= today.year:
-        errors["lived_from"] = "Enter the year you started living there, like 2015"
+        errors["lived_from"] = _("Enter the year you started living there, like 2015")
     if errors or postcode is None or year is None:
         return None, errors
     address = Address(
@@ -436,9 +490,9 @@ def _questions_form(
     return form_page(
         services,
         request,
-        title="Answer security questions",
+        title=_("Answer security questions"),
         action="/identity/questions",
-        intro=["These questions are about your own records. Only you should know the answers."],
+        intro=[_("These questions are about your own records. Only you should know the answers.")],
         choice_groups=groups,
         errors=errors,
     )
@@ -446,7 +500,7 @@ def _questions_form(
 
 @router.get("/identity/questions")
 def questions_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, record = _attempt(request, db, services)
+    _account, record = _attempt(request, db, services)
     return _questions_form(request, services, record, None)
 
 
@@ -454,7 +508,7 @@ def questions_page(request: Request, db: Db, services: ServicesDep) -> Response:
 def questions(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     account, record = _attempt(request, db, services)
     answers = {q["id"]: form.get(f"answer-{q['id']}", "") for q in record.questions}
-    errors = {f"answer-{i}": "Select an answer" for i, answer in answers.items() if not answer}
+    errors = {f"answer-{i}": _("Select an answer") for i, answer in answers.items() if not answer}
     if errors:
         return _questions_form(request, services, record, errors)
     _service(db, services).answer(record, answers)
@@ -473,20 +527,20 @@ def _finish(db: Db, services: ServicesDep, account: Account, record: IdentityRec
 
 @router.get("/identity/result")
 def result(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     history = _service(db, services).history(account.id)
     if not history:
         return see_other("/identity/prove")
     latest = history[0]
     assessment = assess(scores_of(latest))
     context: dict[str, Any] = {
-        "title": "You have proved your identity"
+        "title": _("You have proved your identity")
         if latest.level != "P0"
-        else "We could not prove your identity",
+        else _("We could not prove your identity"),
         "record": latest,
         "level_words": LEVEL_WORDS.get(latest.level),
-        "problems": [p for e in latest.evidence for p in e["problems"]],
-        "advice": advice(assessment.next_steps),
+        "problems": [_(p) for e in latest.evidence for p in e["problems"]],
+        "advice": [_(words) for words in advice(assessment.next_steps)],
         "person": claimed_person(latest),
         "resume": latest.interaction_id,
     }
@@ -495,14 +549,20 @@ def result(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/account/identity")
 def your_identity(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     service = _service(db, services)
     held = service.current(account.id)
+    now = services.clock()
+    received = db.scalars(select(Vouch).filter_by(applicant_id=account.id).order_by(Vouch.invited_at.desc()))
     context = {
-        "title": "Your identity",
+        "title": _("Your identity"),
         "current": held,
         "person": claimed_person(held) if held else None,
         "level_words": LEVEL_WORDS.get(held.level) if held else None,
         "history": service.history(account.id),
+        "received": [
+            {"email": vouch.invited_email, "words": status_words(vouch_status(vouch, now), vouch)}
+            for vouch in received
+        ],
     }
     return render(services, request, "account_identity.html", context)

@@ -11,6 +11,7 @@ from broker.accounts.policy import password_problem
 from broker.accounts.service import normalise_email
 from broker.deps import Db, ServicesDep
 from broker.store.models import Interaction
+from broker.web.i18n import _
 from broker.web.signin import client_address
 
 __all__ = ["WRONG_CODE", "check_journey_code", "new_password_errors", "read_email"]
@@ -22,8 +23,8 @@ def read_email(raw: str) -> tuple[str | None, str | None]:
         return normalise_email(validate_email(raw, check_deliverability=False).normalized), None
     except EmailNotValidError:
         if not raw:
-            return None, "Enter your email address"
-        return None, "Enter an email address in the correct format, like name@example.com"
+            return None, _("Enter your email address")
+        return None, _("Enter an email address in the correct format, like name@example.com")
 
 
 def check_journey_code(
@@ -46,5 +47,5 @@ def new_password_errors(new: str, confirm: str, email: str) -> dict[str, str]:
     if problem:
         return {"password": problem}
     if new != confirm:
-        return {"confirm": "Enter the same password twice"}
+        return {"confirm": _("Enter the same password twice")}
     return {}

@@ -27,6 +27,7 @@ from broker.store.models import (
 )
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.pages import NO_STORE, render, see_other
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -34,7 +35,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depend
 
 @router.get("/account/services")
 def your_services(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     rows = []
     consents = db.scalars(
         select(Consent).filter_by(account_id=account.id).order_by(Consent.granted_at.desc())
@@ -51,7 +52,7 @@ def your_services(request: Request, db: Db, services: ServicesDep) -> Response:
         )
         rows.append({"consent": consent, "client": client, "releases": releases})
     notice = request.query_params.get("notice", "")
-    context = {"title": "Your services", "rows": rows, "names": HUMAN_NAMES, "notice": notice}
+    context = {"title": _("Your services"), "rows": rows, "names": HUMAN_NAMES, "notice": notice}
     return render(services, request, "your_services.html", context)
 
 
@@ -59,11 +60,11 @@ def your_services(request: Request, db: Db, services: ServicesDep) -> Response:
 def withdraw(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """Consent withdrawn: the service's refresh tokens stop working and it gets a back-channel logout
     for every session it took part in."""
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     consent = db.scalars(select(Consent).filter_by(account_id=account.id, client_id=client_id)).first()
     client = db.get(Client, client_id)
     if consent is None or client is None:
-        raise PageNotFound("You have not shared anything with that service.")
+        raise PageNotFound(_("You have not shared anything with that service."))
     now = services.clock()
     consent.withdrawn_at = now
     for grant in db.scalars(
@@ -94,11 +95,11 @@ def withdraw(client_id: str, request: Request, db: Db, services: ServicesDep) ->
 @router.get("/account/services/{client_id}/consent-receipt.json")
 def consent_receipt(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """The consent as a receipt (Kantara Consent Receipt 1.1 fields, as ISO/IEC TS 27560 builds on)."""
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     consent = db.scalars(select(Consent).filter_by(account_id=account.id, client_id=client_id)).first()
     client = db.get(Client, client_id)
     if consent is None or client is None:
-        raise PageNotFound("You have not shared anything with that service.")
+        raise PageNotFound(_("You have not shared anything with that service."))
     version = db.get(MouVersion, consent.mou_version_id) if consent.mou_version_id else None
     mou = db.get(Mou, version.mou_id) if version else None
     terms = terms_of(version) if version else None
@@ -158,10 +159,10 @@ def agreement_summary(client_id: str, request: Request, db: Db, services: Servic
     client = db.get(Client, client_id)
     row = governing(db, client_id) if client else None
     if client is None or row is None:
-        raise PageNotFound("There is no agreement for that service.")
+        raise PageNotFound(_("There is no agreement for that service."))
     mou = db.get(Mou, row.mou_id)
     context = {
-        "title": f"How {client.name} uses your information",
+        "title": _("How %(service)s uses your information", service=client.name),
         "client": client,
         "terms": terms_of(row),
         "row": row,

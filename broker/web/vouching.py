@@ -16,6 +16,7 @@ from broker.identity.vouching import ACKNOWLEDGEMENT, VouchingError, VouchingSer
 from broker.store.models import Account, Vouch, VouchRequest
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
+from broker.web.i18n import N_, _, long_date
 from broker.web.identity import (
     ADDRESS_FIELDS,
     LEVEL_WORDS,
@@ -27,37 +28,38 @@ from broker.web.identity import (
 from broker.web.journeys import read_email
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
+from broker.web.vouch_words import status_words, vouch_status
 from vouching.rules import RELATIONSHIPS, Statement, VouchingPolicy
+from vouching.text import Filled
 from vouching.vouches import EffectiveVouch, advice
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 REVIEWER = "vouch_reviewer"
-STATUS_WORDS = {
-    "invited": "Waiting for them to answer",
-    "review": "Being checked by our team",
-    "cooling_off": "Vouched: takes effect on {date}",
-    "effective": "Vouched",
-    "withdrawn": "Withdrawn",
-    "refused": "Could not be accepted",
-}
 EMAIL_FIELDS = [
-    {"name": "email1", "label": "Email address of the first person", "type": "email"},
-    {"name": "email2", "label": "Email address of the second person", "type": "email"},
-    {"name": "email3", "label": "Email address of a third person (optional)", "type": "email"},
+    {"name": "email1", "label": N_("Email address of the first person"), "type": "email"},
+    {"name": "email2", "label": N_("Email address of the second person"), "type": "email"},
+    {"name": "email3", "label": N_("Email address of a third person (optional)"), "type": "email"},
 ]
+
+
+def reason_words(reason: str) -> str:
+    """A rule's refusal in the request's language, with its values when it has any."""
+    if isinstance(reason, Filled):
+        return _(reason.message, **reason.values)
+    return _(reason)
 
 
 class NotYours(PageError):
     status = 404
     code = "not_found"
-    title = "Page not found"
+    title = N_("Page not found")
 
 
 class NotAReviewer(PageError):
     status = 403
     code = "forbidden"
-    title = "You cannot see this page"
+    title = N_("You cannot see this page")
 
 
 def policy(services: ServicesDep) -> VouchingPolicy:
@@ -76,11 +78,11 @@ def _details_form(
     return form_page(
         services,
         request,
-        title="Ask people to vouch for you",
+        title=_("Ask people to vouch for you"),
         action=request.url.path,
         intro=[
-            "People who know you, and whose own identity we have checked, can confirm who you are.",
-            "First, tell us your name, date of birth and where you live.",
+            _("People who know you, and whose own identity we have checked, can confirm who you are."),
+            _("First, tell us your name, date of birth and where you live."),
         ],
         fields=[*NAME_FIELDS, *ADDRESS_FIELDS],
         values=values,
@@ -104,7 +106,7 @@ def start_page(
 def start(
     request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
 ) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     interaction = load_interaction(request, db, services, interaction_id) if interaction_id else None
     today = services.clock().date()
     person, errors = read_person(form, today)
@@ -120,11 +122,11 @@ def start(
 def _request(
     request: Request, db: Db, services: ServicesDep
 ) -> tuple[Account, VouchRequest, VouchingService]:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     service = vouching(db, services)
     found = service.open_request(account.id)
     if found is None:
-        raise NotYours("You have not asked anyone to vouch for you. Go to Prove your identity to start.")
+        raise NotYours(_("You have not asked anyone to vouch for you. Go to Prove your identity to start."))
     return account, found, service
 
 
@@ -134,19 +136,19 @@ def _invite_form(
     return form_page(
         services,
         request,
-        title="Who can vouch for you?",
+        title=_("Who can vouch for you?"),
         action="/identity/vouching/invite",
         intro=[
-            (
+            _(
                 "Ask at least 2 people who have known you for 2 years or more. They must not be related to "
                 "you, your partner, or live with you, and must have proved their own identity with photo ID."
             ),
-            "We will email each of them a link. It works for 14 days.",
+            _("We will email each of them a link. It works for 14 days."),
         ],
         fields=EMAIL_FIELDS,
         values=values,
         errors=errors,
-        button="Send the invitations",
+        button=_("Send the invitations"),
     )
 
 
@@ -173,7 +175,7 @@ def invite(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
         try:
             service.invite(found, account, emails)
         except VouchingError as exc:
-            errors[exc.field] = str(exc)
+            errors[exc.field] = _(exc.args[0])
     if errors:
         return _invite_form(request, services, dict(form.data), errors)
     db.commit()
@@ -189,11 +191,8 @@ def progress(request: Request, db: Db, services: ServicesDep) -> Response:
     vouches = service.vouches(found)
     rows = []
     for vouch in vouches:
-        status = state(vouch).status(now) if not vouch.declined_at else "declined"
-        words = STATUS_WORDS.get(status, "Declined").format(
-            date=f"{vouch.effective_at:%-d %B %Y}" if vouch.effective_at else ""
-        )
-        rows.append({"vouch": vouch, "status": status, "words": words})
+        status = vouch_status(vouch, now)
+        rows.append({"vouch": vouch, "status": status, "words": status_words(status, vouch)})
     done = sum(1 for r in rows if r["status"] in ("cooling_off", "effective"))
     held = current(db, account.id, now.date())
     counted = [v for v in vouches if v.voucher_id and state(v).status(now) == "effective"]
@@ -204,14 +203,16 @@ def progress(request: Request, db: Db, services: ServicesDep) -> Response:
     ]
     level_now = held.level if held else "P0"
     context: dict[str, Any] = {
-        "title": "People vouching for you",
+        "title": _("People vouching for you"),
         "rows": rows,
         "done": done,
         "needed": policy(services).min_vouchers,
         "held": held if held and held.route == "vouching" else None,
         "level_words": LEVEL_WORDS.get(held.level) if held else None,
         "resume": found.interaction_id if found.identity_record_id else None,
-        "advice": advice(level_now, effective, held.activity if held else 0) if held or done >= 2 else [],
+        "advice": [_(words) for words in advice(level_now, effective, held.activity if held else 0)]
+        if held or done >= 2
+        else [],
     }
     return render(services, request, "vouching_progress.html", context)
 
@@ -229,7 +230,7 @@ def applicant_withdraws(vouch_id: str, request: Request, db: Db, services: Servi
     account, found, service = _request(request, db, services)
     vouch = db.get(Vouch, vouch_id)
     if vouch is None or vouch.request_id != found.id:
-        raise NotYours("There is no such vouch.")
+        raise NotYours(_("There is no such vouch."))
     service.withdraw(vouch, account.id, "the applicant withdrew it")
     db.commit()
     return see_other("/identity/vouching")
@@ -240,18 +241,18 @@ def _invitation(request: Request, db: Db, services: ServicesDep, token: str) -> 
     vouch = vouching(db, services).invitation(token)
     found = db.get(VouchRequest, vouch.request_id) if vouch else None
     if vouch is None or found is None:
-        raise NotYours("This link is not right. Check you copied all of it from the email.")
+        raise NotYours(_("This link is not right. Check you copied all of it from the email."))
     if found.cancelled_at or vouch.declined_at or vouch.withdrawn_at or vouch.accepted_at or vouch.refused_at:
-        raise InvitationUsed("This request to vouch has already been answered or was cancelled.")
+        raise InvitationUsed(_("This request to vouch has already been answered or was cancelled."))
     if vouch.expires_at <= services.clock():
-        raise InvitationUsed("This link has expired. Ask the person to send you a new one.")
+        raise InvitationUsed(_("This link has expired. Ask the person to send you a new one."))
     return vouch, found
 
 
 class InvitationUsed(PageError):
     status = 410
     code = "gone"
-    title = "You cannot use this link"
+    title = N_("You cannot use this link")
 
 
 def _vouch_form(
@@ -263,7 +264,7 @@ def _vouch_form(
 ) -> Response:
     address = found.address
     context = {
-        "title": f"Vouch for {found.given_names} {found.family_name}",
+        "title": _("Vouch for %(name)s", name=f"{found.given_names} {found.family_name}"),
         "request_row": found,
         "address": f"{address['building']} {address['street']}, {address['town']}, {address['postcode']}",
         "relationships": list(RELATIONSHIPS.items()),
@@ -276,7 +277,7 @@ def _vouch_form(
 
 @router.get("/vouch/{token}")
 def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    _, found = _invitation(request, db, services, token)
+    _invitation_row, found = _invitation(request, db, services, token)
     signed_in(request, db, services)
     return _vouch_form(request, services, found, {}, None)
 
@@ -284,7 +285,7 @@ def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> R
 @router.post("/vouch/{token}")
 def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     invitation, found = _invitation(request, db, services, token)
-    _, voucher = signed_in(request, db, services)
+    _session, voucher = signed_in(request, db, services)
     service = vouching(db, services)
     if form.get("decision") == "decline":
         service.decline(invitation, voucher)
@@ -294,92 +295,99 @@ def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: For
             request,
             "message.html",
             {
-                "title": "You have said no",
-                "paragraphs": ["We have not told them why. You do not need to do anything else."],
+                "title": _("You have said no"),
+                "paragraphs": [_("We have not told them why. You do not need to do anything else.")],
             },
         )
     errors: dict[str, str] = {}
     relationship = form.get("relationship") or ""
     if relationship not in RELATIONSHIPS:
-        errors["relationship"] = "Select how you know them"
+        errors["relationship"] = _("Select how you know them")
     years_text = (form.get("known_years") or "").strip()
     if not years_text.isdigit():
-        errors["known_years"] = "Enter how many years you have known them, as a number"
+        errors["known_years"] = _("Enter how many years you have known them, as a number")
     lives = form.get("lives_with")
     if lives not in ("yes", "no"):
-        errors["lives_with"] = "Select whether you live at the same address"
+        errors["lives_with"] = _("Select whether you live at the same address")
     if form.get("confirm_details") != "yes":
-        errors["confirm_details"] = "Confirm that their name, date of birth and address are right"
+        errors["confirm_details"] = _("Confirm that their name, date of birth and address are right")
     if form.get("acknowledge") != "yes":
-        errors["acknowledge"] = "Confirm that you understand what vouching means"
+        errors["acknowledge"] = _("Confirm that you understand what vouching means")
     if errors:
         return _vouch_form(request, services, found, dict(form.data), errors)
     refusals = service.answer(invitation, voucher, Statement(relationship, int(years_text), lives == "yes"))
     db.commit()
     refused = [r for r in refusals if not r.review]
     if refused:
-        paragraphs = ["You cannot vouch for this person, because:", *[f"{r.reason}." for r in refused]]
-        return render(
-            services,
-            request,
-            "message.html",
-            {"title": "You cannot vouch for them", "paragraphs": paragraphs},
-        )
-    if refusals:
+        # Each reason is a whole clause in the catalogue; the list gives it its full stop.
         paragraphs = [
-            "Thank you. Our team needs to check this vouch before it can count. We will email you both."
+            _("You cannot vouch for this person, because:"),
+            *[f"{reason_words(r.reason)}." for r in refused],
         ]
         return render(
             services,
             request,
             "message.html",
-            {"title": "We need to check your vouch", "paragraphs": paragraphs},
+            {"title": _("You cannot vouch for them"), "paragraphs": paragraphs},
+        )
+    if refusals:
+        paragraphs = [
+            _("Thank you. Our team needs to check this vouch before it can count. We will email you both.")
+        ]
+        return render(
+            services,
+            request,
+            "message.html",
+            {"title": _("We need to check your vouch"), "paragraphs": paragraphs},
         )
     assert invitation.effective_at is not None
     paragraphs = [
-        f"Your vouch takes effect on {invitation.effective_at:%-d %B %Y}. Until then either of you can withdraw it.",
-        "You can see and withdraw the vouches you have given on your account.",
+        _(
+            "Your vouch takes effect on %(date)s. Until then either of you can withdraw it.",
+            date=long_date(invitation.effective_at),
+        ),
+        _("You can see and withdraw the vouches you have given on your account."),
     ]
     return render(
         services,
         request,
         "message.html",
         {
-            "title": "Thank you for vouching",
+            "title": _("Thank you for vouching"),
             "paragraphs": paragraphs,
-            "link": ("/account/vouches", "See the vouches you have given"),
+            "link": ("/account/vouches", _("See the vouches you have given")),
         },
     )
 
 
 @router.get("/account/vouches")
 def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     now = services.clock()
     given = db.query(Vouch).filter(Vouch.voucher_id == account.id).order_by(Vouch.invited_at.desc()).all()
     rows = []
     for vouch in given:
         found = db.get(VouchRequest, vouch.request_id)
-        status = "declined" if vouch.declined_at else state(vouch).status(now)
+        status = vouch_status(vouch, now)
         rows.append(
             {
                 "vouch": vouch,
                 "name": f"{found.given_names} {found.family_name}" if found else "",
                 "status": status,
-                "words": STATUS_WORDS.get(status, "Declined").format(
-                    date=f"{vouch.effective_at:%-d %B %Y}" if vouch.effective_at else ""
-                ),
+                "words": status_words(status, vouch),
             }
         )
-    return render(services, request, "vouches_given.html", {"title": "Vouches you have given", "rows": rows})
+    return render(
+        services, request, "vouches_given.html", {"title": _("Vouches you have given"), "rows": rows}
+    )
 
 
 @router.post("/account/vouches/{vouch_id}/withdraw")
 def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     vouch = db.get(Vouch, vouch_id)
     if vouch is None or vouch.voucher_id != account.id:
-        raise NotYours("There is no such vouch.")
+        raise NotYours(_("There is no such vouch."))
     vouching(db, services).withdraw(vouch, account.id, "the voucher withdrew it")
     db.commit()
     return see_other("/account/vouches")
@@ -387,9 +395,9 @@ def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: Service
 
 # The reviewer
 def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     if REVIEWER not in (account.roles or []):
-        raise NotAReviewer("Only vouching reviewers can see this page.")
+        raise NotAReviewer(_("Only vouching reviewers can see this page."))
     return account
 
 

@@ -26,6 +26,7 @@ from broker.store.models import (
 )
 from broker.web.account import signed_in, signed_in_recently
 from broker.web.csrf import check_csrf
+from broker.web.i18n import _
 from broker.web.pages import NO_STORE, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -46,7 +47,7 @@ def _plain(row: Any, *fields: str) -> dict[str, Any]:
 @router.get("/account/data.json")
 def download(request: Request, db: Db, services: ServicesDep) -> Response:
     """Everything the broker holds about the person (secrets and hashes excepted)."""
-    _, account = signed_in(request, db, services)
+    _session, account = signed_in(request, db, services)
     data = {
         "account": _plain(
             account,
@@ -124,20 +125,20 @@ def download(request: Request, db: Db, services: ServicesDep) -> Response:
 @router.get("/account/delete")
 def delete_page(request: Request, db: Db, services: ServicesDep) -> Response:
     signed_in(request, db, services)
-    return render(services, request, "delete_account.html", {"title": "Delete your account"})
+    return render(services, request, "delete_account.html", {"title": _("Delete your account")})
 
 
 @router.post("/account/delete")
 def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _, account = signed_in_recently(request, db, services)
+    _session, account = signed_in_recently(request, db, services)
     now = services.clock()
     if form.get("confirm") != "yes":
         return render(
             services,
             request,
             "delete_account.html",
-            {"title": "Delete your account"},
-            {"confirm": "Confirm that you want to delete your account"},
+            {"title": _("Delete your account")},
+            {"confirm": _("Confirm that you want to delete your account")},
         )
     sessions = SessionService(db, services.settings)
     for live in _rows(db, BrowserSession, account_id=account.id):
@@ -155,9 +156,9 @@ def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
         request,
         "message.html",
         {
-            "title": "Your account has been deleted",
+            "title": _("Your account has been deleted"),
             "paragraphs": [
-                (
+                _(
                     "Every service you used with it has been told. We keep only the audit record the law "
                     "requires (what happened and when, never your details)."
                 )

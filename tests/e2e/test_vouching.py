@@ -131,6 +131,8 @@ def test_two_vouches_prove_p1_and_revoking_a_voucher_drops_it(clock, make_rp, ag
     assert rp.userinfo(token["access_token"]).status_code == 401  # the grant that carried P1 is gone
     agent.go(f"{broker.url}/account/identity")
     assert "You have not proved your identity yet" in agent.last_page
+    received = agent.last_page.split("Vouches for you", 1)[1]  # who vouched, and how each vouch stands
+    assert all(voucher in received for voucher in two_vouchers) and "Vouched" in received
 
 
 def test_a_voucher_without_a_proven_identity_is_refused(broker, make_rp, agent, two_vouchers, person):

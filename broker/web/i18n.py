@@ -1,0 +1,193 @@
+"""English and Welsh: which language this request is in, and the message catalogues.
+
+Pages are written in English; every piece of text a person reads goes through ``_`` (Python at request
+time, and templates) so that it can be looked up in ``broker/web/locales/cy/LC_MESSAGES/messages.po``.
+Text defined at import time (field labels, step titles) is marked with ``N_`` and translated where it
+is shown. The language is chosen, in this order, by a ``lang`` query parameter (the language toggle),
+by ``ui_locales`` on an authorization request, and by the ``lang`` cookie that either of those sets,
+so a choice is remembered; otherwise English.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date, datetime
+from functools import cache
+from http.cookies import CookieError, SimpleCookie
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from markupsafe import Markup
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from broker.language import DEFAULT, LANGUAGES, current_language, language
+from vouching.text import Filled
+
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# The staff console and the development outbox are in English only, whatever the visitor chose.
+ENGLISH_ONLY = ("/admin", "/dev/")
+LOCALES = Path(__file__).parent / "locales"
+
+_language = language
+
+
+def N_(message: str) -> str:
+    """Marks text for the catalogue where it is defined; it is translated where it is shown."""
+    return message
+
+
+@cache
+def catalogue(language: str) -> gettext.NullTranslations:
+    """The compiled catalogue for a language, read once from its .po file (no build step)."""
+    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT or not po.is_file():
+        return gettext.NullTranslations()
+    with po.open("rb") as handle:
+        messages = read_po(handle, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in this request's language, with ``%(name)s`` placeholders filled from ``values``.
+
+    A :class:`~vouching.text.Filled` text (English already filled in by a layer below the web) is
+    looked up by its message and filled again with its values.
+    """
+    if isinstance(message, Filled) and not values:
+        values = message.values
+        message = message.message
+    text = catalogue(_language.get()).gettext(message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = catalogue(_language.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+def choose_language(query_lang: str | None, ui_locales: str | None, cookie_lang: str | None) -> str:
+    """The toggle wins, then the relying service's ``ui_locales`` (first supported), then the cookie."""
+    if query_lang in LANGUAGES:
+        return query_lang
+    for tag in (ui_locales or "").split():
+        primary = tag.split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    if cookie_lang in LANGUAGES:
+        return cookie_lang
+    return DEFAULT
+
+
+def language_link(path: str, query: str, language: str) -> str:
+    """The same page in another language: the path and query with ``lang`` replaced."""
+    params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
+    return f"{path}?{urlencode([*params, ('lang', language)])}"
+
+
+class LanguageMiddleware:
+    """Pure ASGI: sets the request's language, and remembers a new choice in the ``lang`` cookie."""
+
+    def __init__(self, app: ASGIApp, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(ENGLISH_ONLY):
+            token = _language.set(DEFAULT)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _language.reset(token)
+            return
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        cookie_lang = _cookie(scope, COOKIE)
+        ui_locales = query.get("ui_locales") if scope["path"] == "/authorize" else None
+        language = choose_language(query.get("lang"), ui_locales, cookie_lang)
+        token = _language.set(language)
+        remember = language != (cookie_lang if cookie_lang in LANGUAGES else DEFAULT)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and remember:
+                attributes = f"Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax; HttpOnly"
+                if self.secure:
+                    attributes += "; Secure"
+                headers = list(message.get("headers", []))
+                headers.append((b"set-cookie", f"{COOKIE}={language}; {attributes}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cookie)
+        finally:
+            _language.reset(token)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:  # a malformed Cookie header is no reason to fail the page
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+def long_date(value: date | datetime) -> str:
+    """23 November 2026 / 23 Tachwedd 2026, as GOV.UK writes dates."""
+    return format_date(value, "d MMMM y", locale=_language.get())
+
+
+def long_datetime(value: datetime) -> str:
+    """23 November 2026 at 18:40 / 23 Tachwedd 2026 am 18:40."""
+    return _("%(date)s at %(time)s", date=long_date(value), time=format_datetime(value, "HH:mm", locale="en"))
+
+
+def _template_gettext(message: str, **values: Any) -> str:
+    """``_`` in templates: plain text (escaped on output) or, with values, escaped text filled in.
+
+    Jinja's own "newstyle" gettext marks every translation as safe markup and always applies ``%``,
+    which would let text that carries what a person typed through unescaped, and fail on a ``%``.
+    """
+    if isinstance(message, Filled) and not values:
+        values = message.values
+        message = message.message
+    text = catalogue(_language.get()).gettext(message)
+    return Markup.escape(text) % values if values else text
+
+
+def _template_ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = catalogue(_language.get()).ngettext(singular, plural, n)
+    return Markup.escape(text) % {"num": n, **values}
+
+
+def upper_first(text: str) -> str:
+    """A sentence's first letter in capitals, the rest as written ("UK passport", not "Uk passport")."""
+    return text[:1].upper() + text[1:]
+
+
+def install(env: Any) -> None:
+    """``_``, ``ngettext``, ``current_language`` and the date filters in every template."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext=_template_gettext, ngettext=_template_ngettext, newstyle=False)
+    env.globals["current_language"] = current_language
+    env.globals["language_link"] = language_link
+    env.globals["english_only"] = ENGLISH_ONLY
+    env.filters["long_date"] = long_date
+    env.filters["upper_first"] = upper_first
+    env.filters["long_datetime"] = long_datetime
