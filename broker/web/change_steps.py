@@ -25,23 +25,11 @@ from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, AccountChange, BrowserSession
 from broker.web.account import SECURITY, new_session_secret, signed_in_strongly
+from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address
 
-CODE_FIELD = {
-    "name": "code",
-    "label": N_("Security code"),
-    "autocomplete": "one-time-code",
-    "inputmode": "numeric",
-}
-PHONE_FIELD = {
-    "name": "phone",
-    "label": N_("UK mobile phone number"),
-    "type": "tel",
-    "autocomplete": "tel",
-    "hint": N_("Or an international number starting with +"),
-}
 ENTER_CODE = N_("Enter the security code")
 CODE_DIGITS = N_("Enter the security code using only 6 digits")
 WRONG_APP_CODE = N_("The code is not correct. Enter the 6-digit code your new authenticator app shows")

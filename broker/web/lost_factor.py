@@ -21,11 +21,11 @@ from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _, long_date
 from broker.web.journeys import WRONG_CODE
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, load_interaction
-from broker.web.signup import CODE_FIELD
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -13,36 +11,25 @@ from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.oidc.backchannel import end_everywhere
-from broker.store.models import Interaction
 from broker.web.csrf import check_csrf
-from broker.web.i18n import _
-from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
-from broker.web.pages import form_page, see_other
+from broker.web.i18n import N_, _
+from broker.web.journeys import EmailJourney, new_password_errors, read_email
+from broker.web.pages import see_other
 from broker.web.signin import client_address, load_interaction
-from broker.web.signup import CODE_FIELD, EMAIL_FIELD, PASSWORD_FIELDS
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
-def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
-    return f"{services.settings.issuer}/reset-password/{interaction.id}{step}"
-
-
-def _email_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Reset your password"),
-        action=_url(services, interaction),
-        fields=[EMAIL_FIELD],
-        intro=[_("Enter the email address you use to sign in. We will send a code to reset your password.")],
-        **kw,
-    )
-
-
-@router.get("/reset-password/{interaction_id}")
-def email_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    return _email_page(services, request, load_interaction(request, db, services, interaction_id))
+JOURNEY = EmailJourney(
+    path="/reset-password",
+    email_title=N_("Reset your password"),
+    email_intro=N_("Enter the email address you use to sign in. We will send a code to reset your password."),
+    password_title=N_("Create a new password"),
+    code_intro=lambda _interaction: _(
+        "If there is an account for that address, we have sent it a 6-digit security code. It expires in 15 minutes."
+    ),
+)
+JOURNEY.add_routes(router)
 
 
 @router.post("/reset-password/{interaction_id}")
@@ -51,7 +38,7 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     raw = (form.get("email") or "").strip()
     address, message = read_email(raw)
     if address is None:
-        return _email_page(
+        return JOURNEY.email_page(
             services, request, interaction, values={"email": raw}, errors={"email": message or ""}
         )
     codes = Codes(db, services.clock(), client_address(request))
@@ -63,61 +50,7 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         codes.count_send(address)
         codes.spoil(interaction)  # the same journey, and no code can work
     db.commit()
-    return see_other(_url(services, interaction, "/code"))
-
-
-def _code_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Check your email"),
-        action=_url(services, interaction, "/code"),
-        fields=[CODE_FIELD],
-        intro=[
-            _(
-                "If there is an account for that address, we have sent it a "
-                "6-digit security code. It expires in 15 minutes."
-            )
-        ],
-        **kw,
-    )
-
-
-@router.get("/reset-password/{interaction_id}/code")
-def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if not interaction.journey_email:
-        return see_other(_url(services, interaction))
-    return _code_page(services, request, interaction)
-
-
-@router.post("/reset-password/{interaction_id}/code")
-def code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if not interaction.journey_email:
-        return see_other(_url(services, interaction))
-    if not check_journey_code(request, db, services, interaction, form.get("code") or ""):
-        return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
-    return see_other(_url(services, interaction, "/password"))
-
-
-def _password_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Create a new password"),
-        action=_url(services, interaction, "/password"),
-        fields=PASSWORD_FIELDS,
-        **kw,
-    )
-
-
-@router.get("/reset-password/{interaction_id}/password")
-def password_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if interaction.journey_verified_at is None:
-        return see_other(_url(services, interaction))
-    return _password_page(services, request, interaction)
+    return see_other(JOURNEY.url(services, interaction, "/code"))
 
 
 @router.post("/reset-password/{interaction_id}/password", dependencies=[HashingTurn])
@@ -126,11 +59,11 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     accounts = AccountService(db, services.passwords)
     account = accounts.by_email(interaction.journey_email or "")
     if interaction.journey_verified_at is None or account is None:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     new = form.get("password") or ""
     errors = new_password_errors(new, form.get("confirm") or "", account.email)
     if errors:
-        return _password_page(services, request, interaction, errors=errors)
+        return JOURNEY.password_page(services, request, interaction, errors=errors)
     now = services.clock()
     db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
     accounts.set_password(account, new)

@@ -15,7 +15,6 @@ from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
 from broker.web.account import SECURITY, signed_in_strongly
 from broker.web.change_steps import (
-    CODE_FIELD,
     Flow,
     add_app_routes,
     add_phone_routes,
@@ -24,6 +23,7 @@ from broker.web.change_steps import (
     finish,
 )
 from broker.web.csrf import check_csrf
+from broker.web.fields import CODE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import read_email
 from broker.web.pages import form_page, see_other

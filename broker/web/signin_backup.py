@@ -18,8 +18,9 @@ from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.oidc.interactions import CODE_TTL
 from broker.store.models import Account, Interaction
-from broker.web.change_steps import CODE_FIELD, code_problem
+from broker.web.change_steps import code_problem
 from broker.web.csrf import check_csrf
+from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, complete_sign_in, load_interaction, verify_second_factor

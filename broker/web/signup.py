@@ -19,42 +19,14 @@ from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.csrf import check_csrf
+from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
-from broker.web.journeys import WRONG_CODE, check_journey_code, new_password_errors, read_email
+from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
 from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, complete_sign_in, load_interaction
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-EMAIL_FIELD = {"name": "email", "label": N_("Email address"), "type": "email", "autocomplete": "email"}
-CODE_FIELD = {
-    "name": "code",
-    "label": N_("Security code"),
-    "autocomplete": "one-time-code",
-    "inputmode": "numeric",
-}
-PASSWORD_FIELDS = [
-    {
-        "name": "password",
-        "label": N_("Create your password"),
-        "type": "password",
-        "autocomplete": "new-password",
-        "hint": N_("At least 8 characters. Three random words work well."),
-    },
-    {
-        "name": "confirm",
-        "label": N_("Confirm your password"),
-        "type": "password",
-        "autocomplete": "new-password",
-    },
-]
-PHONE_FIELD = {
-    "name": "phone",
-    "label": N_("UK mobile phone number"),
-    "type": "tel",
-    "autocomplete": "tel",
-    "hint": N_("Or an international number starting with +"),
-}
 FACTOR_CHOICES = {
     "name": "method",
     "legend": N_("How do you want to get security codes?"),
@@ -67,10 +39,6 @@ FACTOR_CHOICES = {
 }
 
 
-def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
-    return f"{services.settings.issuer}/create-account/{interaction.id}{step}"
-
-
 def account_setting_up_factor(db: Db, interaction: Interaction) -> Account | None:
     """The account that may set up a second factor here (see Interaction.factor_setup_for), if any."""
     if not interaction.account_id or interaction.factor_setup_for != interaction.account_id:
@@ -78,21 +46,18 @@ def account_setting_up_factor(db: Db, interaction: Interaction) -> Account | Non
     return db.get(Account, interaction.account_id)
 
 
-def _email_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Enter your email address"),
-        action=_url(services, interaction),
-        fields=[EMAIL_FIELD],
-        intro=[_("We will send a code to check it is yours.")],
-        **kw,
-    )
-
-
-@router.get("/create-account/{interaction_id}")
-def email_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    return _email_page(services, request, load_interaction(request, db, services, interaction_id))
+JOURNEY = EmailJourney(
+    path="/create-account",
+    email_title=N_("Enter your email address"),
+    email_intro=N_("We will send a code to check it is yours."),
+    password_title=N_("Create your password"),
+    code_intro=lambda interaction: _(
+        "We have sent a 6-digit security code to %(email)s. It expires in 15 minutes.",
+        email=interaction.journey_email,
+    ),
+    offer_resend=True,
+)
+JOURNEY.add_routes(router)
 
 
 @router.post("/create-account/{interaction_id}")
@@ -101,7 +66,7 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     raw = (form.get("email") or "").strip()
     address, message = read_email(raw)
     if address is None:
-        return _email_page(
+        return JOURNEY.email_page(
             services, request, interaction, values={"email": raw}, errors={"email": message or ""}
         )
     now = services.clock()
@@ -114,76 +79,18 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     else:
         codes.send(interaction, address, "email", address, "verify_email")
     db.commit()
-    return see_other(_url(services, interaction, "/code"))
-
-
-def _code_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Check your email"),
-        action=_url(services, interaction, "/code"),
-        fields=[CODE_FIELD],
-        intro=[
-            _(
-                "We have sent a 6-digit security code to %(email)s. It expires in 15 minutes.",
-                email=interaction.journey_email,
-            )
-        ],
-        links=[(_url(services, interaction), _("Send the code again or use another email address"))],
-        **kw,
-    )
-
-
-@router.get("/create-account/{interaction_id}/code")
-def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if not interaction.journey_email:
-        return see_other(_url(services, interaction))
-    return _code_page(services, request, interaction)
-
-
-@router.post("/create-account/{interaction_id}/code")
-def code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if not interaction.journey_email:
-        return see_other(_url(services, interaction))
-    entered = (form.get("code") or "").strip()
-    if not entered:
-        return _code_page(services, request, interaction, errors={"code": _("Enter the security code")})
-    if not check_journey_code(request, db, services, interaction, entered):
-        return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
-    return see_other(_url(services, interaction, "/password"))
-
-
-def _password_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
-    return form_page(
-        services,
-        request,
-        title=_("Create your password"),
-        action=_url(services, interaction, "/password"),
-        fields=PASSWORD_FIELDS,
-        **kw,
-    )
-
-
-@router.get("/create-account/{interaction_id}/password")
-def password_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if interaction.journey_verified_at is None:
-        return see_other(_url(services, interaction))
-    return _password_page(services, request, interaction)
+    return see_other(JOURNEY.url(services, interaction, "/code"))
 
 
 @router.post("/create-account/{interaction_id}/password", dependencies=[HashingTurn])
 def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     if interaction.journey_verified_at is None or not interaction.journey_email:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     new = form.get("password") or ""
     errors = new_password_errors(new, form.get("confirm") or "", interaction.journey_email)
     if errors:
-        return _password_page(services, request, interaction, errors=errors)
+        return JOURNEY.password_page(services, request, interaction, errors=errors)
     now = services.clock()
     db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
     try:
@@ -191,7 +98,7 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
             interaction.journey_email, new, verified=True, now=now
         )
     except AccountExists:
-        return _email_page(
+        return JOURNEY.email_page(
             services, request, interaction, errors={"email": _("Enter your email address again to continue")}
         )
     interaction.account_id = interaction.factor_setup_for = account.id
@@ -206,7 +113,7 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
         client_id=interaction.client_id,
     )
     db.commit()
-    return see_other(_url(services, interaction, "/second-factor"))
+    return see_other(JOURNEY.url(services, interaction, "/second-factor"))
 
 
 def _factor_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
@@ -214,7 +121,7 @@ def _factor_page(services: ServicesDep, request: Request, interaction: Interacti
         services,
         request,
         title=_("Choose how to get security codes"),
-        action=_url(services, interaction, "/second-factor"),
+        action=JOURNEY.url(services, interaction, "/second-factor"),
         choices=FACTOR_CHOICES,
         intro=[_("Each time you sign in you will enter your password and a security code.")],
         **kw,
@@ -225,7 +132,7 @@ def _factor_page(services: ServicesDep, request: Request, interaction: Interacti
 def factor_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     if account_setting_up_factor(db, interaction) is None:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     return _factor_page(services, request, interaction)
 
 
@@ -234,10 +141,10 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     method = form.get("method")
     if method == "passkey":
-        return see_other(_url(services, interaction, "/passkey"))
+        return see_other(JOURNEY.url(services, interaction, "/passkey"))
     if method not in factors.METHODS:
         return _factor_page(
             services, request, interaction, errors={"method": _("Select how you want to get security codes")}
@@ -245,9 +152,9 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
     if method == "totp":
         interaction.pending_totp_secret = factors.new_totp_secret()
         db.commit()
-        return see_other(_url(services, interaction, "/authenticator"))
+        return see_other(JOURNEY.url(services, interaction, "/authenticator"))
     if method == "sms":
-        return see_other(_url(services, interaction, "/phone"))
+        return see_other(JOURNEY.url(services, interaction, "/phone"))
     return _finish(request, db, services, interaction, account, "email")
 
 
@@ -289,7 +196,7 @@ def _authenticator_page(
         services,
         request,
         title=_("Set up an authenticator app"),
-        action=_url(services, interaction, "/authenticator"),
+        action=JOURNEY.url(services, interaction, "/authenticator"),
         intro=[
             _(
                 "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
@@ -307,7 +214,7 @@ def authenticator_page(interaction_id: str, request: Request, db: Db, services: 
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None or not interaction.pending_totp_secret:
-        return see_other(_url(services, interaction, "/second-factor"))
+        return see_other(JOURNEY.url(services, interaction, "/second-factor"))
     return _authenticator_page(services, request, interaction, account.email)
 
 
@@ -318,7 +225,7 @@ def authenticator(
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None or not interaction.pending_totp_secret:
-        return see_other(_url(services, interaction, "/second-factor"))
+        return see_other(JOURNEY.url(services, interaction, "/second-factor"))
     step = factors.totp_step(interaction.pending_totp_secret, form.get("code") or "", services.clock(), None)
     if step is None:
         return _authenticator_page(
@@ -338,7 +245,7 @@ def _phone_page(services: ServicesDep, request: Request, interaction: Interactio
         services,
         request,
         title=_("Enter your mobile phone number"),
-        action=_url(services, interaction, "/phone"),
+        action=JOURNEY.url(services, interaction, "/phone"),
         fields=[PHONE_FIELD],
         **kw,
     )
@@ -348,7 +255,7 @@ def _phone_page(services: ServicesDep, request: Request, interaction: Interactio
 def phone_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     if account_setting_up_factor(db, interaction) is None:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     return _phone_page(services, request, interaction)
 
 
@@ -357,7 +264,7 @@ def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None:
-        return see_other(_url(services, interaction))
+        return see_other(JOURNEY.url(services, interaction))
     raw = (form.get("phone") or "").strip()
     try:
         number = factors.normalise_phone(raw)
@@ -369,7 +276,7 @@ def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         interaction, account.id, "sms", number, "sms_code"
     )
     db.commit()
-    return see_other(_url(services, interaction, "/phone/code"))
+    return see_other(JOURNEY.url(services, interaction, "/phone/code"))
 
 
 def _phone_code_page(
@@ -379,7 +286,7 @@ def _phone_code_page(
         services,
         request,
         title=_("Check your phone"),
-        action=_url(services, interaction, "/phone/code"),
+        action=JOURNEY.url(services, interaction, "/phone/code"),
         intro=[
             _(
                 "We have sent a 6-digit code to %(phone)s.",
@@ -395,7 +302,7 @@ def _phone_code_page(
 def phone_code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     if account_setting_up_factor(db, interaction) is None or not interaction.pending_phone:
-        return see_other(_url(services, interaction, "/phone"))
+        return see_other(JOURNEY.url(services, interaction, "/phone"))
     return _phone_code_page(services, request, interaction)
 
 
@@ -404,7 +311,7 @@ def phone_code(interaction_id: str, request: Request, db: Db, services: Services
     interaction = load_interaction(request, db, services, interaction_id)
     account = account_setting_up_factor(db, interaction)
     if account is None or not interaction.pending_phone:
-        return see_other(_url(services, interaction, "/phone"))
+        return see_other(JOURNEY.url(services, interaction, "/phone"))
     codes = Codes(db, services.clock(), client_address(request))
     if not codes.check(interaction, account.id, form.get("code") or "", account.id):
         db.commit()

@@ -84,6 +84,27 @@ def test_sign_up_code_works_once_and_expires(clock, make_rp):
     ua.close()
 
 
+def test_both_email_journeys_answer_a_skipped_or_empty_step(broker, make_rp, person):
+    """Create an account and reset a password share their steps: a later step opened too early goes
+    back to the start, and an empty code is asked for again, never counted as a wrong one."""
+    rp = make_rp()
+    for journey in ("create-account", "reset-password"):
+        ua, url = _start(broker, rp, journey)
+        for early in ("/code", "/password"):
+            skipped = ua.http.get(url + early)
+            assert skipped.status_code == 303 and skipped.headers["location"] == url
+        assert (
+            ua.post(url + "/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
+        )
+        response = ua.post(url, {"email": ""})
+        assert response.status_code == 400 and "Enter your email address" in response.text
+        ua.post(url, {"email": person})
+        empty = ua.post(url + "/code", {"code": "  "})
+        assert empty.status_code == 400 and "Enter the security code" in empty.text
+        assert ua.http.get(url + "/password").headers["location"] == url  # not proven yet
+        ua.close()
+
+
 def test_create_account_with_text_message_codes(broker, make_rp):
     rp = make_rp()
     email = f"sms-{uuid.uuid4().hex[:8]}@example.org"
