@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broker.config import Settings
-from broker.store.models import BrowserSession
+from broker.store.models import Account, BrowserSession
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -32,6 +32,9 @@ class SessionService:
     def __init__(self, db: Session, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        # Accounts read with their session, held for the request (the identity map holds rows weakly),
+        # so the next ``db.get(Account, …)`` for that account needs no query.
+        self._read_ahead: list[Account] = []
 
     def start(self, account_id: str, amr: list[str], level: str, now: datetime) -> tuple[BrowserSession, str]:
         """A new session with a new id and secret (never reuse one: prevents fixation)."""
@@ -61,13 +64,15 @@ class SessionService:
         """The live session this cookie holds, or None when it is unknown, ended, idle or too old."""
         if not secret:
             return None
-        row = self.db.scalars(
-            select(BrowserSession).where(
-                BrowserSession.secret_hash == _hash(secret), BrowserSession.ended_at.is_(None)
-            )
+        found = self.db.execute(
+            select(BrowserSession, Account)
+            .join(Account, Account.id == BrowserSession.account_id)
+            .where(BrowserSession.secret_hash == _hash(secret), BrowserSession.ended_at.is_(None))
         ).first()
-        if row is None:
+        if found is None:
             return None
+        row, account = found
+        self._read_ahead.append(account)
         idle = timedelta(seconds=self.settings.session_idle_ttl)
         oldest = timedelta(seconds=self.settings.session_max_ttl)
         if now - row.last_seen_at > idle or now - row.created_at > oldest:

@@ -15,18 +15,17 @@ stranger only blocks their own address, and the owner signs in from theirs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.accounts.text import N_
 from broker.errors import PageError
 from broker.store.base import UTCDateTime
+from broker.store.db import upsert_insert
 from broker.store.models import ThrottleCounter
 
 
@@ -124,10 +123,6 @@ def _key(limit: Limit, subject: str) -> str:
     return f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()}"
 
 
-def _upsert(db: Session) -> Callable[..., Any]:
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 class Throttle:
     def __init__(self, db: Session) -> None:
         self.db = db
@@ -166,7 +161,7 @@ class Throttle:
         )
         reaches = and_(c.blocked_until.is_(None), c.failures + 1 >= limit.max_failures)
         statement = (
-            _upsert(self.db)(table)
+            upsert_insert(self.db)(table)
             .values(key=_key(limit, subject), failures=1, window_start=now, blocked_until=first_block)
             .on_conflict_do_update(
                 index_elements=[c.key],

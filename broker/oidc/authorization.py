@@ -247,9 +247,8 @@ class Authorizer:
                 if self.ctx.refresh_identity is not None:
                     self.ctx.refresh_identity(session.account_id)
                 identity_level = identity_level_of(self.ctx.db, session.account_id, now.date())
-            consent = self.ctx.repo.consent(session.account_id, checked.client.client_id)
             facts = self.ctx.consent(session.account_id, checked.client.client_id)
-            agreed = set(facts.claims) | set(consent.declined if consent else []) if facts else set()
+            agreed = set(facts.claims | facts.declined) if facts else set()
             unconsented = claims_mod.shareable(checked.requested) - agreed
         fresh = bool(
             resume is not None

@@ -73,11 +73,13 @@ def releasable(ctx: OidcContext, grant: Grant, asked: dict[str, Any]) -> tuple[d
 
 
 def record(ctx: OidcContext, grant: Grant, agreement: Agreement, released: set[str], endpoint: str) -> None:
+    consent = ctx.consent(grant.account_id, grant.client_id) if released - ALWAYS else None
     record_release(
         ctx.db,
         account_id=grant.account_id,
         client_id=grant.client_id,
         agreement=agreement,
+        consent_id=consent.consent_id if consent else None,
         claims=released - {"sub"},
         endpoint=endpoint,
         grant_id=grant.id,

@@ -8,11 +8,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
+from broker.store.db import upsert_insert
 from broker.store.models import (
     Account,
     AuthorizationCode,
     Client,
-    Consent,
     Grant,
     IssuedAccessToken,
     RefreshToken,
@@ -146,19 +146,11 @@ class OidcRepository:
         self._read_ahead.append(row[2])
         return row[0], row[1]
 
-    # Consent and session participation
-    def consent(self, account_id: str, client_id: str) -> Consent | None:
-        return self.db.scalars(
-            select(Consent).where(
-                Consent.account_id == account_id,
-                Consent.client_id == client_id,
-                Consent.withdrawn_at.is_(None),
-            )
-        ).first()
-
+    # Session participation
     def record_participation(self, session_id: str, client_id: str, sub: str, now: datetime) -> None:
-        if self.db.get(SessionClient, (session_id, client_id)) is None:
-            self.db.add(SessionClient(session_id=session_id, client_id=client_id, sub=sub, first_at=now))
+        """The service took part in the session (kept from its first time: one statement, no read)."""
+        row = {"session_id": session_id, "client_id": client_id, "sub": sub, "first_at": now}
+        self.db.execute(upsert_insert(self.db)(SessionClient).values(row).on_conflict_do_nothing())
 
     def participation(self, session_id: str, client_id: str) -> SessionClient | None:
         return self.db.get(SessionClient, (session_id, client_id))

@@ -29,6 +29,8 @@ class ConsentFacts:
     version_id: str | None  # the MOU version the person agreed under
     claims: frozenset[str]  # what they agreed to share
     withdrawn: bool = False
+    declined: frozenset[str] = frozenset()  # optional attributes they chose not to share
+    consent_id: str | None = None  # the stored consent these facts come from (for the ledger)
 
 
 @dataclass(frozen=True)

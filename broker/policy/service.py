@@ -77,7 +77,12 @@ def consent_facts(
         earlier = db.get(MouVersion, row.mou_version_id) if row.mou_version_id else None
         if earlier is None or changes_needing_consent(terms_of(earlier), agreement.terms):
             return None
-    return ConsentFacts(agreement.version_id if agreement else row.mou_version_id, agreement_claims(agreed))
+    return ConsentFacts(
+        agreement.version_id if agreement else row.mou_version_id,
+        agreement_claims(agreed),
+        declined=frozenset(row.declined or ()),
+        consent_id=row.id,
+    )
 
 
 def agreement_claims(claims: frozenset[str]) -> frozenset[str]:
@@ -123,6 +128,7 @@ def record_release(
     account_id: str,
     client_id: str,
     agreement: Agreement,
+    consent_id: str | None,
     claims: set[str],
     endpoint: str,
     grant_id: str | None,
@@ -131,13 +137,12 @@ def record_release(
     names = sorted(shareable(claims))
     if not names:
         return
-    consent = db.scalars(select(Consent).filter_by(account_id=account_id, client_id=client_id)).first()
     db.add(
         ReleaseRecord(
             account_id=account_id,
             client_id=client_id,
             mou_version_id=agreement.version_id,
-            consent_id=consent.id if consent else None,
+            consent_id=consent_id,
             grant_id=grant_id,
             endpoint=endpoint,
             claims=names,
