@@ -192,21 +192,22 @@ def remove_passkey(credential_id: str, request: Request, db: Db, services: Servi
     return response
 
 
+def end_everywhere_recorded(
+    request: Request, db: Db, services: ServicesDep, account_id: str, action: str
+) -> None:
+    """Every session of the account ends, its services are told and its refresh tokens stop working
+    (``end_everywhere``); recorded as ``action``, committed, and the notices sent at once."""
+    now = services.clock()
+    end_everywhere(db, services.settings, account_id, now, action)
+    record(db, action, now=now, actor=account_id, subject=account_id, client_address=client_address(request))
+    db.commit()
+    request.app.state.backchannel.wake()
+
+
 @router.post("/account/sign-out-everywhere")
 def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request, db, services)
-    now = services.clock()
-    end_everywhere(db, services.settings, account.id, now, "signed out everywhere")
-    record(
-        db,
-        "sessions.ended_all",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-    )
-    db.commit()
-    request.app.state.backchannel.wake()
+    end_everywhere_recorded(request, db, services, account.id, "sessions.ended_all")
     response = services.templates.TemplateResponse(request, "signed_out.html", {}, headers=NO_STORE)
     response.delete_cookie(session_cookie(services.settings), path="/")
     return response

@@ -16,10 +16,9 @@ from broker.accounts.throttle import PasswordGuess, Throttle
 from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
-from broker.oidc.backchannel import end_everywhere
 from broker.oidc.claims import HUMAN_NAMES
 from broker.store.models import AuditEvent, Client, ReleaseRecord
-from broker.web.account import signed_in, signed_in_recently
+from broker.web.account import end_everywhere_recorded, signed_in, signed_in_recently
 from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _
 from broker.web.journeys import new_password_errors
@@ -143,17 +142,7 @@ def report(request: Request, db: Db, services: ServicesDep) -> Response:
     """Something not recognised: every session ends (services told), refresh tokens stop working,
     and the report is recorded for the team to look at."""
     _session, account = signed_in(request, db, services)
-    now = services.clock()
-    end_everywhere(db, services.settings, account.id, now, "activity reported")
-    record(
-        db,
-        "activity.reported",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-    )
-    db.commit()
+    end_everywhere_recorded(request, db, services, account.id, "activity.reported")
     paragraphs = [
         _("Thank you for telling us. We have signed you out on every device and told the services you use."),
         _("Sign in again and change your password. If you cannot sign in, reset your password."),
@@ -221,15 +210,6 @@ def change_password(request: Request, db: Db, services: ServicesDep, form: Form)
         return _password_page(request, services, errors)
     db.commit()
     accounts.set_password(account, form["password"])
-    end_everywhere(db, services.settings, account.id, now, "password changed")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
-    record(
-        db,
-        "password.changed",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-    )
-    db.commit()
+    end_everywhere_recorded(request, db, services, account.id, "password.changed")
     return see_other("/account/sign-in?next=/account/security")

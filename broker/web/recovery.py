@@ -7,10 +7,9 @@ from fastapi.responses import Response
 
 from broker.accounts.codes import Codes
 from broker.accounts.service import AccountService
-from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
-from broker.oidc.backchannel import end_everywhere
+from broker.web.account import end_everywhere_recorded
 from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _
 from broker.web.journeys import EmailJourney, new_password_errors, read_email
@@ -67,17 +66,7 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     now = services.clock()
     db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
     accounts.set_password(account, new)
-    end_everywhere(db, services.settings, account.id, now, "password reset")
     Outbox(db).send_email(account.email, "password_changed", {}, now)
-    record(
-        db,
-        "password.reset",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-    )
     interaction.journey_email = interaction.journey_verified_at = None
-    db.commit()
-    request.app.state.backchannel.wake()
+    end_everywhere_recorded(request, db, services, account.id, "password.reset")
     return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}?notice=password-reset")
