@@ -350,41 +350,30 @@ class VouchingService:
         vouch.acknowledgement = ACKNOWLEDGEMENT
         vouch.is_referee = facts.is_referee
         vouch.refusals = [{"rule": r.rule, "reason": r.reason, "review": r.review} for r in refusals]
-        rules = [r.rule for r in refusals]
-        if any(not r.review for r in refusals):
-            vouch.refused_at = now
+
+        def recorded(action: str, **details: Any) -> None:
             audit(
                 self.db,
-                "vouch.refused",
+                action,
                 now=now,
                 actor=voucher.id,
                 subject=request.applicant_id,
                 vouch=vouch.id,
-                rules=rules,
+                **details,
             )
+
+        rules = [r.rule for r in refusals]
+        if any(not r.review for r in refusals):
+            vouch.refused_at = now
+            recorded("vouch.refused", rules=rules)
             return refusals
         vouch.accepted_at = now
         if refusals:
             vouch.review_reason = refusals[0].reason
-            audit(
-                self.db,
-                "vouch.flagged",
-                now=now,
-                actor=voucher.id,
-                subject=request.applicant_id,
-                vouch=vouch.id,
-                rules=rules,
-            )
+            recorded("vouch.flagged", rules=rules)
         else:
             vouch.effective_at = now + self.policy.cooling_off
-            audit(
-                self.db,
-                "vouch.accepted",
-                now=now,
-                actor=voucher.id,
-                subject=request.applicant_id,
-                vouch=vouch.id,
-            )
+            recorded("vouch.accepted")
             self._tell_cooling_off(request, vouch, voucher)
         return refusals
 
