@@ -71,13 +71,16 @@ async def get_db(services: ServicesDep) -> AsyncIterator[Session]:
     """A session per request. Routes commit once, at the end; anything uncommitted is rolled back.
 
     The session connects on first use, inside the route's thread. Closing a session whose route
-    committed only hands its connection back to the pool; a rollback is a round trip to the
-    database, so it runs in the threadpool, off the event loop."""
+    committed only hands its connection back to the pool. On PostgreSQL a rollback is a round trip
+    to the database, so it runs in the threadpool, off the event loop. On SQLite it is a local file
+    operation and runs here at once: until it runs, the open transaction holds the database's one
+    write lock, and under a burst every worker thread can be waiting for that lock — a rollback
+    queued for a thread would then wait for them, and they for it, until the busy timeout."""
     session = services.session_factory()
     try:
         yield session
     finally:
-        if session.in_transaction():
+        if session.in_transaction() and services.engine.dialect.name != "sqlite":
             await run_in_threadpool(session.close)
         else:
             session.close()
