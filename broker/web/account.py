@@ -193,12 +193,12 @@ def remove_passkey(credential_id: str, request: Request, db: Db, services: Servi
 
 
 def end_everywhere_recorded(
-    request: Request, db: Db, services: ServicesDep, account_id: str, action: str
+    request: Request, db: Db, services: ServicesDep, account_id: str, action: str, reason: str
 ) -> None:
-    """Every session of the account ends, its services are told and its refresh tokens stop working
-    (``end_everywhere``); recorded as ``action``, committed, and the notices sent at once."""
+    """Every session of the account ends, its services are told and its refresh tokens stop working,
+    for ``reason`` (``end_everywhere``); recorded as ``action``, committed, and the notices sent at once."""
     now = services.clock()
-    end_everywhere(db, services.settings, account_id, now, action)
+    end_everywhere(db, services.settings, account_id, now, reason)
     record(db, action, now=now, actor=account_id, subject=account_id, client_address=client_address(request))
     db.commit()
     request.app.state.backchannel.wake()
@@ -207,7 +207,7 @@ def end_everywhere_recorded(
 @router.post("/account/sign-out-everywhere")
 def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request, db, services)
-    end_everywhere_recorded(request, db, services, account.id, "sessions.ended_all")
+    end_everywhere_recorded(request, db, services, account.id, "sessions.ended_all", "signed out everywhere")
     response = services.templates.TemplateResponse(request, "signed_out.html", {}, headers=NO_STORE)
     response.delete_cookie(session_cookie(services.settings), path="/")
     return response

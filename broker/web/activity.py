@@ -142,7 +142,7 @@ def report(request: Request, db: Db, services: ServicesDep) -> Response:
     """Something not recognised: every session ends (services told), refresh tokens stop working,
     and the report is recorded for the team to look at."""
     _session, account = signed_in(request, db, services)
-    end_everywhere_recorded(request, db, services, account.id, "activity.reported")
+    end_everywhere_recorded(request, db, services, account.id, "activity.reported", "activity reported")
     paragraphs = [
         _("Thank you for telling us. We have signed you out on every device and told the services you use."),
         _("Sign in again and change your password. If you cannot sign in, reset your password."),
@@ -211,5 +211,5 @@ def change_password(request: Request, db: Db, services: ServicesDep, form: Form)
     db.commit()
     accounts.set_password(account, form["password"])
     Outbox(db).send_email(account.email, "password_changed", {}, now)
-    end_everywhere_recorded(request, db, services, account.id, "password.changed")
+    end_everywhere_recorded(request, db, services, account.id, "password.changed", "password changed")
     return see_other("/account/sign-in?next=/account/security")

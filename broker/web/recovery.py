@@ -68,5 +68,5 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     accounts.set_password(account, new)
     Outbox(db).send_email(account.email, "password_changed", {}, now)
     interaction.journey_email = interaction.journey_verified_at = None
-    end_everywhere_recorded(request, db, services, account.id, "password.reset")
+    end_everywhere_recorded(request, db, services, account.id, "password.reset", "password reset")
     return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}?notice=password-reset")
