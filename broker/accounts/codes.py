@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,18 @@ MINUTES = int(CODE_TTL.total_seconds() // 60)
 WRONG_CODE = N_("The security code is not correct, or it has expired")
 
 
+class Purpose(StrEnum):
+    """What a sent code is for. A code passes only the step it was sent for, for the same person
+    or address (see ``InteractionService.issue_code``)."""
+
+    SIGN_IN = "sign-in"  # the second factor (text message or email)
+    LOST_FACTOR = "lost-factor"  # proving the email address before a second-factor reset
+    NEW_PHONE = "new-phone"  # a phone number being set up as the second factor
+    NEW_ACCOUNT = "new-account"  # the email address of an account being created
+    RESET_PASSWORD = "reset-password"  # the email address of a forgotten password
+    NONE = "none"  # a journey that must look the same but where no code can work
+
+
 class Codes:
     def __init__(self, db: Session, now: datetime, client_address: str | None) -> None:
         self.db = db
@@ -32,10 +45,19 @@ class Codes:
         self.throttle = Throttle(db)
         self.interactions = InteractionService(db)
 
-    def send(self, interaction: Interaction, who: str, channel: str, recipient: str, template: str) -> None:
-        """Send a new code (replacing any earlier one). ``who`` is the key codes are throttled under."""
+    def send(
+        self,
+        interaction: Interaction,
+        purpose: Purpose,
+        who: str,
+        channel: str,
+        recipient: str,
+        template: str,
+    ) -> None:
+        """Send a new code for ``purpose`` (replacing any earlier one). ``who`` is the account or address
+        the code is for, and the key codes are throttled under."""
         self.count_send(who)
-        code = self.interactions.issue_code(interaction, self.now)
+        code = self.interactions.issue_code(interaction, self.now, _binding(purpose, who))
         outbox = Outbox(self.db)
         send = outbox.send_sms if channel == "sms" else outbox.send_email
         send(recipient, template, {"code": code, "minutes": MINUTES}, self.now)
@@ -49,13 +71,15 @@ class Codes:
 
     def spoil(self, interaction: Interaction) -> None:
         """Arm the code check with a code nobody has (so a journey behaves the same either way)."""
-        self.interactions.issue_code(interaction, self.now)
+        self.interactions.issue_code(interaction, self.now, _binding(Purpose.NONE, ""))
 
-    def check(self, interaction: Interaction, who: str, code: str, subject: str | None) -> bool:
-        """One attempt at the code sent for this journey; a code works once."""
+    def check(
+        self, interaction: Interaction, purpose: Purpose, who: str, code: str, subject: str | None
+    ) -> bool:
+        """One attempt at the code sent for ``purpose`` to ``who`` in this journey; a code works once."""
 
         def matches() -> bool:
-            if self.interactions.check_code(interaction, code, self.now):
+            if self.interactions.check_code(interaction, code, self.now, _binding(purpose, who)):
                 interaction.otp_hash = None
                 return True
             return False
@@ -97,3 +121,7 @@ class Codes:
                 self.db.commit()
                 raise Locked(blocked, self.now, "entering security codes")
         return False
+
+
+def _binding(purpose: Purpose, who: str) -> str:
+    return f"{purpose.value}\x00{who}"

@@ -79,16 +79,21 @@ class InteractionService:
             raise InteractionExpired("Go back to the service you were using and start again.")
         return row
 
-    def issue_code(self, row: Interaction, now: datetime) -> str:
+    def issue_code(self, row: Interaction, now: datetime, binding: str) -> str:
+        """A new code in the interaction's one code slot, bound to ``binding`` (what it is for and
+        whom it was sent to): it passes only a check for the same binding, so a code sent for one
+        step or person never passes for another that shares the slot."""
         code = f"{secrets.randbelow(10**6):06d}"
-        row.otp_hash = _hash(code)
+        row.otp_hash = _hash(f"{binding}\x00{code}")
         row.otp_expires_at = now + CODE_TTL
         row.otp_attempts = 0
         return code
 
-    def check_code(self, row: Interaction, code: str, now: datetime) -> bool:
-        """Whether the code matches and is unexpired (throttling is the caller's: see accounts.codes)."""
+    def check_code(self, row: Interaction, code: str, now: datetime, binding: str) -> bool:
+        """Whether the code matches, was issued for ``binding`` and is unexpired (throttling is the
+        caller's: see accounts.codes)."""
         if row.otp_hash is None or row.otp_expires_at is None or row.otp_expires_at <= now:
             return False
         row.otp_attempts += 1
-        return hmac.compare_digest(row.otp_hash, _hash(code.strip().replace(" ", "")))
+        entered = code.strip().replace(" ", "")
+        return hmac.compare_digest(row.otp_hash, _hash(f"{binding}\x00{entered}"))

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import WRONG_CODE, Codes
+from broker.accounts.codes import WRONG_CODE, Codes, Purpose
 from broker.accounts.policy import password_problem
 from broker.accounts.service import normalise_email
 from broker.deps import Db, Form, ServicesDep
@@ -41,12 +41,12 @@ def read_email(raw: str) -> tuple[str | None, str | None]:
 
 
 def check_journey_code(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, code: str
+    request: Request, db: Db, services: ServicesDep, interaction: Interaction, purpose: Purpose, code: str
 ) -> bool:
-    """The emailed code for this journey's address; on success the address counts as proven."""
+    """The code emailed for this journey's address; on success the address counts as proven."""
     assert interaction.journey_email
     if not Codes(db, services.clock(), client_address(request)).check(
-        interaction, interaction.journey_email, code, None
+        interaction, purpose, interaction.journey_email, code, None
     ):
         db.commit()  # keep the count of wrong codes
         return False
@@ -74,11 +74,19 @@ class EmailJourney:
     (``N_``), translated when the page is shown; ``code_intro`` gives the code page's words."""
 
     path: str
+    purpose: Purpose
     email_title: str
     email_intro: str
     password_title: str
     code_intro: Callable[[Interaction], str]
     offer_resend: bool = False
+
+    def begin(self, interaction: Interaction, address: str) -> None:
+        """Start (or start again) with ``address``. Whatever the interaction held of a sign-in begun
+        before (whose password was checked, who may set up a factor) is forgotten: nothing proven for
+        one person may carry over to a journey for another address."""
+        interaction.journey_email, interaction.journey_verified_at = address, None
+        interaction.account_id = interaction.password_ok_at = interaction.factor_setup_for = None
 
     def url(self, services: ServicesDep, interaction: Interaction, step: str = "") -> str:
         return f"{services.settings.issuer}{self.path}/{interaction.id}{step}"
@@ -150,7 +158,7 @@ class EmailJourney:
                 return self.code_page(
                     services, request, interaction, errors={"code": _("Enter the security code")}
                 )
-            if not check_journey_code(request, db, services, interaction, entered):
+            if not check_journey_code(request, db, services, interaction, self.purpose, entered):
                 return self.code_page(services, request, interaction, errors={"code": WRONG_CODE})
             return see_other(self.url(services, interaction, "/password"))
 

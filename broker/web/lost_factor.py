@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import Codes
+from broker.accounts.codes import Codes, Purpose
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
@@ -101,7 +101,7 @@ def send_code(interaction_id: str, request: Request, db: Db, services: ServicesD
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     Codes(db, services.clock(), client_address(request)).send(
-        interaction, account.id, "email", account.email, "sign_in_code"
+        interaction, Purpose.LOST_FACTOR, account.id, "email", account.email, "sign_in_code"
     )
     db.commit()
     return see_other(_url(services, interaction, "/code"))
@@ -133,7 +133,9 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     now, address = services.clock(), client_address(request)
-    if not Codes(db, now, address).check(interaction, account.id, form.get("code") or "", account.id):
+    if not Codes(db, now, address).check(
+        interaction, Purpose.LOST_FACTOR, account.id, form.get("code") or "", account.id
+    ):
         db.commit()
         return _code_page(
             services,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import Codes
+from broker.accounts.codes import Codes, Purpose
 from broker.accounts.service import AccountService
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
@@ -21,6 +21,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depend
 
 JOURNEY = EmailJourney(
     path="/reset-password",
+    purpose=Purpose.RESET_PASSWORD,
     email_title=N_("Reset your password"),
     email_intro=N_("Enter the email address you use to sign in. We will send a code to reset your password."),
     password_title=N_("Create a new password"),
@@ -41,10 +42,10 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
             services, request, interaction, values={"email": raw}, errors={"email": message or ""}
         )
     codes = Codes(db, services.clock(), client_address(request))
-    interaction.journey_email, interaction.journey_verified_at = address, None
+    JOURNEY.begin(interaction, address)
     account = AccountService(db, services.passwords).by_email(address)
     if account is not None:
-        codes.send(interaction, address, "email", address, "reset_code")
+        codes.send(interaction, Purpose.RESET_PASSWORD, address, "email", address, "reset_code")
     else:
         codes.count_send(address)
         codes.spoil(interaction)  # the same journey, and no code can work

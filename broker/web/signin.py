@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
-from broker.accounts.codes import WRONG_CODE, Codes
+from broker.accounts.codes import WRONG_CODE, Codes, Purpose
 from broker.accounts.service import AccountService, normalise_email
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.accounts.throttle import PasswordGuess, Throttle
@@ -113,9 +113,9 @@ def send_second_factor_code(
         return
     codes = Codes(db, services.clock(), client_address(request))
     if method == "sms" and account.phone_number:
-        codes.send(interaction, account.id, "sms", account.phone_number, "sms_code")
+        codes.send(interaction, Purpose.SIGN_IN, account.id, "sms", account.phone_number, "sms_code")
     else:
-        codes.send(interaction, account.id, "email", account.email, "sign_in_code")
+        codes.send(interaction, Purpose.SIGN_IN, account.id, "email", account.email, "sign_in_code")
 
 
 @router.get("/sign-in/{interaction_id}")
@@ -250,7 +250,7 @@ def verify_second_factor(
 ) -> bool:
     codes = Codes(db, services.clock(), client_address(request))
     if method != "totp":
-        return codes.check(interaction, account.id, code, account.id)
+        return codes.check(interaction, Purpose.SIGN_IN, account.id, code, account.id)
 
     def app_code_matches() -> bool:
         step = factors.totp_step(account.totp_secret or "", code, services.clock(), account.totp_last_step)

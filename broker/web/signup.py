@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
-from broker.accounts.codes import Codes
+from broker.accounts.codes import Codes, Purpose
 from broker.accounts.service import AccountExists, AccountService
 from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
@@ -48,6 +48,7 @@ def account_setting_up_factor(db: Db, interaction: Interaction) -> Account | Non
 
 JOURNEY = EmailJourney(
     path="/create-account",
+    purpose=Purpose.NEW_ACCOUNT,
     email_title=N_("Enter your email address"),
     email_intro=N_("We will send a code to check it is yours."),
     password_title=N_("Create your password"),
@@ -71,13 +72,13 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         )
     now = services.clock()
     codes = Codes(db, now, client_address(request))
-    interaction.journey_email, interaction.journey_verified_at, interaction.account_id = address, None, None
+    JOURNEY.begin(interaction, address)
     if AccountService(db, services.passwords).by_email(address) is not None:
         codes.count_send(address)
         codes.spoil(interaction)
         Outbox(db).send_email(address, "account_exists", {}, now)
     else:
-        codes.send(interaction, address, "email", address, "verify_email")
+        codes.send(interaction, Purpose.NEW_ACCOUNT, address, "email", address, "verify_email")
     db.commit()
     return see_other(JOURNEY.url(services, interaction, "/code"))
 
@@ -273,7 +274,7 @@ def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         return _phone_page(services, request, interaction, values={"phone": raw}, errors={"phone": message})
     interaction.pending_phone = number
     Codes(db, services.clock(), client_address(request)).send(
-        interaction, account.id, "sms", number, "sms_code"
+        interaction, Purpose.NEW_PHONE, account.id, "sms", number, "sms_code"
     )
     db.commit()
     return see_other(JOURNEY.url(services, interaction, "/phone/code"))
@@ -313,7 +314,7 @@ def phone_code(interaction_id: str, request: Request, db: Db, services: Services
     if account is None or not interaction.pending_phone:
         return see_other(JOURNEY.url(services, interaction, "/phone"))
     codes = Codes(db, services.clock(), client_address(request))
-    if not codes.check(interaction, account.id, form.get("code") or "", account.id):
+    if not codes.check(interaction, Purpose.NEW_PHONE, account.id, form.get("code") or "", account.id):
         db.commit()
         return _phone_code_page(
             services,

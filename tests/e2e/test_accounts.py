@@ -151,6 +151,31 @@ def test_no_open_redirect_through_a_return_parameter(broker, make_rp, person):
     ua.close()
 
 
+def test_a_code_from_another_journey_never_passes_as_the_second_factor(broker, make_rp, person):
+    """An attacker with the victim's password only: they sign in as the victim (a code goes to the
+    victim), then, in the same sign-in, start a password reset (or create an account) for an address
+    of their own, and type the code they received there at the victim's second-factor step. Nor
+    may that code start the victim's lost-second-factor reset."""
+    rp = make_rp()
+    attacker = f"attacker-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(attacker)
+    for journey, to_address in (("reset-password", attacker), ("create-account", f"new-{attacker}")):
+        ua = UserAgent(broker)
+        sign_in = ua.go(rp.authorization_url())
+        second_factor = ua.submit(sign_in, {"email": person, "password": PASSWORD})
+        assert second_factor.endswith("/code")
+        ua.post(sign_in.replace("/sign-in/", f"/{journey}/"), {"email": to_address})
+        theirs = latest_code(broker, to_address)
+        for step in (second_factor, sign_in + "/lost-factor/code"):
+            answer = ua.post(step, {"code": theirs})
+            assert "/authorize/resume/" not in answer.headers.get("location", ""), (journey, step)
+            assert answer.status_code in (303, 400)
+            if answer.status_code == 303:  # sent back to sign in: the victim's password no longer counts
+                assert answer.headers["location"].endswith(sign_in.rsplit("/", 1)[1])
+        assert ua.http.get(f"{broker.url}/account/security").status_code != 200
+        ua.close()
+
+
 def test_password_reset_ends_every_session_and_token(broker, make_rp, person, receiver):
     rp = make_rp(backchannel_logout_uri=receiver.endpoint)
     signed_in = UserAgent(broker)
