@@ -54,6 +54,10 @@ class VouchingError(ValueError):
         self.field = field
 
 
+class ConflictOfInterest(VouchingError):
+    """A reviewer asked to decide a vouch they gave or received."""
+
+
 def address_key(address: Address) -> str:
     return f"{normalise_name(address.building)}|{address.postcode}"
 
@@ -429,6 +433,11 @@ class VouchingService:
         return True
 
     def review(self, vouch: Vouch, reviewer: Account, accept: bool, note: str) -> None:
+        """A reviewer's decision on a held vouch. Nobody decides a vouch they gave or received."""
+        if reviewer.id in (vouch.applicant_id, vouch.voucher_id):
+            raise ConflictOfInterest(
+                "note", "You gave or received this vouch: another reviewer must decide it."
+            )
         now = self.clock()
         vouch.reviewed_by, vouch.review_note = reviewer.id, note
         if accept:

@@ -9,10 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from broker.admin.access import staff
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
 from broker.identity.service import current
-from broker.identity.vouching import ACKNOWLEDGEMENT, VouchingError, VouchingService, state
+from broker.identity.vouching import (
+    ACKNOWLEDGEMENT,
+    ConflictOfInterest,
+    VouchingError,
+    VouchingService,
+    state,
+)
 from broker.store.models import Account, Vouch, VouchRequest
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
@@ -54,12 +61,6 @@ class NotYours(PageError):
     status = 404
     code = "not_found"
     title = N_("Page not found")
-
-
-class NotAReviewer(PageError):
-    status = 403
-    code = "forbidden"
-    title = N_("You cannot see this page")
 
 
 def policy(services: ServicesDep) -> VouchingPolicy:
@@ -395,18 +396,24 @@ def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: Service
 
 # The reviewer
 def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
-    _session, account = signed_in(request, db, services)
-    if REVIEWER not in (account.roles or []):
-        raise NotAReviewer(_("Only vouching reviewers can see this page."))
-    return account
+    """A vouching reviewer, signed in with a passkey like every administrator (``admin.access.staff``)."""
+    return staff(request, db, services, REVIEWER)
+
+
+def _review_page(
+    request: Request, db: Db, services: ServicesDep, errors: dict[str, str] | None = None
+) -> Response:
+    flagged = vouching(db, services).flagged()
+    rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
+    return render(
+        services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows}, errors
+    )
 
 
 @router.get("/admin/vouches")
 def review_list(request: Request, db: Db, services: ServicesDep) -> Response:
     reviewer(request, db, services)
-    flagged = vouching(db, services).flagged()
-    rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
-    return render(services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows})
+    return _review_page(request, db, services)
 
 
 @router.post("/admin/vouches/{vouch_id}")
@@ -417,12 +424,12 @@ def review(vouch_id: str, request: Request, db: Db, services: ServicesDep, form:
         raise NotYours("There is no such vouch waiting for review.")
     decision, note = form.get("decision"), (form.get("note") or "").strip()
     if decision not in ("accept", "refuse") or not note:
-        flagged = vouching(db, services).flagged()
-        rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
-        errors = {f"note-{vouch.id}": "Choose accept or refuse and write a note saying why"}
-        return render(
-            services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows}, errors
+        return _review_page(
+            request, db, services, {f"note-{vouch.id}": "Choose accept or refuse and write a note saying why"}
         )
-    vouching(db, services).review(vouch, account, decision == "accept", note)
+    try:
+        vouching(db, services).review(vouch, account, decision == "accept", note)
+    except ConflictOfInterest as exc:
+        return _review_page(request, db, services, {f"note-{vouch.id}": str(exc)})
     db.commit()
     return see_other("/admin/vouches")

@@ -17,8 +17,10 @@ from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS
 from broker.oidc.security_events import ASSURANCE_LEVEL_CHANGE
 from broker.store.models import Account, Vouch
 from tests.e2e.agent import UserAgent, latest_code
+from tests.e2e.authenticator import SoftAuthenticator
 from tests.e2e.rp import claims_param
 from tests.e2e.test_identity import verify_core_identity
+from tests.e2e.test_passkeys import add_passkey, passkey_sign_in
 from tests.e2e.vouchers import APPLICANT_FORM, VOUCH_FORM, broker_command, invitation_link, proven_person
 
 P1 = '["Cl.Cm.P1"]'
@@ -251,13 +253,26 @@ def _flagged_vouch(broker) -> tuple[str, str]:
     return held, people[2]
 
 
-def test_a_reviewer_decides_a_vouch_the_graph_checks_held(broker, agent, person):
+def test_a_reviewer_decides_a_vouch_the_graph_checks_held(broker, agent, person, make_rp):
     held, _ = _flagged_vouch(broker)
-    reviewer_agent = UserAgent(broker)
-    sign_in(reviewer_agent, f"{broker.url}/admin/vouches", person)
-    assert reviewer_agent.last_status == 403  # not a reviewer yet
+    password_only = UserAgent(broker)
+    sign_in(password_only, f"{broker.url}/admin/vouches", person)
+    assert password_only.last_status == 403  # not a reviewer yet
     granted = broker_command(broker, "staff", "grant", "--email", person, "--role", "vouch_reviewer")
     assert granted.returncode == 0, granted.stderr
+    password_only.go(f"{broker.url}/admin/vouches")
+    assert password_only.last_status == 403 and "passkey" in password_only.last_page  # like every admin page
+    assert (
+        password_only.post(
+            f"{broker.url}/admin/vouches/{held}", {"decision": "accept", "note": "x"}
+        ).status_code
+        == 403
+    )
+    authenticator = SoftAuthenticator(broker.url)
+    assert add_passkey(password_only, authenticator, "Reviewer key").status_code == 200
+    password_only.close()
+    reviewer_agent, answer = passkey_sign_in(broker, make_rp(), authenticator, authenticator.credentials[0])
+    reviewer_agent.authorize(answer.json()["location"])
     reviewer_agent.go(f"{broker.url}/admin/vouches")
     assert reviewer_agent.last_status == 200 and "this vouch would close a cycle" in reviewer_agent.last_page
     reviewer_agent.submit(f"{broker.url}/admin/vouches/{held}", {"decision": "refuse"})

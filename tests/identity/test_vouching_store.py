@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from broker.identity import registry
 from broker.identity.service import IdentityService, level
-from broker.identity.vouching import VouchingService
+from broker.identity.vouching import ConflictOfInterest, VouchingService
 from broker.store.db import transaction
 from broker.store.models import Account, Referee, Vouch
 from vouching.authorities import DocumentAnswer
@@ -171,6 +171,9 @@ def test_a_vouch_closing_a_cycle_is_held_for_review_and_a_reviewer_decides(world
         service = world.service(db)
         [held] = service.flagged()
         assert held.review_reason == "this vouch would close a cycle of vouches" and held.effective_at is None
+        for involved in (held.applicant_id, held.voucher_id):  # nobody decides their own vouch
+            with pytest.raises(ConflictOfInterest):
+                service.review(held, db.get(Account, involved), accept=True, note="fine by me")
         service.review(held, db.get(Account, reviewer), accept=False, note="a ring")
     with world.factory() as db:
         assert world.service(db).flagged() == []
