@@ -388,17 +388,22 @@ def mou_export(
 @mou_app.command("import")
 def mou_import(
     path: Annotated[Path, typer.Argument(help="A YAML file as `broker mou export` writes.")],
-    author: Annotated[str, typer.Option(help="Who is importing (recorded as the drafts' author).")],
+    author: Annotated[
+        str, typer.Option(help="The email address of the policy author importing (the drafts' author).")
+    ],
 ) -> None:
     """Each MOU's newest version in the file becomes a new draft, when it differs from the stored
-    newest; approval still needs two administrators in the console."""
+    newest; approval still needs two administrators in the console. The author must be a staff
+    account with the policy_author role: the drafts are recorded as theirs, so they cannot also
+    approve them."""
     import yaml
     from sqlalchemy import select
 
+    from broker.accounts.service import normalise_email
     from broker.deps import utc_now
     from broker.policy.mou import PolicyError
     from broker.policy.service import add_version, create_mou, terms_from, terms_of
-    from broker.store.models import Client, Mou, MouVersion
+    from broker.store.models import Account, Client, Mou, MouVersion
 
     try:
         document = yaml.safe_load(path.read_text())
@@ -410,6 +415,10 @@ def mou_import(
     drafted = []
     try:
         with _session() as db:
+            importer = db.scalar(select(Account).filter_by(email=normalise_email(author)))
+            if importer is None or "policy_author" not in (importer.roles or []):
+                fail("--author must be the email address of a staff account with the policy_author role")
+                return
             for entry in entries:
                 newest = entry["versions"][-1]
                 terms = terms_from(newest)
@@ -423,7 +432,7 @@ def mou_import(
                 ).first()
                 if stored is not None and terms_of(stored) == terms:
                     continue
-                row = add_version(db, mou, terms, author, utc_now())
+                row = add_version(db, mou, terms, importer.id, utc_now())
                 drafted.append({"reference": mou.reference, "version": row.number})
     except (PolicyError, KeyError, IndexError, TypeError) as exc:
         fail(f"cannot import: {exc}")

@@ -472,10 +472,24 @@ def test_mou_export_and_import_as_yaml(tmp_path):
     mou["versions"][0]["purpose"] = "To issue fishing licences and remind people to renew them."
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(document))
-    imported = run(["mou", "import", str(policy), "--author", "policy-repo"], tmp_path)
+    author = "author@example.org"
+    # The author is a staff account with the policy_author role (recorded as the drafts' author, so
+    # the same person cannot approve them in the console); a made-up name is refused.
+    made_up = run(["mou", "import", str(policy), "--author", "policy-repo"], tmp_path)
+    assert made_up.returncode == 2 and "policy_author" in made_up.stderr
+    assert (
+        run(
+            ["accounts", "create", "--email", author, "--password", "a long fixture passphrase"], tmp_path
+        ).returncode
+        == 0
+    )
+    no_role = run(["mou", "import", str(policy), "--author", author], tmp_path)
+    assert no_role.returncode == 2 and "policy_author" in no_role.stderr
+    assert run(["staff", "grant", "--email", author, "--role", "policy_author"], tmp_path).returncode == 0
+    imported = run(["mou", "import", str(policy), "--author", author.upper()], tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout) == {"drafted": [{"reference": mou["reference"], "version": 2}]}
-    again = run(["mou", "import", str(policy), "--author", "policy-repo"], tmp_path)
+    again = run(["mou", "import", str(policy), "--author", author], tmp_path)
     assert json.loads(again.stdout) == {"drafted": []}  # nothing changed since
     versions = yaml.safe_load(run(["mou", "export", "--reference", mou["reference"]], tmp_path).stdout)[
         "mous"
@@ -486,5 +500,5 @@ def test_mou_export_and_import_as_yaml(tmp_path):
     ]  # approval stays two-person
 
     policy.write_text("mous: [{reference: X}]")
-    broken = run(["mou", "import", str(policy), "--author", "x"], tmp_path)
+    broken = run(["mou", "import", str(policy), "--author", author], tmp_path)
     assert broken.returncode == 2 and "cannot import" in broken.stderr and "Traceback" not in broken.stderr

@@ -15,7 +15,7 @@ from broker.admin.access import staff
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageNotFound
-from broker.oidc.clients import ClientInvalid, NewClient, check_uri, register_client
+from broker.oidc.clients import ClientInvalid, NewClient, check_sector, check_uri, register_client
 from broker.store.models import Client, Grant
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
@@ -146,7 +146,7 @@ def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     if not errors:
         try:
             fields = {k: v for k, v in values.items() if k != "landing_page_url"}
-            client, secret = register_client(db, NewClient(**fields), services.clock())
+            client, secret = register_client(db, NewClient(**fields), services.clock(), account.id)
             client.landing_page_url = values["landing_page_url"]
         except ClientInvalid as exc:
             errors["name"] = exc.description
@@ -166,7 +166,10 @@ def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     paragraphs = [f"Client ID: {client.client_id}"]
     if secret:
         paragraphs.append(f"Client secret (shown once, give it to the service now): {secret}")
-    paragraphs.append("Its data sharing agreement was created from the claims you listed: review it now.")
+    paragraphs.append(
+        "Its data sharing agreement was drafted from the claims you listed and submitted: nothing is"
+        " shared with the service until an approver (not you) approves it."
+    )
     return render(
         services,
         request,
@@ -221,6 +224,11 @@ def edit(client_id: str, request: Request, db: Db, services: ServicesDep, form: 
     used = db.scalar(select(Grant.id).filter_by(client_id=client_id).limit(1)) is not None
     if sector != client.sector_identifier and used:
         errors["sector_identifier"] = "The sector identifier cannot change once people have used the service"
+    elif not errors:
+        try:
+            sector = check_sector(sector, values["redirect_uris"])
+        except ClientInvalid as exc:
+            errors["sector_identifier"] = exc.description
     if errors:
         return _form(
             request,

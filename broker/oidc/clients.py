@@ -16,7 +16,7 @@ from broker.errors import BrokerError
 from broker.oidc.adapters import hash_secret
 from broker.oidc.claims import CLAIMS_SUPPORTED, COMPANIONS
 from broker.oidc.subject import default_sector
-from broker.policy.service import operator_agreement
+from broker.policy.service import first_agreement
 from broker.store.models import Client
 
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
@@ -46,6 +46,22 @@ class NewClient:
     client_id: str | None = None
 
 
+def check_sector(sector: str, redirect_uris: list[str]) -> str:
+    """A pairwise sector (OIDC Core §8.1) the service may use: every redirect URI's host is the sector
+    or a name under it. Services of one organisation can share a sector (and so see the same ``sub``);
+    a service cannot name another's sector to link the people both serve, because codes for that
+    sector could only ever be sent to the other's hosts."""
+    sector = sector.strip().lower().rstrip(".")
+    for uri in redirect_uris:
+        host = (urlsplit(uri).hostname or "").lower()
+        if not sector or not (host == sector or host.endswith("." + sector)):
+            raise ClientInvalid(
+                f"the sector identifier must be the host of every redirect URI or a domain above it: {host} is not"
+                f" under {sector or 'an empty sector'}"
+            )
+    return sector
+
+
 def check_uri(uri: str, what: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
@@ -65,7 +81,9 @@ def load_jwks_file(path: Path) -> dict[str, Any]:
     return document  # type: ignore[no-any-return]
 
 
-def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client, str | None]:
+def register_client(
+    db: Session, new: NewClient, now: datetime, registered_by: str | None = None
+) -> tuple[Client, str | None]:
     if new.auth_method not in AUTH_METHODS:
         raise ClientInvalid(f"auth method must be one of {', '.join(AUTH_METHODS)}")
     if not new.redirect_uris:
@@ -99,12 +117,12 @@ def register_client(db: Session, new: NewClient, now: datetime) -> tuple[Client,
         jwks_uri=new.jwks_uri,
         id_token_signed_response_alg=new.id_token_alg,
         subject_type=new.subject_type,
-        sector_identifier=new.sector_identifier or default_sector(redirect_uris),
+        sector_identifier=check_sector(new.sector_identifier or default_sector(redirect_uris), redirect_uris),
         scopes=new.scopes or DEFAULT_SCOPES,
         claims=sorted(set(claims) | {c for claim in claims for c in COMPANIONS.get(claim, ())}),
         created_at=now,
     )
     db.add(client)
     db.flush()
-    operator_agreement(db, client.client_id, claims, new.name, now)
+    first_agreement(db, client.client_id, claims, new.name, now, proposed_by=registered_by)
     return client, secret

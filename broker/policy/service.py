@@ -216,11 +216,13 @@ def apply(db: Session, row: MouVersion, action: str, actor: str, now: datetime, 
     )
 
 
-def operator_agreement(
-    db: Session, client_id: str, claims: list[str], name: str, now: datetime
+def first_agreement(
+    db: Session, client_id: str, claims: list[str], name: str, now: datetime, proposed_by: str | None = None
 ) -> MouVersion:
-    """The MOU ``broker clients create`` gives a service: its listed claims, in force from today for a
-    year, approved by the operator at the command line (recorded as such in the audit log)."""
+    """A new service's first MOU: its listed claims, from today for a year. ``broker clients create``
+    (``proposed_by`` None) gives it approved by the operator at the command line, recorded as such in
+    the audit log. Registered in the console, it is submitted by the staff member who registered it
+    and needs an approver, someone else, before anything is shared (two-person approval)."""
     mou = create_mou(db, client_id, f"MOU-{client_id[:12]}", now)
     today = now.date()
     terms = Terms(
@@ -235,6 +237,10 @@ def operator_agreement(
         end=today + timedelta(days=365),
         review=today + timedelta(days=180),
     )
+    if proposed_by is not None:
+        row = add_version(db, mou, terms, proposed_by, now)
+        apply(db, row, "submit", proposed_by, now)
+        return row
     row = add_version(db, mou, terms, "operator", now)
     row.status, row.submitted_at = "approved", now
     row.approved_by, row.approved_at, row.status_changed_at = "operator (command line)", now, now

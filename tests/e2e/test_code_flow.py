@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.e2e.agent import UserAgent
-from tests.e2e.rp import claims_param
+from tests.e2e.rp import RelyingParty, claims_param
 
 
 def test_discovery_is_complete_and_truthful(broker, http):
@@ -133,8 +133,14 @@ def test_login_hint_fills_in_the_sign_in_email(make_rp, person, agent):
 
 
 def test_pairwise_subject_is_stable_within_a_sector(broker, make_rp, person, agent):
-    a = make_rp(sector_identifier="services.example")
-    b = make_rp(sector_identifier="services.example")
+    def in_sector(host: str) -> RelyingParty:
+        redirect = f"https://{host}/callback"
+        info = broker.create_client(redirect_uris=[redirect], sector_identifier="services.example")
+        return RelyingParty(
+            broker.url, str(info["client_id"]), redirect, client_secret=str(info["client_secret"])
+        )
+
+    a, b = in_sector("a.services.example"), in_sector("b.services.example")
     sub_a = a.redeem(agent.authorize(a.authorization_url(), email=person))["id_claims"]["sub"]
     sub_b = b.redeem(agent.authorize(b.authorization_url()))["id_claims"]["sub"]
     assert sub_a == sub_b

@@ -1,15 +1,19 @@
-"""Registering relying services: secrets are kept only as hashes."""
+"""Registering relying services: secrets are kept only as hashes, sectors cover the redirect hosts,
+and the first agreement is approved by someone other than whoever registered the service."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
 
 from broker.oidc.adapters import OidcClient
-from broker.oidc.clients import NewClient, register_client
+from broker.oidc.clients import ClientInvalid, NewClient, register_client
+from broker.policy.mou import PolicyError
+from broker.policy.service import apply, governing
 from broker.store.db import transaction
-from broker.store.models import Client
+from broker.store.models import Client, Mou, MouVersion
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -43,3 +47,44 @@ def test_private_key_jwt_client_has_no_secret(session_factory):
             NOW,
         )
         assert secret is None and client.client_secret_hash is None
+
+
+def test_a_sector_must_cover_every_redirect_host(session_factory):
+    """Sharing a sector shares the pairwise ``sub``: a service may only name a sector its own
+    redirect hosts are under, never another service's."""
+    with transaction(session_factory) as db:
+        shared = NewClient(
+            name="A", redirect_uris=["https://a.services.example/cb"], sector_identifier="services.example"
+        )
+        assert register_client(db, shared, NOW)[0].sector_identifier == "services.example"
+        for sector in ("fish.example", "example.org", "a.services.example.evil", " "):
+            other = NewClient(name="B", redirect_uris=["https://boats.example/cb"], sector_identifier=sector)
+            with pytest.raises(ClientInvalid, match="sector identifier"):
+                register_client(db, other, NOW)
+        mixed = NewClient(
+            name="C",
+            redirect_uris=["https://c.services.example/cb", "https://elsewhere.example/cb"],
+            sector_identifier="services.example",
+        )
+        with pytest.raises(ClientInvalid, match="elsewhere.example"):
+            register_client(db, mixed, NOW)
+
+
+def test_a_service_registered_in_the_console_shares_nothing_until_someone_else_approves(session_factory):
+    with transaction(session_factory) as db:
+        client, _ = register_client(
+            db, NewClient(name="D", redirect_uris=["https://d.example/cb"], claims=["email"]), NOW, "staff-1"
+        )
+        [version] = db.scalars(select(MouVersion).join(Mou).where(Mou.client_id == client.client_id)).all()
+        assert (version.status, version.author, version.approved_by) == ("submitted", "staff-1", None)
+        assert governing(db, client.client_id) is None  # no agreement in force: nothing is released
+        with pytest.raises(PolicyError):
+            apply(db, version, "approve", "staff-1", NOW)  # not by the one who proposed it
+        apply(db, version, "approve", "staff-2", NOW)
+        assert governing(db, client.client_id) is not None
+
+
+def test_a_service_created_at_the_command_line_is_approved_by_the_operator(session_factory):
+    with transaction(session_factory) as db:
+        client, _ = register_client(db, NewClient(name="E", redirect_uris=["https://e.example/cb"]), NOW)
+        assert governing(db, client.client_id).approved_by == "operator (command line)"
