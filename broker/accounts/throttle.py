@@ -46,6 +46,10 @@ PASSWORD_PER_ADDRESS = Limit("password-address", 50, timedelta(minutes=15), time
 CODE_PER_ACCOUNT = Limit("code-account", 6, timedelta(minutes=15), timedelta(minutes=15))
 CODE_PER_ADDRESS = Limit("code-address", 50, timedelta(minutes=15), timedelta(minutes=15))
 CODE_SENDS_PER_ACCOUNT = Limit("code-send-account", 10, timedelta(hours=1), timedelta(hours=1))
+# Identity documents looked up with their issuing authorities, per account over a day, whatever the
+# attempt (starting again does not start the count again): enough to correct typing mistakes, never
+# enough to trawl the authorities for which document numbers, names and dates exist.
+DOCUMENT_LOOKUPS_PER_ACCOUNT = Limit("document-lookup-account", 9, timedelta(days=1), timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ BLOCKED = {
     ),
     "entering security codes": N_(
         "For your security, entering security codes is blocked. Try again in %(minutes)s minutes."
+    ),
+    "checking documents": N_(
+        "For your security, checking identity documents is blocked. Try again in %(minutes)s minutes."
     ),
 }
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from broker.audit.log import record as audit
 from broker.store.models import Account, IdentityRecord
 from vouching.authorities import Authorities, Question
-from vouching.person import Address, ClaimedPerson
+from vouching.person import Address, ClaimedPerson, normalise_name
 from vouching.proofing import DocumentCheck, recheck_by
 from vouching.scoring import LEVELS, Assessment, Evidence, Scores, assess
 
@@ -33,8 +33,25 @@ def claimed_person(record: IdentityRecord) -> ClaimedPerson | None:
     return ClaimedPerson(given, family, record.birth_date)
 
 
+def person_key(person: ClaimedPerson) -> str:
+    """Who a document check was about, as the document prints it (names and date of birth)."""
+    names = f"{normalise_name(person.given_names)}|{normalise_name(person.family_name)}"
+    return f"{names}|{person.birth_date.isoformat()}"
+
+
+def evidence_about_claimed(record: IdentityRecord) -> list[dict[str, Any]]:
+    """The evidence about the person the record now claims. A check about anyone else in the same
+    attempt (a corrected typing mistake, or someone's own passport followed by another person's
+    details) proves nothing about them. Entries from before this was recorded count as about them."""
+    person = claimed_person(record)
+    key = person_key(person) if person else None
+    return [e for e in record.evidence if e.get("about", key) == key]
+
+
 def scores_of(record: IdentityRecord) -> Scores:
-    evidence = tuple(Evidence(e["kind"], e["strength"], e["validity"]) for e in record.evidence)
+    evidence = tuple(
+        Evidence(e["kind"], e["strength"], e["validity"]) for e in evidence_about_claimed(record)
+    )
     return Scores(evidence, record.activity, record.fraud, record.verification)
 
 
@@ -128,6 +145,7 @@ class IdentityService:
             "fraud_indicator": check.fraud_indicator,
             "document": details,
             "checked_at": now.isoformat(),
+            "about": person_key(person),
         }
         record.evidence = [*record.evidence, entry]
         audit(
@@ -167,7 +185,11 @@ class IdentityService:
     def complete(self, record: IdentityRecord, account: Account) -> Assessment:
         now = self.clock()
         result = assess(scores_of(record))
-        expiries = [date.fromisoformat(e["document"]["expiryDate"]) for e in record.evidence if e["counts"]]
+        expiries = [
+            date.fromisoformat(e["document"]["expiryDate"])
+            for e in evidence_about_claimed(record)
+            if e["counts"]
+        ]
         record.level, record.profile = result.level, result.profile
         record.recheck_by = recheck_by(now.date(), expiries)
         record.completed_at = now

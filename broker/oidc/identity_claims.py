@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from broker.identity.service import claimed_person, current, records
+from broker.identity.service import claimed_person, current, evidence_about_claimed, records
 from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.oidc.context import OidcContext
 from broker.store.models import Grant, IdentityRecord
@@ -81,7 +81,7 @@ def address_claim(record: IdentityRecord) -> list[dict[str, Any]]:
 
 
 def _documents(record: IdentityRecord, kind: str) -> list[dict[str, Any]]:
-    return [e["document"] for e in record.evidence if e["counts"] and e["kind"] == kind]
+    return [e["document"] for e in evidence_about_claimed(record) if e["counts"] and e["kind"] == kind]
 
 
 def _evidence(entry: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def verified_claims(record: IdentityRecord, level: str, request: Any) -> dict[st
         }
     asked = request.get("claims") if isinstance(request, dict) else None
     claims = {k: v for k, v in held.items() if not isinstance(asked, dict) or not asked or k in asked}
-    evidence = [_evidence(e) for e in record.evidence if e["counts"]]
+    evidence = [_evidence(e) for e in evidence_about_claimed(record) if e["counts"]]
     if record.questions and record.verification:  # knowledge-based questions were answered
         evidence.append({"type": "electronic_record", "check_details": [{"check_method": "kbv"}]})
     return {

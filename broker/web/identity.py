@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from broker.accounts.throttle import DOCUMENT_LOOKUPS_PER_ACCOUNT, Locked, Throttle
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
 from broker.identity.registry import simulated_authorities
@@ -27,7 +28,7 @@ from broker.web.i18n import N_, _, upper_first
 from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
 from broker.web.vouch_words import status_words, vouch_status
-from vouching.authorities import Authorities, DocumentQuery
+from vouching.authorities import Authorities, DocumentAnswer, DocumentQuery
 from vouching.documents import DocumentInvalid, parse_td3
 from vouching.person import Address, ClaimedPerson, normalise_postcode
 from vouching.proofing import advice, licence_check, licence_problems, passport_check, passport_problems
@@ -301,6 +302,18 @@ def no_photo_id(request: Request, db: Db, services: ServicesDep) -> Response:
     )
 
 
+def look_up(db: Db, services: ServicesDep, account: Account, query: DocumentQuery) -> DocumentAnswer:
+    """Ask the document's issuing authority, counted per account across attempts
+    (``DOCUMENT_LOOKUPS_PER_ACCOUNT``); past the limit the person is told when to try again."""
+    throttle, now = Throttle(db), services.clock()
+    until = throttle.check(DOCUMENT_LOOKUPS_PER_ACCOUNT, account.id, now)
+    if until:
+        raise Locked(until, now, "checking documents")
+    throttle.fail(DOCUMENT_LOOKUPS_PER_ACCOUNT, account.id, now)  # counts look-ups, not failures
+    db.commit()  # counted even if the authority does not answer
+    return authorities(db, services).documents.check(query)
+
+
 def _document_check_count(record: IdentityRecord) -> int:
     return sum(1 for e in record.evidence if e["kind"] in ("uk_passport", "uk_driving_licence"))
 
@@ -353,7 +366,7 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
-    answer = authorities(db, services).documents.check(query)
+    answer = look_up(db, services, account, query)
     check = passport_check(mrz, person, answer, today, truncated=truncated)
     details = {
         "documentNumber": mrz.document_number,
@@ -400,7 +413,7 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )
-    answer = authorities(db, services).documents.check(query)
+    answer = look_up(db, services, account, query)
     check = licence_check(number, person, issued, expires, answer, today)
     details = {
         "personalNumber": number,

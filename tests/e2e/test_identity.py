@@ -4,7 +4,7 @@ with a document, and the service verifies the core identity JWT with the key pub
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 from jwt.api_jwk import PyJWK
 from sqlalchemy import select
 
+from broker.identity.service import level as identity_level
 from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.db import transaction
 from broker.store.models import Account, IdentityRecord
@@ -177,6 +178,53 @@ def test_details_the_authority_does_not_know_can_be_corrected(broker, identity_r
     assert "has no record that matches" in agent.last_page and "2 more times" in agent.last_page
     here = agent.submit(broker.url + "/identity/passport", known.passport_form())
     assert here.endswith("/identity/address")
+
+
+def test_your_own_passport_proves_nothing_about_someone_else(broker, identity_rp, person, agent):
+    """Someone's own passport is confirmed; then, in the same attempt, they type another person's
+    name and date of birth (with a well-formed passport the authority does not know) and answer that
+    person's questions. Only evidence about the person finally claimed counts: nothing is proven."""
+    own = KnownPerson(given_names="Mallory", family_name="Jones", birth_date=date(1990, 1, 2)).register(
+        broker
+    )
+    victim = KnownPerson(given_names="Victoria", family_name="Hughes", birth_date=date(1970, 5, 6)).register(
+        broker
+    )
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(start, {"document": "passport"})
+    assert agent.submit(here, own.passport_form()).endswith("/identity/address")
+    forged = KnownPerson(
+        given_names=victim.given_names,
+        family_name=victim.family_name,
+        birth_date=victim.birth_date,
+        passport_number="999999999",
+    )
+    assert agent.submit(broker.url + "/identity/passport", forged.passport_form()).endswith(
+        "/identity/could-not-check"
+    )
+    here = agent.submit(broker.url + "/identity/address", ADDRESS_FORM)
+    if here.endswith("/identity/questions"):
+        result = agent.submit(here, RIGHT_ANSWERS)  # the victim's answers
+    else:
+        result = here
+    assert "medium (P2)" not in agent.last_page and "low (P1)" not in agent.last_page
+    assert resume(agent, result).params["error"] == "access_denied"
+    with broker.db() as db:
+        assert identity_level(db, db.scalar(select(Account.id).filter_by(email=person)), date.today()) == "P0"
+
+
+def test_document_look_ups_are_limited_per_account_whatever_the_attempt(broker, identity_rp, person, agent):
+    """Starting again does not start the count again: no one can trawl the authorities."""
+    sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    unknown = KnownPerson(passport_number="999999999")
+    for look_up in range(9):
+        if look_up % 3 == 0:  # three per attempt, then start again
+            agent.submit(broker.url + "/identity/prove", {"document": "passport"})
+        agent.submit(broker.url + "/identity/passport", unknown.passport_form())
+        assert agent.last_status in (200, 303), agent.last_page[:300]
+    agent.submit(broker.url + "/identity/prove", {"document": "passport"})
+    refused = agent.post(broker.url + "/identity/passport", unknown.passport_form())
+    assert refused.status_code == 429 and "checking identity documents is blocked" in refused.text
 
 
 @pytest.mark.parametrize(
