@@ -465,20 +465,36 @@ class VouchingService:
 
     # The identity vouches add up to
     def settle(self, applicant_id: str) -> IdentityRecord | None:
-        """Bring the applicant's vouched identity up to date with the vouches that count now: a new
-        record when it changes (never an edit), the old one revoked, services told when it drops.
-        Vouches whose voucher no longer holds P2 are withdrawn first."""
-        now = self.clock()
-        request = self.db.scalars(
-            select(VouchRequest).filter_by(applicant_id=applicant_id).order_by(VouchRequest.created_at.desc())
-        ).first()
-        if request is None:
+        """Bring the applicant's vouched identities up to date with the vouches that count now: a new
+        record when one changes (never an edit), the old one revoked, services told when it drops.
+        Every request that gave an identity is settled, not only the newest: asking for vouches again
+        must not shelter an earlier identity from its vouches' withdrawal. Vouches whose voucher no
+        longer holds P2, or whose voucher deleted their account, are withdrawn first. Returns the
+        newest request's identity."""
+        requests = list(
+            self.db.scalars(
+                select(VouchRequest)
+                .filter_by(applicant_id=applicant_id)
+                .order_by(VouchRequest.created_at.desc())
+            )
+        )
+        if not requests:
             return None
+        newest, *older = requests
+        for request in older:
+            if request.identity_record_id is not None:
+                self._settle_request(applicant_id, request)
+        return self._settle_request(applicant_id, newest)
+
+    def _settle_request(self, applicant_id: str, request: VouchRequest) -> IdentityRecord | None:
+        now = self.clock()
         effective = []
         for vouch in self.vouches(request):
             if state(vouch).status(now) != "effective" or request.cancelled_at is not None:
                 continue
-            assert vouch.voucher_id is not None
+            if vouch.voucher_id is None:
+                self._withdrawn(vouch, "system", "the voucher deleted their account")
+                continue
             if LEVELS.index(level(self.db, vouch.voucher_id, now.date())) < LEVELS.index(
                 self.policy.voucher_min_level
             ):

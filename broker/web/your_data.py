@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from broker.accounts.sessions import SessionService
 from broker.audit.log import record
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, ServicesDep, vouching_service
 from broker.oidc.backchannel import queue_logout_notices
 from broker.store.models import (
     Account,
@@ -147,6 +147,10 @@ def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
         queue_logout_notices(db, live.id, now)  # every service that took part is told
     for grant in _rows(db, Grant, account_id=account.id):
         grant.revoked_at = grant.revoked_at or now
+    # The vouches they gave no longer stand: the identities they supported are settled again now.
+    vouches = vouching_service(db, services)
+    for given in _rows(db, Vouch, voucher_id=account.id):
+        vouches.withdraw(given, account.id, "the voucher deleted their account")
     record(db, "account.deleted", now=now, actor=account.id, subject=account.id)
     db.flush()
     db.delete(db.get(Account, account.id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from broker.identity import registry
 from broker.identity.service import IdentityService, level
@@ -261,3 +261,43 @@ def test_a_vouch_is_withdrawn_when_the_vouchers_own_identity_lapses(world):
     with world.factory() as db:
         vouch = db.scalar(select(Vouch).where(Vouch.voucher_id == v2))
         assert vouch.withdrawn_reason == "the voucher's own identity dropped"
+
+
+def test_asking_again_does_not_shelter_an_identity_from_its_vouches(world):
+    """An identity from an earlier request still falls when one of its vouchers is revoked, after
+    the applicant has started asking for vouches again."""
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a)
+    world.vouch(tokens[0], v1)
+    world.vouch(tokens[1], v2)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P1"
+    world.ask(a, postcode="CF11 1AA")  # a new request, newest from now on
+    with transaction(world.factory) as db:
+        world.service(db).revoke_identity(db.get(Account, v1), "found false", "admin")
+    with world.factory() as db:
+        assert level(db, a, world.now.date()) == "P0"
+
+
+def test_a_voucher_deleting_their_account_withdraws_their_vouch(world):
+    """A vouch left without its voucher (the account deleted, so the column is empty) counts for
+    nothing, and settling never fails on it."""
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a)
+    world.vouch(tokens[0], v1)
+    world.vouch(tokens[1], v2)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P1"
+    with transaction(world.factory) as db:
+        db.execute(
+            update(Vouch).where(Vouch.voucher_id == v2).values(voucher_id=None)
+        )  # as ON DELETE SET NULL
+    assert world.settle(a) == "P0"
+    with world.factory() as db:
+        orphans = db.scalars(
+            select(Vouch).where(
+                Vouch.applicant_id == a, Vouch.voucher_id.is_(None), Vouch.accepted_at.is_not(None)
+            )
+        ).all()
+        [orphan] = orphans
+        assert orphan.withdrawn_reason == "the voucher deleted their account"
