@@ -25,22 +25,13 @@ from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _, long_date
 from broker.web.journeys import WRONG_CODE
 from broker.web.pages import form_page, see_other
-from broker.web.signin import client_address, load_interaction
+from broker.web.signin import client_address, password_checked
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
 def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
     return f"{services.settings.issuer}/sign-in/{interaction.id}/lost-factor{step}"
-
-
-def _password_checked(
-    request: Request, db: Db, services: ServicesDep, interaction_id: str
-) -> tuple[Interaction, Account | None]:
-    interaction = load_interaction(request, db, services, interaction_id)
-    if interaction.password_ok_at is None or not interaction.account_id:
-        return interaction, None
-    return interaction, db.get(Account, interaction.account_id)
 
 
 def reset_is_due(account: Account, services: ServicesDep) -> bool:
@@ -89,7 +80,7 @@ def _start_page(
 
 @router.get("/sign-in/{interaction_id}/lost-factor")
 def start_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction, account = _password_checked(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     return _start_page(services, request, interaction, account)
@@ -97,7 +88,7 @@ def start_page(interaction_id: str, request: Request, db: Db, services: Services
 
 @router.post("/sign-in/{interaction_id}/lost-factor")
 def send_code(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction, account = _password_checked(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     Codes(db, services.clock(), client_address(request)).send(
@@ -121,7 +112,7 @@ def _code_page(services: ServicesDep, request: Request, interaction: Interaction
 
 @router.get("/sign-in/{interaction_id}/lost-factor/code")
 def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction, account = _password_checked(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     return _code_page(services, request, interaction)
@@ -129,7 +120,7 @@ def code_page(interaction_id: str, request: Request, db: Db, services: ServicesD
 
 @router.post("/sign-in/{interaction_id}/lost-factor/code")
 def check_code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    interaction, account = _password_checked(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     now, address = services.clock(), client_address(request)

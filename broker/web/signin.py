@@ -180,9 +180,10 @@ def sign_in(interaction_id: str, request: Request, db: Db, services: ServicesDep
     return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}/code")
 
 
-def _account_for_code(
+def password_checked(
     request: Request, db: Db, services: ServicesDep, interaction_id: str
 ) -> tuple[Interaction, Account | None]:
+    """The interaction, and its account once the password has been checked in it (else None)."""
     interaction = load_interaction(request, db, services, interaction_id)
     account = (
         db.get(Account, interaction.account_id)
@@ -206,7 +207,7 @@ def _code_context(interaction: Interaction, account: Account) -> dict[str, objec
 
 @router.get("/sign-in/{interaction_id}/code")
 def code_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    interaction, account = _account_for_code(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     return render(services, request, "sign_in_code.html", _code_context(interaction, account))
@@ -214,7 +215,7 @@ def code_page(interaction_id: str, request: Request, db: Db, services: ServicesD
 
 @router.post("/sign-in/{interaction_id}/code")
 def check_code(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    interaction, account = _account_for_code(request, db, services, interaction_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     context = _code_context(interaction, account)

@@ -23,7 +23,7 @@ from broker.web.csrf import check_csrf
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _
 from broker.web.pages import form_page, see_other
-from broker.web.signin import client_address, complete_sign_in, load_interaction, verify_second_factor
+from broker.web.signin import client_address, complete_sign_in, password_checked, verify_second_factor
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
 
@@ -36,10 +36,7 @@ def _with_backup(
     request: Request, db: Db, services: ServicesDep, interaction_id: str
 ) -> tuple[Interaction, Account | None]:
     """The interaction, and its account once the password is checked, if it has a backup method."""
-    interaction = load_interaction(request, db, services, interaction_id)
-    if interaction.password_ok_at is None or not interaction.account_id:
-        return interaction, None
-    account = db.get(Account, interaction.account_id)
+    interaction, account = password_checked(request, db, services, interaction_id)
     if account is None or account.backup_method not in ("sms", "totp"):
         return interaction, None
     if account.backup_method == "sms" and not account.phone_number:
