@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.store.db import make_engine, make_read_only_sessionmaker, make_sessionmaker, transaction
 from broker.store.models import SigningKey
 from keys import envelope, generate
-from keys.derive import AUDIT_ADDRESS, derive
+from keys.derive import AUDIT_ADDRESS, IDENTITY_DOCUMENT, derive
 from keys.errors import RotationRefused
 from keys.lifecycle import CURRENT, NEXT, RETIRED, KeyState, Plan, plan_ensure, plan_retire, plan_rotation
 
@@ -95,6 +95,10 @@ class KeyService:
     def audit_address_key(self) -> bytes:
         """The key the audit log hashes client addresses with (derived: the KEK never leaves keys/)."""
         return derive(self.kek, AUDIT_ADDRESS)
+
+    def document_key(self) -> bytes:
+        """The key identity documents are fingerprinted with (one document proves one account)."""
+        return derive(self.kek, IDENTITY_DOCUMENT)
 
     def check_readable(self) -> None:
         """Unwrap every stored key once: a wrong KEK or a tampered key stops start-up here."""

@@ -1,8 +1,10 @@
-"""Document checks (pure): the ICAO 9303 TD3 machine-readable zone of a passport, and the UK
-photocard driving licence number."""
+"""Document checks (pure): the ICAO 9303 TD3 machine-readable zone of a passport, the UK
+photocard driving licence number, and a document's keyed fingerprint."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -139,3 +141,13 @@ def driver_number_problems(number: str, *, surname: str, given_names: str, birth
     if number[11:13] != (initials + "99")[:2]:
         problems.append("initials")
     return problems
+
+
+def fingerprint(key: bytes, kind: str, number: str) -> str:
+    """A document as a keyed hash (HMAC-SHA256) of its kind and number: the same document always gives
+    the same value, so one document cannot prove two accounts, but without the key (derived in keys/)
+    nobody can try every passport number to find whose it was. Spaces and MRZ fillers do not count."""
+    if not key:
+        raise ValueError("a document fingerprint needs a key")
+    canonical = kind + ":" + re.sub(r"[\s<]", "", number).upper()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()

@@ -35,6 +35,14 @@ CANNOT_USE = {
     "uk_passport": N_("the passport office says this document cannot be used"),
     "uk_driving_licence": N_("the driving licence agency says this document cannot be used"),
 }
+# A document that already proved an identity on another account proves nothing here: one document,
+# one account (otherwise one person could hold several proven accounts and vouch as several people).
+IN_USE = {
+    "uk_passport": N_("this passport has already been used to prove an identity on another account"),
+    "uk_driving_licence": N_(
+        "this driving licence has already been used to prove an identity on another account"
+    ),
+}
 
 
 @dataclass(frozen=True)

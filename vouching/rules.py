@@ -55,6 +55,7 @@ class Applicant:
     family_name: str
     birth_date: date
     address_key: str  # normalised building + postcode
+    document_keys: frozenset[str] = frozenset()  # fingerprints of documents that proved them, if any
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Voucher:
     address_keys: frozenset[str]  # every address the broker holds for them
     is_referee: bool = False
     past_vouches: tuple[PastVouch, ...] = ()  # their vouches in the last 12 months (not withdrawn)
+    document_keys: frozenset[str] = frozenset()  # fingerprints of the documents that proved them
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ class Circle:
 
     other_voucher_ids: frozenset[str] = frozenset()
     other_voucher_address_keys: frozenset[str] = frozenset()
+    other_voucher_document_keys: frozenset[str] = frozenset()
+    # The other vouchers as their documents name them: normalised names and date of birth.
+    other_voucher_people: frozenset[str] = frozenset()
+    # The voucher already stands behind a vouch for this applicant's request.
+    voucher_vouched_already: bool = False
     # The voucher and another of this applicant's vouchers vouch for each other (either way).
     linked_to_other_voucher: bool = False
     # Vouchers the voucher and applicant already vouch for each other through (reciprocal, cycle).
@@ -122,14 +129,25 @@ class Case:
 LEVEL_ORDER = ("P0", "P1", "P2", "P3")
 
 
+def person_key(given_names: str, family_name: str, birth_date: date) -> str:
+    """A person as their documents name them: one person on two accounts gives one key."""
+    return f"{normalise_name(given_names)}|{normalise_name(family_name)}|{birth_date.isoformat()}"
+
+
 def not_self(case: Case) -> str | None:
     a, v = case.applicant, case.voucher
-    if a.account_id == v.account_id or (
-        normalise_name(a.family_name) == normalise_name(v.family_name)
-        and normalise_name(a.given_names) == normalise_name(v.given_names)
-        and a.birth_date == v.birth_date
+    if a.account_id == v.account_id or person_key(a.given_names, a.family_name, a.birth_date) == person_key(
+        v.given_names, v.family_name, v.birth_date
     ):
         return N_("the voucher has the same name and date of birth as the applicant")
+    if a.document_keys & v.document_keys:
+        return N_("the voucher's identity was proved with the same document as the applicant's")
+    return None
+
+
+def one_vouch_each(case: Case) -> str | None:
+    if case.circle.voucher_vouched_already:
+        return N_("the voucher has already vouched for this applicant")
     return None
 
 
@@ -184,6 +202,12 @@ def vouchers_independent(case: Case) -> str | None:
         return N_("two vouchers for one applicant live at the same address")
     if c.linked_to_other_voucher:
         return N_("two vouchers for one applicant have vouched for each other")
+    # One person proven on two accounts (by one document, or by two documents naming them) is one voucher.
+    if case.voucher.document_keys & c.other_voucher_document_keys:
+        return N_("two vouchers for one applicant proved their identity with the same document")
+    v = case.voucher
+    if person_key(v.given_names, v.family_name, v.birth_date) in c.other_voucher_people:
+        return N_("two vouchers for one applicant have the same name and date of birth")
     return None
 
 
@@ -228,6 +252,7 @@ def not_a_dense_cluster(case: Case) -> str | None:
 
 REFUSING: tuple[Callable[[Case], str | None], ...] = (
     not_self,
+    one_vouch_each,
     voucher_identity_is_strong,
     voucher_not_vouched_for,
     known_long_enough,

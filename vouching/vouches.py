@@ -9,8 +9,8 @@ GPG 45 evidence in the same scoring core as documents:
 | a registered referee  | (3, 2)                        |
 
 Verification: each voucher confirms the applicant is the person they know. Only independent
-confirmation counts (vouchers at different addresses): two or more give verification 2, fewer give
-none, so one vouch alone never proves anyone. Two ordinary vouchers with a fraud check reach L1A (P1);
+confirmation counts (different people: different accounts, addresses and proving documents): two or
+more give verification 2, fewer give none, so one vouch alone never proves anyone. Two ordinary vouchers with a fraud check reach L1A (P1);
 a referee, an ordinary voucher, activity history of at least 180 days and a fraud check reach M2B (P2).
 """
 
@@ -54,18 +54,27 @@ class EffectiveVouch:
     voucher_id: str
     is_referee: bool
     voucher_address_keys: frozenset[str]
+    voucher_document_keys: frozenset[str] = frozenset()  # fingerprints of the documents that proved them
+
+
+def _apart(a: EffectiveVouch, b: EffectiveVouch) -> bool:
+    """Two vouches from different people: different accounts, no shared address, no shared document."""
+    return (
+        a.voucher_id != b.voucher_id
+        and a.voucher_address_keys.isdisjoint(b.voucher_address_keys)
+        and a.voucher_document_keys.isdisjoint(b.voucher_document_keys)
+    )
 
 
 def independent_vouchers(vouches: Iterable[EffectiveVouch]) -> int:
-    """The most vouchers that share no address with one another. (Counting greedily is not enough:
-    a voucher with two addresses would hide two others, and withdrawing that vouch would then raise
-    the count.) An applicant has a handful of vouches, so trying the groups is cheap."""
+    """The most vouchers that share no account, address or document with one another. (Counting
+    greedily is not enough: a voucher with two addresses would hide two others, and withdrawing that
+    vouch would then raise the count.) An applicant has a handful of vouches, so trying the groups is
+    cheap."""
     items = list(vouches)
     for size in range(len(items), 1, -1):
         for group in combinations(items, size):
-            if all(
-                a.voucher_address_keys.isdisjoint(b.voucher_address_keys) for a, b in combinations(group, 2)
-            ):
+            if all(_apart(a, b) for a, b in combinations(group, 2)):
                 return size
     return min(len(items), 1)
 

@@ -8,14 +8,15 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
-from broker.store.models import Account, IdentityRecord
+from broker.store.models import Account, IdentityRecord, ProvenDocument
 from vouching.authorities import Authorities, Question
+from vouching.documents import fingerprint
 from vouching.person import Address, ClaimedPerson, normalise_name
-from vouching.proofing import DocumentCheck, recheck_by
+from vouching.proofing import IN_USE, DocumentCheck, recheck_by
 from vouching.scoring import LEVELS, Assessment, Evidence, Scores, assess
 
 
@@ -80,11 +81,51 @@ def level(db: Session, account_id: str, today: date) -> str:
     return record.level if record else "P0"
 
 
+def document_number(entry: dict[str, Any]) -> str | None:
+    """The number of the document a piece of evidence is about (None for a vouch)."""
+    if entry["kind"] not in IN_USE:
+        return None
+    details = entry.get("document") or {}
+    return details.get("documentNumber") or details.get("personalNumber")
+
+
+def proven_documents(db: Session, account_ids: list[str]) -> dict[str, set[str]]:
+    """The fingerprints of the documents that proved each of these people's identity, in one query."""
+    out: dict[str, set[str]] = {a: set() for a in account_ids}
+    if account_ids:
+        rows = db.execute(
+            select(ProvenDocument.account_id, ProvenDocument.fingerprint).where(
+                ProvenDocument.account_id.in_(account_ids)
+            )
+        )
+        for account_id, print_ in rows:
+            out[account_id].add(print_)
+    return out
+
+
+class DocumentInUse(ValueError):
+    """The document already proved an identity on another account."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(IN_USE[kind])
+        self.kind = kind
+
+
 class IdentityService:
-    def __init__(self, db: Session, clock: Callable[[], datetime], authorities: Authorities) -> None:
+    def __init__(
+        self,
+        db: Session,
+        clock: Callable[[], datetime],
+        authorities: Authorities,
+        document_key: bytes,
+    ) -> None:
+        """``document_key`` fingerprints documents (``KeyService.document_key``); it has no default."""
+        if not document_key:
+            raise ValueError("IdentityService needs the document key")
         self.db = db
         self.clock = clock
         self.authorities = authorities
+        self.document_key = document_key
 
     def history(self, account_id: str) -> list[IdentityRecord]:
         """Every completed check, newest first."""
@@ -127,6 +168,83 @@ class IdentityService:
             self.db, "identity.check_started", now=now, actor=account.id, subject=account.id, version=version
         )
         return record
+
+    # One document, one account
+    def _holder(self, print_: str) -> str | None:
+        return self.db.scalar(select(ProvenDocument.account_id).filter_by(fingerprint=print_))
+
+    def _reused(self, account_id: str, kind: str, holder: str) -> None:
+        audit(
+            self.db,
+            "identity.document_reused",
+            now=self.clock(),
+            actor=account_id,
+            subject=account_id,
+            kind=kind,
+            proven_account=holder,
+        )
+
+    def check_document_free(self, account: Account, kind: str, number: str) -> None:
+        """Raises :class:`DocumentInUse` (and keeps an audit event) when the document already proved an
+        identity on another account; asked before the authority is, so a refused document costs no
+        look-up."""
+        holder = self._holder(fingerprint(self.document_key, kind, number))
+        if holder is not None and holder != account.id:
+            self._reused(account.id, kind, holder)
+            raise DocumentInUse(kind)
+
+    def _lock_documents(self, prints: list[str]) -> None:
+        """Two accounts completing with one document at once: the second waits for the first's commit,
+        then finds the document taken (PostgreSQL; SQLite's write lock at BEGIN serialises already)."""
+        if self.db.get_bind().dialect.name == "postgresql":
+            for print_ in sorted(prints):
+                self.db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(print_[:15], 16)})
+
+    def _documents(self, record: IdentityRecord) -> list[tuple[int, str, str]]:
+        """(index in the evidence, kind, fingerprint) of each document that counts for this record."""
+        about = {id(e) for e in evidence_about_claimed(record)}
+        out = []
+        for i, entry in enumerate(record.evidence):
+            number = document_number(entry)
+            if number and id(entry) in about and entry["counts"]:
+                out.append((i, entry["kind"], fingerprint(self.document_key, entry["kind"], number)))
+        return out
+
+    def _settle_documents(self, record: IdentityRecord, account_id: str) -> list[tuple[str, str]]:
+        """Documents another account was proven with stop counting here; returns (kind, fingerprint)
+        of the rest, to keep once the record proves an identity."""
+        documents = self._documents(record)
+        self._lock_documents([p for _i, _k, p in documents])
+        kept, evidence = [], list(record.evidence)
+        for i, kind, print_ in documents:
+            holder = self._holder(print_)
+            if holder is None or holder == account_id:
+                kept.append((kind, print_))
+                continue
+            self._reused(account_id, kind, holder)
+            evidence[i] = {
+                **evidence[i],
+                "strength": 0,
+                "validity": 0,
+                "counts": False,
+                "problems": [*evidence[i]["problems"], IN_USE[kind]],
+            }
+        record.evidence = evidence
+        return list(dict.fromkeys(kept))  # one document entered twice in an attempt is one document
+
+    def _keep_documents(self, record: IdentityRecord, account_id: str, kept: list[tuple[str, str]]) -> None:
+        now = self.clock()
+        for kind, print_ in kept:
+            if self._holder(print_) is None:
+                self.db.add(
+                    ProvenDocument(
+                        fingerprint=print_,
+                        kind=kind,
+                        account_id=account_id,
+                        identity_record_id=record.id,
+                        proven_at=now,
+                    )
+                )
 
     def add_document(
         self, record: IdentityRecord, person: ClaimedPerson, check: DocumentCheck, details: dict[str, Any]
@@ -184,7 +302,10 @@ class IdentityService:
 
     def complete(self, record: IdentityRecord, account: Account) -> Assessment:
         now = self.clock()
+        kept = self._settle_documents(record, account.id)
         result = assess(scores_of(record))
+        if result.level != "P0":
+            self._keep_documents(record, account.id, kept)
         expiries = [
             date.fromisoformat(e["document"]["expiryDate"])
             for e in evidence_about_claimed(record)

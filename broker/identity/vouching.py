@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broker.accounts.service import normalise_email
 from broker.audit.log import record as audit
-from broker.identity.service import claimed_person, current, level, name_parts, records
+from broker.identity.service import claimed_person, current, level, name_parts, proven_documents, records
 from broker.notify.outbox import Outbox
 from broker.oidc.security_events import notify_identity_dropped
 from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
@@ -33,6 +34,7 @@ from vouching.rules import (
     Voucher,
     VouchingPolicy,
     check_vouch,
+    person_key,
 )
 from vouching.scoring import LEVELS, assess
 from vouching.text import N_, Filled
@@ -56,6 +58,16 @@ class VouchingError(ValueError):
 
 class ConflictOfInterest(VouchingError):
     """A reviewer asked to decide a vouch they gave or received."""
+
+
+class NotInvited(VouchingError):
+    """Someone other than the person invited (by email) tried to answer an invitation."""
+
+
+def is_invited(vouch: Vouch, account: Account) -> bool:
+    """An invitation is answered only from the account of the email address it was sent to: a link
+    passed on (or intercepted) is no vouch from the person the applicant named."""
+    return normalise_email(account.email) == normalise_email(vouch.invited_email)
 
 
 def address_key(address: Address) -> str:
@@ -155,8 +167,8 @@ class VouchingService:
 
     def invite(self, request: VouchRequest, applicant: Account, emails: list[str]) -> list[Invitation]:
         now = self.clock()
-        wanted = list(dict.fromkeys(e for e in emails if e))
-        if applicant.email in wanted:
+        wanted = list(dict.fromkeys(normalise_email(e) for e in emails if e))
+        if normalise_email(applicant.email) in wanted:
             raise VouchingError("email1", N_("Enter the email addresses of other people, not your own"))
         already = {v.invited_email for v in self.vouches(request)}
         fresh = [e for e in wanted if e not in already]
@@ -257,6 +269,7 @@ class VouchingService:
             address_keys=frozenset(addresses),
             is_referee=self.db.get(Referee, account.id) is not None,
             past_vouches=tuple(PastVouch(a, k, at) for a, k, at in past if at is not None),
+            document_keys=frozenset(proven_documents(self.db, [account.id])[account.id]),
         )
 
     def address_keys(self, account_ids: Iterable[str]) -> dict[str, set[str]]:
@@ -287,6 +300,11 @@ class VouchingService:
         ]
         other_ids = frozenset(v.voucher_id for v in others if v.voucher_id)
         other_addresses = set().union(*self.address_keys(other_ids).values())
+        other_documents = set().union(*proven_documents(self.db, sorted(other_ids)).values())
+        already = any(
+            v.voucher_id == voucher_id and v.accepted_at and not v.withdrawn_at and not v.refused_at
+            for v in self.vouches(request)
+        )
         graph = VouchGraph(self.db)
         given = graph.given([request.applicant_id, voucher_id, *other_ids])
         reciprocal = voucher_id in given[request.applicant_id]  # the applicant already vouched for them
@@ -304,12 +322,22 @@ class VouchingService:
         return Circle(
             other_voucher_ids=other_ids,
             other_voucher_address_keys=frozenset(other_addresses),
+            other_voucher_document_keys=frozenset(other_documents),
+            other_voucher_people=self._people(other_ids),
+            voucher_vouched_already=already,
             linked_to_other_voucher=linked,
             applicant_vouched_for_voucher=reciprocal,
             cycle_through=self._path(request.applicant_id, voucher_id, graph),
             applicants_shared_with_other_vouchers=shared,
             vouched_applicants_at_address=at_address or 0,
         )
+
+    def _people(self, account_ids: Iterable[str]) -> frozenset[str]:
+        """These people as their current identities name them (names and date of birth)."""
+        today = self.clock().date()
+        held = (current(self.db, a, today) for a in account_ids)
+        people = (claimed_person(r) for r in held if r is not None)
+        return frozenset(person_key(p.given_names, p.family_name, p.birth_date) for p in people if p)
 
     def _path(self, start: str, goal: str, graph: VouchGraph) -> tuple[str, ...]:
         """A chain of vouches start -> ... -> goal (so goal vouching for start closes a cycle), searched
@@ -332,7 +360,9 @@ class VouchingService:
         return ()
 
     def answer(self, vouch: Vouch, voucher: Account, statement: Statement) -> list[Refusal]:
-        """The voucher's declaration, checked by every rule; kept whatever the outcome."""
+        """The voucher's declaration, checked by every rule; kept whatever the outcome. Only the
+        person invited may answer (:func:`is_invited`)."""
+        self.check_invited(vouch, voucher)
         now = self.clock()
         request = self.db.get(VouchRequest, vouch.request_id)
         assert request is not None
@@ -343,6 +373,7 @@ class VouchingService:
             request.family_name,
             request.birth_date,
             address_key(address),
+            frozenset(proven_documents(self.db, [request.applicant_id])[request.applicant_id]),
         )
         facts = self.voucher_facts(voucher)
         refusals = check_vouch(
@@ -404,7 +435,22 @@ class VouchingService:
             now,
         )
 
+    def check_invited(self, vouch: Vouch, account: Account) -> None:
+        """Raises :class:`NotInvited` (and keeps an audit event) unless ``account`` is the one invited."""
+        if is_invited(vouch, account):
+            return
+        audit(
+            self.db,
+            "vouch.not_invited",
+            now=self.clock(),
+            actor=account.id,
+            subject=vouch.applicant_id,
+            vouch=vouch.id,
+        )
+        raise NotInvited("email", "This invitation was sent to a different email address.")
+
     def decline(self, vouch: Vouch, voucher: Account) -> None:
+        self.check_invited(vouch, voucher)
         now = self.clock()
         vouch.voucher_id, vouch.declined_at = voucher.id, now
         audit(
@@ -488,7 +534,8 @@ class VouchingService:
 
     def _settle_request(self, applicant_id: str, request: VouchRequest) -> IdentityRecord | None:
         now = self.clock()
-        effective = []
+        effective: list[tuple[Vouch, EffectiveVouch]] = []
+        applicant_documents = proven_documents(self.db, [applicant_id])[applicant_id]
         for vouch in self.vouches(request):
             if state(vouch).status(now) != "effective" or request.cancelled_at is not None:
                 continue
@@ -501,7 +548,12 @@ class VouchingService:
                 self._withdrawn(vouch, "system", "the voucher's own identity dropped")
                 continue
             keys = frozenset(self.address_keys([vouch.voucher_id])[vouch.voucher_id])
-            effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys)))
+            documents = frozenset(proven_documents(self.db, [vouch.voucher_id])[vouch.voucher_id])
+            if documents & applicant_documents or any(
+                e.voucher_id == vouch.voucher_id or e.voucher_document_keys & documents for _, e in effective
+            ):
+                continue  # the applicant, or a voucher already counted, again: one person counts once
+            effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys, documents)))
         previous = (
             self.db.get(IdentityRecord, request.identity_record_id) if request.identity_record_id else None
         )

@@ -20,7 +20,7 @@ from broker.accounts.throttle import DOCUMENT_LOOKUPS_PER_ACCOUNT, Locked, Throt
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
 from broker.identity.registry import simulated_authorities
-from broker.identity.service import IdentityService, claimed_person, scores_of
+from broker.identity.service import DocumentInUse, IdentityService, claimed_person, scores_of
 from broker.store.models import Account, IdentityRecord, Interaction, Vouch
 from broker.web.account import signed_in
 from broker.web.csrf import check_csrf
@@ -156,7 +156,7 @@ def authorities(db: Db, services: ServicesDep) -> Authorities:
 
 
 def _service(db: Db, services: ServicesDep) -> IdentityService:
-    return IdentityService(db, services.clock, authorities(db, services))
+    return IdentityService(db, services.clock, authorities(db, services), services.key_service.document_key())
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
@@ -314,6 +314,17 @@ def look_up(db: Db, services: ServicesDep, account: Account, query: DocumentQuer
     return authorities(db, services).documents.check(query)
 
 
+def _in_use(db: Db, services: ServicesDep, account: Account, kind: str, number: str) -> str | None:
+    """The error to show when this document already proved an identity on another account (the
+    refusal is kept in the audit log)."""
+    try:
+        _service(db, services).check_document_free(account, kind, number)
+    except DocumentInUse as exc:
+        db.commit()
+        return upper_first(_(exc.args[0]))
+    return None
+
+
 def _document_check_count(record: IdentityRecord) -> int:
     return sum(1 for e in record.evidence if e["kind"] in ("uk_passport", "uk_driving_licence"))
 
@@ -363,6 +374,8 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
     problems = passport_problems(mrz, person, today, truncated=truncated)
     if problems:
         return PASSPORT.page(request, services, values, {"mrz_line1": upper_first(_(problems[0]))})
+    if in_use := _in_use(db, services, account, "uk_passport", mrz.document_number):
+        return PASSPORT.page(request, services, values, {"mrz_line1": in_use})
     query = DocumentQuery(
         "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
     )
@@ -410,6 +423,8 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
             else "issue_date"
         )
         return LICENCE.page(request, services, values, {field: upper_first(_(problems[0]))})
+    if in_use := _in_use(db, services, account, "uk_driving_licence", number):
+        return LICENCE.page(request, services, values, {"licence_number": in_use})
     query = DocumentQuery(
         "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
     )

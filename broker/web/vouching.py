@@ -16,6 +16,7 @@ from broker.identity.service import current
 from broker.identity.vouching import (
     ACKNOWLEDGEMENT,
     ConflictOfInterest,
+    NotInvited,
     VouchingError,
     VouchingService,
     state,
@@ -256,6 +257,27 @@ class InvitationUsed(PageError):
     title = N_("You cannot use this link")
 
 
+class InvitedSomeoneElse(PageError):
+    status = 403
+    code = "forbidden"
+    title = N_("This invitation was sent to someone else")
+
+
+def _invited(db: Db, service: VouchingService, invitation: Vouch, voucher: Account) -> None:
+    """Only the account of the email address the invitation was sent to may answer it."""
+    try:
+        service.check_invited(invitation, voucher)
+    except NotInvited:
+        db.commit()  # keep the audit event
+        raise InvitedSomeoneElse(
+            _(
+                "You are signed in with a different email address from the one this invitation was sent "
+                "to. Sign out, then sign in with the account for that email address. If you use another "
+                "email address, ask the person who asked you to vouch to send the invitation to it."
+            )
+        ) from None
+
+
 def _vouch_form(
     request: Request,
     services: ServicesDep,
@@ -278,8 +300,9 @@ def _vouch_form(
 
 @router.get("/vouch/{token}")
 def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    _invitation_row, found = _invitation(request, db, services, token)
-    signed_in(request, db, services)
+    invitation, found = _invitation(request, db, services, token)
+    _session, voucher = signed_in(request, db, services)
+    _invited(db, vouching(db, services), invitation, voucher)
     return _vouch_form(request, services, found, {}, None)
 
 
@@ -288,6 +311,7 @@ def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: For
     invitation, found = _invitation(request, db, services, token)
     _session, voucher = signed_in(request, db, services)
     service = vouching(db, services)
+    _invited(db, service, invitation, voucher)
     if form.get("decision") == "decline":
         service.decline(invitation, voucher)
         db.commit()

@@ -405,7 +405,12 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
     live = SimpleNamespace(
         create_account=create_account,
         db=factory,
-        services=SimpleNamespace(clock=utc_now, session_factory=factory),
+        # Any document key will do: each voucher's passport is their own.
+        services=SimpleNamespace(
+            clock=utc_now,
+            session_factory=factory,
+            key_service=SimpleNamespace(document_key=lambda: b"cluster test document key"),
+        ),
     )
     invitations = []
     for i in range(7):

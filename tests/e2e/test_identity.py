@@ -4,6 +4,7 @@ with a document, and the service verifies the core identity JWT with the key pub
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -16,8 +17,8 @@ from sqlalchemy import select
 from broker.identity.service import level as identity_level
 from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.db import transaction
-from broker.store.models import Account, IdentityRecord
-from tests.e2e.agent import Callback, latest_code
+from broker.store.models import Account, AuditEvent, IdentityRecord
+from tests.e2e.agent import Callback, UserAgent, latest_code
 from tests.e2e.identity import ADDRESS_FORM, RIGHT_ANSWERS, KnownPerson
 from tests.e2e.rp import claims_param
 
@@ -211,6 +212,48 @@ def test_your_own_passport_proves_nothing_about_someone_else(broker, identity_rp
     assert resume(agent, result).params["error"] == "access_denied"
     with broker.db() as db:
         assert identity_level(db, db.scalar(select(Account.id).filter_by(email=person)), date.today()) == "P0"
+
+
+@pytest.mark.parametrize("document", ["passport", "driving_licence"])
+def test_a_document_that_proved_another_account_is_refused(broker, identity_rp, person, agent, document):
+    """One document proves one account: on a second account it is refused on the page, before the
+    authority is asked, and the attempt is kept in the audit log. The first account may use it again."""
+    known = KnownPerson(
+        licence_number=f"SMITH853125JE9{chr(65 + secrets.randbelow(26))}{secrets.randbelow(10)}"
+    )
+    known = known.register(broker)
+    form = known.passport_form() if document == "passport" else known.licence_form()
+    start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
+    here = agent.submit(agent.submit(start, {"document": document}), form)
+    assert agent.submit(agent.submit(here, ADDRESS_FORM), RIGHT_ANSWERS).endswith("/identity/result")
+    assert "medium (P2)" in agent.last_page
+
+    second = f"second-{secrets.token_hex(4)}@example.org"
+    broker.create_account(second)
+    other = UserAgent(broker)
+    start = sign_in_to_proving(other, ask_for_identity(identity_rp), second)
+    here = other.submit(start, {"document": document})
+    refused = other.post(here, form)
+    words = "passport" if document == "passport" else "driving licence"
+    assert refused.status_code == 400
+    assert f"This {words} has already been used to prove an identity on another account" in refused.text
+    assert "govuk-error-summary" in refused.text
+    other.close()
+    with broker.db() as db:
+        second_id = db.scalar(select(Account.id).filter_by(email=second))
+        assert identity_level(db, second_id, date.today()) == "P0"
+        event = db.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "identity.document_reused", AuditEvent.subject == second_id
+            )
+        )
+        first_id = db.scalar(select(Account.id).filter_by(email=person))
+        assert event is not None and event.details["proven_account"] == first_id
+
+    agent.submit(broker.url + "/identity/prove", {"document": document})  # the first account, again
+    assert agent.submit(
+        broker.url + ("/identity/passport" if document == "passport" else "/identity/driving-licence"), form
+    ).endswith("/identity/address")
 
 
 def test_document_look_ups_are_limited_per_account_whatever_the_attempt(broker, identity_rp, person, agent):

@@ -195,6 +195,32 @@ def test_an_invitation_link_works_once_and_only_with_its_secret(broker, make_rp,
     voucher.close()
 
 
+def test_an_invitation_is_answered_only_from_the_account_it_was_sent_to(
+    broker, make_rp, agent, two_vouchers, person
+):
+    """Whoever holds the link, signed in as another account (even a proven one), can neither see the
+    request, vouch nor decline; the person it was sent to still can."""
+    rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
+    applicant = f"sam-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_for_vouches(broker, agent, rp, applicant, two_vouchers)
+    link = invitation_link(broker, two_vouchers[0])
+    for holder in (person, two_vouchers[1]):
+        other = UserAgent(broker)
+        sign_in(other, link, holder)
+        assert other.last_status == 403, other.last_page[:300]
+        assert "This invitation was sent to someone else" in other.last_page
+        assert "sign in with the account for that email address" in other.last_page
+        assert "Sam Taylor" not in other.last_page
+        for decision in ("vouch", "decline"):
+            assert other.post(link, {**VOUCH_FORM, "decision": decision}).status_code == 403
+        other.close()
+    with broker.db() as db:
+        assert db.scalar(select(Vouch).filter_by(invited_email=two_vouchers[0])).voucher_id is None
+    page = vouch(broker, two_vouchers[0], link)
+    assert "Thank you for vouching" in page
+
+
 def test_cancelling_withdraws_the_request(broker, make_rp, agent, two_vouchers):
     rp = make_rp(claims=["email", CORE_IDENTITY, VERIFIED_CLAIMS])
     applicant = f"sam-{os.urandom(4).hex()}@example.org"
@@ -234,7 +260,8 @@ def _flagged_vouch(broker) -> tuple[str, str]:
     with broker.db() as db:
         ids = [db.scalar(select(Account.id).filter_by(email=e)) for e in people]
     held = ""
-    for applicant, voucher in ((ids[1], ids[0]), (ids[2], ids[1]), (ids[0], ids[2])):
+    for a, v in ((1, 0), (2, 1), (0, 2)):
+        applicant, voucher = ids[a], ids[v]
         with transaction(broker.db) as db:
             service = vouching_service(db, broker.services)
             account = db.get(Account, applicant)
@@ -244,7 +271,7 @@ def _flagged_vouch(broker) -> tuple[str, str]:
                 Address("5", "Road", "Town", "CF79 1AA", date(2015, 1, 1)),
                 None,
             )
-            [invitation, _] = service.invite(request, account, ["one@example.org", "two@example.org"])
+            [invitation, _] = service.invite(request, account, [people[v], "two@example.org"])
             refusals = service.answer(
                 invitation.vouch, db.get(Account, voucher), Statement("friend", 5, False)
             )

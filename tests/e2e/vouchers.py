@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import uuid
 from datetime import date
@@ -26,31 +27,38 @@ QUESTIONS = [
 ]
 
 
-def proven_person(broker, given: str, family: str, born: date, postcode: str) -> str:  # type: ignore[no-untyped-def]
-    """An account holding a P2 identity proven by passport, living at ``postcode``; returns its email."""
+def proven_person(  # type: ignore[no-untyped-def]
+    broker, given: str, family: str, born: date, postcode: str, *, passport: str | None = None
+) -> str:
+    """An account holding a P2 identity proven by passport (its own, unless ``passport`` names one),
+    living at ``postcode``; returns its email."""
     email = f"{given.lower()}-{uuid.uuid4().hex[:8]}@example.org"
     broker.create_account(email)
     person = ClaimedPerson(given, family, born)
     today = broker.services.clock().date()
+    number = passport or f"{secrets.randbelow(10**9):09d}"
     with transaction(broker.db) as db:
         registry.put_person(db, person, {"fraud": "clear", "questions": QUESTIONS}, utc_now())
         account = db.scalar(select(Account).filter_by(email=email))
-        service = IdentityService(db, broker.services.clock, registry.simulated_authorities(db))
+        service = IdentityService(
+            db,
+            broker.services.clock,
+            registry.simulated_authorities(db),
+            broker.services.key_service.document_key(),
+        )
         record = service.start(account, None)
         mrz = parse_td3(
             *format_td3(
                 surname=family,
                 given_names=given,
-                document_number="987654321",
+                document_number=number,
                 birth_date=born,
                 expiry_date=date(2034, 1, 1),
             ),
             today=today,
         )
         check = passport_check(mrz, person, DocumentAnswer("confirmed", "test"), today, truncated=False)
-        service.add_document(
-            record, person, check, {"documentNumber": "987654321", "expiryDate": "2034-01-01"}
-        )
+        service.add_document(record, person, check, {"documentNumber": number, "expiryDate": "2034-01-01"})
         service.add_address(record, [Address("1", "Some Street", "Cardiff", postcode, date(2010, 1, 1))])
         service.questions(record)
         service.answer(record, {"q": "b", "r": "c"})

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select, update
 
 from broker.identity import registry
-from broker.identity.service import IdentityService, level
-from broker.identity.vouching import ConflictOfInterest, VouchingService
+from broker.identity.service import IdentityService, claimed_person, current, level
+from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService
 from broker.store.db import transaction
-from broker.store.models import Account, Referee, Vouch
+from broker.store.models import Account, AuditEvent, Referee, Vouch, VouchRequest
 from vouching.authorities import DocumentAnswer
 from vouching.documents import format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
@@ -21,6 +21,7 @@ from vouching.proofing import passport_check
 from vouching.rules import Statement, VouchingPolicy
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+DOCUMENT_KEY = b"test document key"
 FRIEND = Statement("friend", 5, False)
 QUESTIONS = [
     {"id": "q", "text": "?", "options": ["a", "b"], "answer": "b"},
@@ -44,25 +45,36 @@ class World:
             db, self.clock, registry.simulated_authorities(db), VouchingPolicy(), "http://b"
         )
 
-    def person(self, proven: bool = True, postcode: str | None = None, records: dict | None = None) -> str:
+    def person(
+        self,
+        proven: bool = True,
+        postcode: str | None = None,
+        records: dict | None = None,
+        *,
+        who: ClaimedPerson | None = None,
+        passport: str | None = None,
+    ) -> str:
+        """An account, proven at P2 by a passport (its own unless ``passport`` names one) unless not
+        ``proven``; ``who`` is the person its documents name (someone new by default)."""
         self.count += 1
         n = self.count
         account_id = f"acc{n}"
-        person = ClaimedPerson(
+        person = who or ClaimedPerson(
             f"Given{n}", f"Family{chr(65 + n % 26)}{n}", date(1970, 1, 1) + timedelta(days=n)
         )
+        number = passport or f"{n:09d}"
         with transaction(self.factory) as db:
             db.add(Account(id=account_id, email=f"p{n}@example.org", created_at=self.now))
             registry.put_person(db, person, records or {"fraud": "clear", "questions": QUESTIONS}, self.now)
             db.flush()
             if proven:
-                service = IdentityService(db, self.clock, registry.simulated_authorities(db))
+                service = IdentityService(db, self.clock, registry.simulated_authorities(db), DOCUMENT_KEY)
                 record = service.start(db.get(Account, account_id), None)
                 mrz = parse_td3(
                     *format_td3(
                         surname=person.family_name,
                         given_names=person.given_names,
-                        document_number=f"{n:09d}",
+                        document_number=number,
                         birth_date=person.birth_date,
                         expiry_date=date(2034, 1, 1),
                     ),
@@ -72,7 +84,7 @@ class World:
                     mrz, person, DocumentAnswer("confirmed", "t"), self.now.date(), truncated=False
                 )
                 service.add_document(
-                    record, person, check, {"documentNumber": f"{n:09d}", "expiryDate": "2034-01-01"}
+                    record, person, check, {"documentNumber": number, "expiryDate": "2034-01-01"}
                 )
                 home = Address(
                     str(n), "Street", "Town", postcode or f"CF{n % 90 + 10} {n % 9}AA", date(2010, 1, 1)
@@ -80,11 +92,15 @@ class World:
                 service.add_address(record, [home])
                 service.questions(record)
                 service.answer(record, {"q": "b", "r": "c"})
-                assert service.complete(record, db.get(Account, account_id)).level == "P2"
+                reached = service.complete(record, db.get(Account, account_id)).level
+                assert passport is not None or reached == "P2"
         return account_id
 
-    def ask(self, applicant: str, postcode: str = "CF10 1AA", building: str = "9") -> list[str]:
-        """The applicant asks; returns invitation tokens for two vouchers."""
+    def ask(
+        self, applicant: str, vouchers: tuple[str, ...] = (), postcode: str = "CF10 1AA", building: str = "9"
+    ) -> list[str]:
+        """The applicant asks these vouchers (by their accounts' email addresses), and others up to
+        three; returns the invitation tokens in that order."""
         with transaction(self.factory) as db:
             account = db.get(Account, applicant)
             service = self.service(db)
@@ -95,18 +111,13 @@ class World:
             request = service.start(
                 account, person, Address(building, "Road", "Cardiff", postcode, date(2015, 1, 1)), None
             )
-            return [
-                i.token
-                for i in service.invite(
-                    request,
-                    account,
-                    [
-                        f"x{applicant}a@example.org",
-                        f"x{applicant}b@example.org",
-                        f"x{applicant}c@example.org",
-                    ],
-                )
-            ]
+            emails = [db.get(Account, v).email for v in vouchers]
+            emails += [f"x{applicant}{c}@example.org" for c in "abc"][: max(0, 3 - len(emails))]
+            return [i.token for i in service.invite(request, account, emails)]
+
+    def level(self, account_id: str) -> str:
+        with self.factory() as db:
+            return level(db, account_id, self.now.date())
 
     def vouch(self, token: str, voucher: str, statement: Statement = FRIEND) -> list[str]:
         with transaction(self.factory) as db:
@@ -127,7 +138,7 @@ def world(session_factory) -> World:
 
 def test_two_vouches_take_effect_after_cooling_off(world):
     a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a)
+    tokens = world.ask(a, (v1, v2))
     assert world.vouch(tokens[0], v1) == [] and world.vouch(tokens[1], v2) == []
     assert world.settle(a) == "P0"  # cooling off
     world.now += timedelta(days=7)
@@ -149,7 +160,7 @@ def test_a_referee_and_a_friend_with_history_reach_p2(world):
                 recorded_at=world.now,
             )
         )
-    tokens = world.ask(a)
+    tokens = world.ask(a, (ref, friend))
     world.vouch(tokens[0], ref, Statement("professional", 4, False))
     world.vouch(tokens[1], friend)
     world.now += timedelta(days=8)
@@ -160,11 +171,11 @@ def test_a_vouch_closing_a_cycle_is_held_for_review_and_a_reviewer_decides(world
     # B has a document identity and vouched for C; C proved by passport later and vouches for A;
     # A proved by passport and vouched for B: then B vouching for... is a cycle A -> B -> C -> A.
     a, b, c = world.person(), world.person(), world.person()
-    tb = world.ask(b, postcode="CF20 1AA")
+    tb = world.ask(b, (a,), postcode="CF20 1AA")
     assert world.vouch(tb[0], a) == []
-    tc = world.ask(c, postcode="CF21 1AA")
+    tc = world.ask(c, (b,), postcode="CF21 1AA")
     assert world.vouch(tc[0], b) == []
-    ta = world.ask(a, postcode="CF22 1AA")
+    ta = world.ask(a, (c,), postcode="CF22 1AA")
     assert world.vouch(ta[0], c) == ["no_cycle"]
     reviewer = world.person()
     with transaction(world.factory) as db:
@@ -184,7 +195,7 @@ def test_vouchers_who_vouched_together_before_are_held_for_review(world):
     rules = []
     for i in range(3):
         applicant = world.person(proven=False)
-        tokens = world.ask(applicant, postcode=f"CF{30 + i} 1AA")
+        tokens = world.ask(applicant, (v1, v2), postcode=f"CF{30 + i} 1AA")
         rules.append((world.vouch(tokens[0], v1), world.vouch(tokens[1], v2)))
     assert rules[0] == ([], []) and rules[1] == ([], [])
     assert rules[2][1] == ["not_a_dense_cluster"]  # the same pair, a third time
@@ -192,8 +203,8 @@ def test_vouchers_who_vouched_together_before_are_held_for_review(world):
 
 def test_vouchers_who_vouch_for_each_other_are_not_independent(world):
     v1, v2 = world.person(), world.person()
-    assert world.vouch(world.ask(v2, postcode="CF45 1AA")[0], v1) == []  # v1 vouches for v2
-    tokens = world.ask(world.person(proven=False), postcode="CF46 1AA")
+    assert world.vouch(world.ask(v2, (v1,), postcode="CF45 1AA")[0], v1) == []  # v1 vouches for v2
+    tokens = world.ask(world.person(proven=False), (v1, v2), postcode="CF46 1AA")
     assert world.vouch(tokens[0], v1) == []
     assert world.vouch(tokens[1], v2) == ["vouchers_independent"]
 
@@ -202,21 +213,24 @@ def test_a_voucher_over_the_cap_is_refused(world):
     voucher = world.person()
     for i in range(3):
         assert (
-            world.vouch(world.ask(world.person(proven=False), postcode=f"CF{40 + i} 1AA")[0], voucher) == []
+            world.vouch(
+                world.ask(world.person(proven=False), (voucher,), postcode=f"CF{40 + i} 1AA")[0], voucher
+            )
+            == []
         )
-    fourth = world.ask(world.person(proven=False), postcode="CF49 1AA")
+    fourth = world.ask(world.person(proven=False), (voucher,), postcode="CF49 1AA")
     assert world.vouch(fourth[0], voucher) == ["within_caps"]
 
 
 def test_a_vouched_identity_cannot_vouch(world):
     a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a)
+    tokens = world.ask(a, (v1, v2))
     world.vouch(tokens[0], v1)
     world.vouch(tokens[1], v2)
     world.now += timedelta(days=8)
     assert world.settle(a) == "P1"
     other = world.person(proven=False)
-    assert "voucher_not_vouched_for" in world.vouch(world.ask(other, postcode="CF50 1AA")[0], a)
+    assert "voucher_not_vouched_for" in world.vouch(world.ask(other, (a,), postcode="CF50 1AA")[0], a)
 
 
 def test_revoking_a_voucher_rescores_exactly_the_identities_that_rested_on_them(world):
@@ -224,12 +238,12 @@ def test_revoking_a_voucher_rescores_exactly_the_identities_that_rested_on_them(
     on_v1 = []
     for i, (first, second) in enumerate(((v1, v2), (v1, v3))):
         applicant = world.person(proven=False)
-        tokens = world.ask(applicant, postcode=f"CF{60 + i} 1AA")
+        tokens = world.ask(applicant, (first, second), postcode=f"CF{60 + i} 1AA")
         world.vouch(tokens[0], first)
         world.vouch(tokens[1], second)
         on_v1.append(applicant)
     elsewhere = world.person(proven=False)
-    tokens = world.ask(elsewhere, postcode="CF69 1AA")
+    tokens = world.ask(elsewhere, (v2, v3), postcode="CF69 1AA")
     world.vouch(tokens[0], v2)
     world.vouch(tokens[1], v3)
     world.now += timedelta(days=8)
@@ -247,7 +261,7 @@ def test_revoking_a_voucher_rescores_exactly_the_identities_that_rested_on_them(
 
 def test_a_vouch_is_withdrawn_when_the_vouchers_own_identity_lapses(world):
     a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a)
+    tokens = world.ask(a, (v1, v2))
     world.vouch(tokens[0], v1)
     world.vouch(tokens[1], v2)
     world.now += timedelta(days=8)
@@ -267,7 +281,7 @@ def test_asking_again_does_not_shelter_an_identity_from_its_vouches(world):
     """An identity from an earlier request still falls when one of its vouchers is revoked, after
     the applicant has started asking for vouches again."""
     a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a)
+    tokens = world.ask(a, (v1, v2))
     world.vouch(tokens[0], v1)
     world.vouch(tokens[1], v2)
     world.now += timedelta(days=8)
@@ -283,7 +297,7 @@ def test_a_voucher_deleting_their_account_withdraws_their_vouch(world):
     """A vouch left without its voucher (the account deleted, so the column is empty) counts for
     nothing, and settling never fails on it."""
     a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a)
+    tokens = world.ask(a, (v1, v2))
     world.vouch(tokens[0], v1)
     world.vouch(tokens[1], v2)
     world.now += timedelta(days=8)
@@ -301,3 +315,68 @@ def test_a_voucher_deleting_their_account_withdraws_their_vouch(world):
         ).all()
         [orphan] = orphans
         assert orphan.withdrawn_reason == "the voucher deleted their account"
+
+
+def test_an_invitation_is_answered_only_from_the_account_it_was_sent_to(world):
+    """Whoever holds the link, signed in as another account, can neither vouch nor decline; the
+    invited address matches whatever its case."""
+    a, invited, other = world.person(proven=False), world.person(), world.person()
+    with transaction(world.factory) as db:
+        db.get(Account, invited).email = "P-Invited@Example.org"
+    tokens = world.ask(a, (invited,))
+    with transaction(world.factory) as db:
+        service = world.service(db)
+        invitation = service.invitation(tokens[0])
+        with pytest.raises(NotInvited):
+            service.answer(invitation, db.get(Account, other), FRIEND)
+        with pytest.raises(NotInvited):
+            service.decline(invitation, db.get(Account, other))
+        assert invitation.accepted_at is None and invitation.voucher_id is None
+    assert world.vouch(tokens[0], invited) == []
+    with world.factory() as db:
+        refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "vouch.not_invited")).all()
+        assert [e.actor for e in refused] == [other, other]
+
+
+def test_one_passport_cannot_make_two_vouchers(world):
+    """A passport that proved one account proves nothing on a second, so the second account cannot
+    vouch as if it were another person (before, both vouched and the applicant reached P1)."""
+    a, v1 = world.person(proven=False), world.person()
+    v2 = world.person(passport=f"{int(v1.removeprefix('acc')):09d}")
+    assert world.level(v2) == "P0"
+    tokens = world.ask(a, (v1, v2))
+    assert world.vouch(tokens[0], v1) == []
+    assert "voucher_identity_is_strong" in world.vouch(tokens[1], v2)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P0"
+
+
+def test_one_person_with_two_documents_is_one_voucher(world):
+    """One person proven on two accounts with two documents (say a passport and a driving licence)
+    vouches once: their second account is not an independent voucher."""
+    a, v1 = world.person(proven=False), world.person()
+    with world.factory() as db:
+        same = claimed_person(current(db, v1, world.now.date()))
+    v2 = world.person(who=same, passport="ZZ1234567")
+    assert world.level(v2) == "P2"
+    tokens = world.ask(a, (v1, v2))
+    assert world.vouch(tokens[0], v1) == []
+    assert world.vouch(tokens[1], v2) == ["vouchers_independent"]
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P0"
+
+
+def test_one_voucher_vouches_once_for_an_applicant(world):
+    """A voucher invited at two addresses (changing their account's address between answers) gives
+    one vouch, not two."""
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a, (v1, v2))
+    with transaction(world.factory) as db:
+        request = world.service(db).invitation(tokens[0]).request_id
+        [second] = world.service(db).invite(
+            db.get(VouchRequest, request), db.get(Account, a), ["v1-again@example.org"]
+        )
+    assert world.vouch(tokens[0], v1) == []
+    with transaction(world.factory) as db:
+        db.get(Account, v1).email = "v1-again@example.org"
+    assert world.vouch(second.token, v1) == ["one_vouch_each"]

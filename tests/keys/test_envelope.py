@@ -79,3 +79,16 @@ def test_derived_keys_are_stable_per_purpose_and_never_the_kek():
     assert derive(kek, AUDIT_ADDRESS) == derive(kek, AUDIT_ADDRESS)
     assert len(derive(kek, AUDIT_ADDRESS)) == 32
     assert derive(kek, b"another purpose") != derive(kek, AUDIT_ADDRESS) != kek
+
+
+def test_the_document_key_is_its_own_purpose():
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from keys.derive import AUDIT_ADDRESS, IDENTITY_DOCUMENT, derive
+    from keys.service import KeyService
+
+    kek = bytes(range(32))
+    service = KeyService(sessionmaker(create_engine("sqlite://")), kek, max_token_ttl=3600)
+    assert service.document_key() == derive(kek, IDENTITY_DOCUMENT)
+    assert service.document_key() not in (derive(kek, AUDIT_ADDRESS), service.audit_address_key(), kek)

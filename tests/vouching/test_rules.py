@@ -61,6 +61,22 @@ def year_of_vouches(n: int, address: str = "elsewhere") -> tuple[PastVouch, ...]
             ["not_self"],
         ),
         ({"voucher": replace(VOUCHER, account_id="app")}, ["not_self"]),
+        # Proven by the applicant's own document: the same person, whatever name they gave.
+        (
+            {
+                "applicant": replace(APPLICANT, document_keys=frozenset({"doc1"})),
+                "voucher": replace(VOUCHER, document_keys=frozenset({"doc1", "doc2"})),
+            },
+            ["not_self"],
+        ),
+        (
+            {
+                "applicant": replace(APPLICANT, document_keys=frozenset({"doc1"})),
+                "voucher": replace(VOUCHER, document_keys=frozenset({"doc2"})),
+            },
+            [],
+        ),
+        ({"circle": Circle(voucher_vouched_already=True)}, ["one_vouch_each"]),
         ({"voucher": replace(VOUCHER, level="P1")}, ["voucher_identity_is_strong"]),
         (
             {"voucher": replace(VOUCHER, proven_at=NOW - timedelta(days=4 * 365))},
@@ -76,6 +92,29 @@ def year_of_vouches(n: int, address: str = "elsewhere") -> tuple[PastVouch, ...]
         ({"voucher": replace(VOUCHER, address_keys=frozenset({"12|CF10 1AA"}))}, ["lives_apart"]),
         ({"circle": Circle(other_voucher_address_keys=frozenset({"3|CF11 9AB"}))}, ["vouchers_independent"]),
         ({"circle": Circle(linked_to_other_voucher=True)}, ["vouchers_independent"]),
+        # One person on two accounts: one document, or two documents naming one person.
+        (
+            {
+                "voucher": replace(VOUCHER, document_keys=frozenset({"doc1"})),
+                "circle": Circle(other_voucher_document_keys=frozenset({"doc1"})),
+            },
+            ["vouchers_independent"],
+        ),
+        (
+            {
+                "voucher": replace(VOUCHER, document_keys=frozenset({"doc1"})),
+                "circle": Circle(other_voucher_document_keys=frozenset({"doc2"})),
+            },
+            [],
+        ),
+        (
+            {"circle": Circle(other_voucher_people=frozenset({"PRIYA|SHAH|1975-02-03"}))},
+            ["vouchers_independent"],
+        ),
+        (
+            {"circle": Circle(other_voucher_people=frozenset({"PRIYA|SHAH|1975-02-04"}))},
+            [],
+        ),
         ({"voucher": replace(VOUCHER, past_vouches=year_of_vouches(3))}, ["within_caps"]),
         ({"voucher": replace(VOUCHER, past_vouches=year_of_vouches(2))}, []),
         (
@@ -154,6 +193,20 @@ def test_vouchers_at_one_address_count_once():
     assert independent_vouchers([ordinary(1, "x"), ordinary(2, "x"), ordinary(3, "y")]) == 2
 
 
+def test_vouchers_proven_by_one_document_count_once():
+    one_passport = [
+        EffectiveVouch("v1", False, frozenset({"a1"}), frozenset({"doc"})),
+        EffectiveVouch("v2", False, frozenset({"a2"}), frozenset({"doc"})),
+    ]
+    assert independent_vouchers(one_passport) == 1
+    assert assess(vouch_scores(one_passport, 0, 1)).level == "P0"
+
+
+def test_one_voucher_twice_counts_once():
+    twice = [ordinary(1, "a1"), EffectiveVouch("v1", False, frozenset({"a2"}))]
+    assert independent_vouchers(twice) == 1
+
+
 @pytest.mark.parametrize(
     ("state", "status"),
     [
@@ -175,6 +228,7 @@ vouch_sets = st.lists(
         st.sampled_from(["a", "b", "c", "d", "e"]),
         st.booleans(),
         st.frozensets(st.sampled_from(["h1", "h2", "h3", "h4"]), min_size=1, max_size=2),
+        st.frozensets(st.sampled_from(["d1", "d2", "d3"]), max_size=1),
     ),
     max_size=5,
     unique_by=lambda v: v.voucher_id,

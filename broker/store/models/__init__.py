@@ -5,7 +5,7 @@ from broker.store.models.accounts import Account
 from broker.store.models.audit import AuditEvent
 from broker.store.models.changes import AccountChange
 from broker.store.models.clients import Client, Consent
-from broker.store.models.identity import IdentityRecord, SimulatedRegistryEntry
+from broker.store.models.identity import IdentityRecord, ProvenDocument, SimulatedRegistryEntry
 from broker.store.models.interactions import Interaction, OutboxMessage
 from broker.store.models.keys import SigningKey
 from broker.store.models.passkeys import Passkey
@@ -40,6 +40,7 @@ __all__ = [
     "MouVersion",
     "OutboxMessage",
     "Passkey",
+    "ProvenDocument",
     "Referee",
     "RefreshToken",
     "ReleaseRecord",

@@ -44,6 +44,22 @@ class IdentityRecord(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(200))
 
 
+class ProvenDocument(Base):
+    """A document that proved an identity, known only by its fingerprint: a keyed hash (HMAC-SHA256,
+    key derived in keys/) of its kind and number, never the number itself. The fingerprint is the
+    primary key, so one document proves one account: a second account's proof with it is refused,
+    and vouchers proven by one document are one person, not two."""
+
+    __tablename__ = "proven_document"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    # The first record this document proved.
+    identity_record_id: Mapped[str] = mapped_column(ForeignKey("identity_record.id", ondelete="CASCADE"))
+    proven_at: Mapped[datetime]
+
+
 class SimulatedRegistryEntry(Base):
     """The simulated authorities' records (development and testing only): documents by number and
     people by family name and birth date. A real deployment uses real authorities' adapters instead."""
