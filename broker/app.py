@@ -97,7 +97,7 @@ def build_services(settings: Settings) -> Services:
         passwords=PasswordService(),
         templates=_templates(settings),
         replay=make_replay_cache(settings.redis_url),
-        client_keys=ClientKeyResolver(),
+        client_keys=ClientKeyResolver(allow_private_outbound=settings.outbound_allows_private),
     )
 
 
@@ -115,7 +115,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     check_notify_templates(settings)
     services = services or build_services(settings)
-    sender = BackchannelSender(services.session_factory, services.signer, settings.issuer, services.clock)
+    sender = BackchannelSender(
+        services.session_factory,
+        services.signer,
+        settings.issuer,
+        services.clock,
+        allow_private_outbound=settings.outbound_allows_private,
+    )
     outbox = (
         OutboxSender(
             services.session_factory,

@@ -163,7 +163,9 @@ def clients_create(
     )
     try:
         with transaction(make_sessionmaker(engine)) as db:
-            client, secret = register_client(db, new, utc_now())
+            client, secret = register_client(
+                db, new, utc_now(), allow_private_outbound=settings.outbound_allows_private
+            )
             out = {
                 "client_id": client.client_id,
                 "token_endpoint_auth_method": client.token_endpoint_auth_method,

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     notify_templates: dict[str, str] = Field(default_factory=dict)
     # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated addresses; empty trusts none).
     trusted_proxies: str = ""
+    # May the broker call loopback and private addresses that relying services register (back-channel
+    # logout, security events, jwks_uri)? Unset: yes outside production, no in production.
+    outbound_allow_private: bool | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     @property
     def issuer_is_https(self) -> bool:
         return self.issuer.startswith("https://")
+
+    @property
+    def outbound_allows_private(self) -> bool:
+        """Whether URIs relying services register may lead to loopback or private addresses."""
+        if self.outbound_allow_private is None:
+            return self.env != "production"
+        return self.outbound_allow_private
 
     @property
     def vtm(self) -> str:

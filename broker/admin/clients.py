@@ -15,7 +15,14 @@ from broker.admin.access import staff
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageNotFound
-from broker.oidc.clients import ClientInvalid, NewClient, check_sector, check_uri, register_client
+from broker.oidc.clients import (
+    ClientInvalid,
+    NewClient,
+    check_outbound_uri,
+    check_sector,
+    check_uri,
+    register_client,
+)
 from broker.store.models import Client, Grant
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
@@ -53,8 +60,9 @@ def _form(
     return render(services, request, "admin/client.html", context, errors)
 
 
-def _read(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
-    """The fields as typed, and what is wrong with them (every URI checked as registration does)."""
+def _read(form: Form, allow_private_outbound: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields as typed, and what is wrong with them (every URI checked as registration does;
+    those the broker calls itself must not lead to an address the outbound rule refuses)."""
     values: dict[str, Any] = {
         "name": (form.get("name") or "").strip(),
         "redirect_uris": _lines(form.get("redirect_uris")),
@@ -74,23 +82,24 @@ def _read(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
         errors["name"] = "Enter the service's name"
     if not values["redirect_uris"]:
         errors["redirect_uris"] = "Enter at least one redirect URI"
-    checks = [("redirect_uris", u, "Redirect URI") for u in values["redirect_uris"]]
+    checks = [("redirect_uris", u, "Redirect URI", False) for u in values["redirect_uris"]]
     checks += [
-        ("post_logout_redirect_uris", u, "Post-logout URI") for u in values["post_logout_redirect_uris"]
+        ("post_logout_redirect_uris", u, "Post-logout URI", False)
+        for u in values["post_logout_redirect_uris"]
     ]
     checks += [
-        (f, values[f], w)
-        for f, w in (
-            ("backchannel_logout_uri", "Back-channel logout URI"),
-            ("security_event_uri", "Security event URI"),
-            ("jwks_uri", "JWKS URL"),
-            ("landing_page_url", "Landing page"),
+        (f, values[f], w, called)
+        for f, w, called in (
+            ("backchannel_logout_uri", "Back-channel logout URI", True),
+            ("security_event_uri", "Security event URI", True),
+            ("jwks_uri", "JWKS URL", True),
+            ("landing_page_url", "Landing page", False),
         )
         if values[f]
     ]
-    for field, uri, words in checks:
+    for field, uri, words, called in checks:
         try:
-            check_uri(uri, words)
+            check_outbound_uri(uri, words, allow_private_outbound) if called else check_uri(uri, words)
         except ClientInvalid as exc:
             errors.setdefault(field, exc.description)
     if values["auth_method"] not in dict(AUTH_METHODS):
@@ -142,11 +151,17 @@ def new_page(request: Request, db: Db, services: ServicesDep) -> Response:
 @router.post("/admin/services/new")
 def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     account = staff(request, db, services, "client_manager")
-    values, errors = _read(form)
+    values, errors = _read(form, services.settings.outbound_allows_private)
     if not errors:
         try:
             fields = {k: v for k, v in values.items() if k != "landing_page_url"}
-            client, secret = register_client(db, NewClient(**fields), services.clock(), account.id)
+            client, secret = register_client(
+                db,
+                NewClient(**fields),
+                services.clock(),
+                account.id,
+                allow_private_outbound=services.settings.outbound_allows_private,
+            )
             client.landing_page_url = values["landing_page_url"]
         except ClientInvalid as exc:
             errors["name"] = exc.description
@@ -219,7 +234,7 @@ def edit(client_id: str, request: Request, db: Db, services: ServicesDep, form: 
     client = db.get(Client, client_id)
     if client is None:
         raise PageNotFound("There is no such service.")
-    values, errors = _read(form)
+    values, errors = _read(form, services.settings.outbound_allows_private)
     sector = values["sector_identifier"] or client.sector_identifier
     used = db.scalar(select(Grant.id).filter_by(client_id=client_id).limit(1)) is not None
     if sector != client.sector_identifier and used:

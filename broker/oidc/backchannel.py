@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.accounts.sessions import SessionService
 from broker.config import Settings
+from broker.oidc.outbound_http import outbound_client
 from broker.oidc.repository import OidcRepository
 from broker.oidc.security_events import SET_TYP, assurance_change_claims
 from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
@@ -30,7 +31,8 @@ log = structlog.get_logger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
-SEND_TIMEOUT = 5.0
+SEND_TIMEOUT = 5.0  # each connect, write and read
+SEND_BUDGET = 15.0  # the whole request, however slowly the service answers
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -83,12 +85,17 @@ class BackchannelSender(PollingWorker):
         signer: Signer,
         issuer: str,
         clock: Callable[[], datetime],
+        *,
+        allow_private_outbound: bool,
     ) -> None:
         super().__init__()
         self.session_factory = session_factory
         self.signer = signer
         self.issuer = issuer
         self.clock = clock
+        self.http = outbound_client(
+            allow_private=allow_private_outbound, timeout=SEND_TIMEOUT, total_timeout=SEND_BUDGET
+        )
 
     def _lease_due(self, limit: int) -> list[Delivery]:
         now = self.clock()
@@ -153,22 +160,20 @@ class BackchannelSender(PollingWorker):
         return len(deliveries)
 
     def _post(self, delivery: Delivery) -> str | None:
+        """None when delivered, else what went wrong. Only the status is read: the body is never needed.
+        A redirect is not followed (it is a failure), nor is an address the outbound rule refuses called."""
+        if delivery.kind == "logout":
+            request = self.http.build_request("POST", delivery.uri, data={"logout_token": delivery.token})
+        else:
+            request = self.http.build_request(
+                "POST",
+                delivery.uri,
+                content=delivery.token,
+                headers={"Content-Type": "application/secevent+jwt", "Accept": "application/json"},
+            )
         try:
-            if delivery.kind == "logout":
-                response = httpx.post(
-                    delivery.uri,
-                    data={"logout_token": delivery.token},
-                    timeout=SEND_TIMEOUT,
-                    follow_redirects=False,
-                )
-            else:
-                response = httpx.post(
-                    delivery.uri,
-                    content=delivery.token,
-                    headers={"Content-Type": "application/secevent+jwt", "Accept": "application/json"},
-                    timeout=SEND_TIMEOUT,
-                    follow_redirects=False,
-                )
+            response = self.http.send(request, stream=True)
+            response.close()
         except httpx.HTTPError as exc:
             return type(exc).__name__
         return None if response.status_code in (200, 202, 204) else f"HTTP {response.status_code}"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from broker.errors import BrokerError
 from broker.oidc.adapters import hash_secret
 from broker.oidc.claims import CLAIMS_SUPPORTED, COMPANIONS
+from broker.oidc.outbound import uri_refusal
 from broker.oidc.subject import default_sector
 from broker.policy.service import first_agreement
 from broker.store.models import Client
@@ -71,6 +72,15 @@ def check_uri(uri: str, what: str) -> str:
     return uri
 
 
+def check_outbound_uri(uri: str, what: str, allow_private: bool) -> str:
+    """A URI the broker itself calls (back-channel logout, security events, JWKS): as :func:`check_uri`,
+    and not at an address the outbound rule refuses. Names are checked again, resolved, when called."""
+    reason = uri_refusal(uri, allow_private=allow_private)
+    if reason:
+        raise ClientInvalid(f"{what} must be a public address the broker can call, not {reason}: {uri}")
+    return check_uri(uri, what)
+
+
 def load_jwks_file(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text())
@@ -82,7 +92,12 @@ def load_jwks_file(path: Path) -> dict[str, Any]:
 
 
 def register_client(
-    db: Session, new: NewClient, now: datetime, registered_by: str | None = None
+    db: Session,
+    new: NewClient,
+    now: datetime,
+    registered_by: str | None = None,
+    *,
+    allow_private_outbound: bool = False,
 ) -> tuple[Client, str | None]:
     if new.auth_method not in AUTH_METHODS:
         raise ClientInvalid(f"auth method must be one of {', '.join(AUTH_METHODS)}")
@@ -107,14 +122,20 @@ def register_client(
         post_logout_redirect_uris=[
             check_uri(u, "post-logout redirect URI") for u in new.post_logout_redirect_uris or []
         ],
-        backchannel_logout_uri=check_uri(new.backchannel_logout_uri, "back-channel logout URI")
+        backchannel_logout_uri=check_outbound_uri(
+            new.backchannel_logout_uri, "back-channel logout URI", allow_private_outbound
+        )
         if new.backchannel_logout_uri
         else None,
-        security_event_uri=check_uri(new.security_event_uri, "security event URI")
+        security_event_uri=check_outbound_uri(
+            new.security_event_uri, "security event URI", allow_private_outbound
+        )
         if new.security_event_uri
         else None,
         jwks=new.jwks,
-        jwks_uri=new.jwks_uri,
+        jwks_uri=check_outbound_uri(new.jwks_uri, "JWKS URI", allow_private_outbound)
+        if new.jwks_uri
+        else None,
         id_token_signed_response_alg=new.id_token_alg,
         subject_type=new.subject_type,
         sector_identifier=check_sector(new.sector_identifier or default_sector(redirect_uris), redirect_uris),

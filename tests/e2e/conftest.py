@@ -60,7 +60,12 @@ class LiveBroker:
         kwargs.setdefault("name", "Test service")
         kwargs.setdefault("claims", ["email", "phone_number"])
         with transaction(self.db) as db:
-            client, secret = register_client(db, NewClient(**kwargs), self.services.clock())  # type: ignore[arg-type]
+            client, secret = register_client(
+                db,
+                NewClient(**kwargs),  # type: ignore[arg-type]
+                self.services.clock(),
+                allow_private_outbound=self.settings.outbound_allows_private,
+            )
             return {
                 "client_id": client.client_id,
                 "client_secret": secret,
