@@ -53,6 +53,20 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
+def _sign_in_failed(why: str) -> HTMLResponse:
+    return _page(
+        "Sign-in failed",
+        f"<p>{html.escape(why)}</p><p><a href='/'>Back to the start</a></p>",
+        400,
+    )
+
+
+def _http_problem(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"it answered {exc.response.status_code}"
+    return f"no answer ({type(exc).__name__})"
+
+
 def _button(action: str, label: str, fields: dict[str, str] | None = None) -> str:
     hidden = "".join(
         f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
@@ -158,7 +172,16 @@ def create_rp_app(
                 f"{html.escape(exc.description or '')}</p><p><a href='/'>Back to the start</a></p>",
                 400,
             )
-        userinfo = dict(await oauth.broker.userinfo(token=token))
+        except JoseError as exc:  # the ID token did not verify (expired, wrong audience, bad signature)
+            return _sign_in_failed(
+                f"The ID token from the broker is not valid: {exc.description or exc.error}"
+            )
+        except httpx.HTTPError as exc:
+            return _sign_in_failed(f"The broker's token endpoint could not be used: {_http_problem(exc)}")
+        try:
+            userinfo = dict(await oauth.broker.userinfo(token=token))
+        except httpx.HTTPError as exc:  # e.g. 403 when the data sharing agreement stopped meanwhile
+            return _sign_in_failed(f"The broker did not give the user's details: {_http_problem(exc)}")
         claims = dict(token["userinfo"])
         identity = None
         if CORE_IDENTITY in userinfo:
@@ -196,7 +219,11 @@ def create_rp_app(
             async with httpx.AsyncClient() as http:
                 metadata = await oauth.broker.load_server_metadata()
                 keys = KeySet.import_key_set((await http.get(metadata["jwks_uri"])).json())
-            claims = jwt.decode(logout_token, keys).claims
+            decoded = jwt.decode(logout_token, keys)
+            # Explicit typing (RFC 8725 3.11): an ID token or other JWT of the broker is no logout token.
+            if decoded.header.get("typ") != "logout+jwt":
+                raise ValueError("the token's typ is not logout+jwt")
+            claims = decoded.claims
             registry = jwt.JWTClaimsRegistry(
                 iss={"essential": True, "value": issuer},
                 aud={"essential": True, "value": client_id},
