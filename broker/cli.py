@@ -397,7 +397,8 @@ def mou_import(
     """Each MOU's newest version in the file becomes a new draft, when it differs from the stored
     newest; approval still needs two administrators in the console. The author must be a staff
     account with the policy_author role: the drafts are recorded as theirs, so they cannot also
-    approve them."""
+    approve them. A service has one MOU: an entry naming a new reference for a service that has one,
+    or a stored reference for another service, is refused, as are terms the console would refuse."""
     import yaml
     from sqlalchemy import select
 
@@ -422,13 +423,21 @@ def mou_import(
                 fail("--author must be the email address of a staff account with the policy_author role")
                 return
             for entry in entries:
-                newest = entry["versions"][-1]
-                terms = terms_from(newest)
-                mou = db.scalar(select(Mou).filter_by(reference=entry["reference"]))
+                try:
+                    terms = terms_from(entry["versions"][-1])
+                except PolicyError as exc:
+                    raise PolicyError(f"{entry['reference']}: {exc}") from None
+                reference, client_id = str(entry["reference"]), str(entry["client_id"])
+                mou = db.scalar(select(Mou).filter_by(reference=reference))
+                if mou is not None and mou.client_id != client_id:
+                    raise PolicyError(f"{reference} is the MOU of service {mou.client_id}, not {client_id}")
                 if mou is None:
-                    if db.get(Client, entry["client_id"]) is None:
-                        raise PolicyError(f"{entry['reference']}: no service {entry['client_id']}")
-                    mou = create_mou(db, entry["client_id"], entry["reference"], utc_now())
+                    if db.get(Client, client_id) is None:
+                        raise PolicyError(f"{reference}: no service {client_id}")
+                    held = db.scalar(select(Mou.reference).filter_by(client_id=client_id))
+                    if held is not None:
+                        raise PolicyError(f"{reference}: service {client_id} already has the MOU {held}")
+                    mou = create_mou(db, client_id, reference, utc_now())
                 stored = db.scalars(
                     select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
                 ).first()

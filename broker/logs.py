@@ -69,6 +69,9 @@ def configure_logging(settings: Settings) -> None:
     # whole token responses ("Issue token {...}"): never below INFO, whatever BROKER_LOG_LEVEL says.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("authlib").setLevel(max(level, logging.INFO))
+    # The Notify client logs each refusal with Notify's message, which can repeat what it was sent;
+    # the outbox sender logs the status and error type instead.
+    logging.getLogger("notifications_python_client").setLevel(max(level, logging.ERROR))
     structlog.configure(
         processors=[*stamped, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -69,9 +69,12 @@ router = APIRouter(tags=["health"], include_in_schema=False)
 def metrics(services: ServicesDep) -> Response:
     registry = services.metrics
     with services.session_factory() as db:
+        messages = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
         registry.outbox.labels("message").set(
-            db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
-            or 0
+            db.scalar(messages.where(OutboxMessage.failed_at.is_(None))) or 0
+        )
+        registry.outbox_failed.labels("message").set(
+            db.scalar(messages.where(OutboxMessage.failed_at.is_not(None))) or 0
         )
         registry.outbox.labels("backchannel_logout").set(
             db.scalar(

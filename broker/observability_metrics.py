@@ -41,3 +41,9 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.outbox_failed = Gauge(
+            "broker_outbox_failed",
+            "Messages Notify refused for good, or that ran out of retries (never delivered)",
+            ["kind"],
+            registry=self.registry,
+        )

@@ -502,3 +502,38 @@ def test_mou_export_and_import_as_yaml(tmp_path):
     policy.write_text("mous: [{reference: X}]")
     broken = run(["mou", "import", str(policy), "--author", author], tmp_path)
     assert broken.returncode == 2 and "cannot import" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_mou_import_keeps_one_mou_per_service_and_refuses_terms_the_console_would(tmp_path):
+    import yaml
+
+    for name, uri in (("Fishing licences", "https://fish.example/cb"), ("Boats", "https://boats.example/cb")):
+        created = run(
+            ["clients", "create", "--name", name, "--redirect-uri", uri, "--claims", "email"], tmp_path
+        )
+        assert created.returncode == 0, created.stderr
+    author = "author@example.org"
+    run(["accounts", "create", "--email", author, "--password", "a long fixture passphrase"], tmp_path)
+    run(["staff", "grant", "--email", author, "--role", "policy_author"], tmp_path)
+    exported = yaml.safe_load(run(["mou", "export"], tmp_path).stdout)["mous"]
+    by_name = {m["versions"][0]["organisation"]: m for m in exported}
+    fish, boats = by_name["Fishing licences"], by_name["Boats"]
+    policy = tmp_path / "policy.yaml"
+
+    def refused(entry: dict[str, object], words: str) -> None:
+        policy.write_text(yaml.safe_dump({"mous": [entry]}))
+        result = run(["mou", "import", str(policy), "--author", author], tmp_path)
+        assert result.returncode == 2 and words in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+    # A second MOU for a service that has one (its versions would mix with the first's).
+    refused({**fish, "reference": "MOU-fishing-2"}, f"service {fish['client_id']} already has the MOU")
+    # A stored reference under another service: never drafted into that other service's MOU.
+    refused({**boats, "reference": fish["reference"]}, f"{fish['reference']} is the MOU of service")
+    # Terms the console would refuse in a draft.
+    p9 = [{**fish["versions"][0], "attributes": [{"claim": "email", "min_level": "P9"}]}]
+    refused({**fish, "versions": p9}, "The minimum level for email must be one of P0, P1, P2, P3")
+    after = yaml.safe_load(run(["mou", "export"], tmp_path).stdout)["mous"]
+    assert sorted((m["reference"], len(m["versions"])) for m in after) == sorted(
+        [(fish["reference"], 1), (boats["reference"], 1)]
+    )  # nothing was drafted

@@ -26,7 +26,7 @@ from broker.policy.mou import (
     parse_attribute_lines,
 )
 from broker.policy.release import Agreement, ConsentFacts, decide
-from broker.policy.service import add_version, apply, terms_of, with_companion_terms
+from broker.policy.service import add_version, apply, governing, history, terms_of, with_companion_terms
 from broker.store.models import Client, Mou, MouVersion, ReleaseRecord
 from broker.web.csrf import check_csrf
 from broker.web.pages import render, see_other
@@ -69,15 +69,26 @@ def home(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/admin/mous")
 def mous(request: Request, db: Db, services: ServicesDep) -> Response:
+    """Every MOU with the version that governs its service today (its state is what the service
+    gets), and the newest version when that is another (a draft, or one approved to start later)."""
     staff(request, db, services, *READERS)
     today = services.clock().date()
     rows = []
     for mou in db.scalars(select(Mou).order_by(Mou.reference)):
-        versions = list(db.scalars(select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number)))
-        client = db.get(Client, mou.client_id)
-        latest = versions[-1] if versions else None
-        status = effective_status(latest.status, terms_of(latest), today) if latest else "none"
-        rows.append({"mou": mou, "client": client, "latest": latest, "status": status})
+        latest = db.scalars(
+            select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
+        ).first()
+        current = governing(db, mou.client_id, today=today)
+        rows.append(
+            {
+                "mou": mou,
+                "client": db.get(Client, mou.client_id),
+                "governing": current,
+                "status": effective_status(current.status, terms_of(current), today) if current else "none",
+                "latest": latest,
+                "latest_status": effective_status(latest.status, terms_of(latest), today) if latest else "",
+            }
+        )
     return render(services, request, "admin/mous.html", {"title": "Data sharing agreements", "rows": rows})
 
 
@@ -94,12 +105,14 @@ def _mou_page(
     reference: str,
     roles: list[str],
     errors: dict[str, str] | None,
+    number: int | None = None,
 ) -> Response:
+    """One version of an MOU (``number``, else the one the query names, else the newest)."""
     mou, versions = _mou(db, reference)
     if not versions:
         raise NoSuchMou("This MOU has no versions yet.")
     today = services.clock().date()
-    wanted = request.query_params.get("version", "")
+    wanted = str(number) if number is not None else request.query_params.get("version", "")
     shown = next((v for v in versions if str(v.number) == wanted), versions[-1])
     before = next((v for v in versions if v.number == shown.number - 1), None)
     terms = terms_of(shown)
@@ -122,6 +135,15 @@ def _mou_page(
         "before": before,
         "actions": actions,
         "can_draft": "policy_author" in roles,
+        "history": [
+            {
+                "at": e.at,
+                "action": e.action.removeprefix("mou."),
+                "actor": e.actor,
+                "note": e.details.get("note"),
+            }
+            for e in history(db, mou, shown.number)
+        ],
     }
     return render(services, request, "admin/mou.html", context, errors)
 
@@ -143,12 +165,12 @@ def act_on(
         raise NoSuchMou("There is no such version.")
     note = (form.get("note") or "").strip()
     if action in ("reject", "suspend", "terminate") and not note:
-        return _mou_page(request, db, services, reference, account.roles, {"note": "Give a reason"})
+        return _mou_page(request, db, services, reference, account.roles, {"note": "Give a reason"}, number)
     try:
         apply(db, row, action, account.id, services.clock(), note)
     except PolicyError as exc:
         db.rollback()
-        return _mou_page(request, db, services, reference, account.roles, {"note": str(exc)})
+        return _mou_page(request, db, services, reference, account.roles, {"note": str(exc)}, number)
     db.commit()
     return see_other(f"/admin/mous/{reference}?version={number}")
 
@@ -209,18 +231,7 @@ def read_terms(form: Form) -> tuple[Terms | None, dict[str, str]]:
         security_commitments=(form.get("security_commitments") or "").strip(),
         contacts=(form.get("contacts") or "").strip(),
     )
-    fields = {
-        "organisation": "organisation",
-        "purpose": "purpose",
-        "lawful basis": "lawful_basis",
-        "attribute": "attributes",
-        "end date": "end",
-        "review date": "review",
-        "retention": "attributes",
-        "minimum level": "attributes",
-    }
-    for problem in terms.problems():
-        field = next((f for words, f in fields.items() if words in problem.lower()), "organisation")
+    for field, problem in terms.field_problems():
         errors.setdefault(field, problem)
     return (None, errors) if errors else (terms, {})
 
@@ -249,21 +260,25 @@ def dry_run(reference: str, request: Request, db: Db, services: ServicesDep) -> 
     if row is None:
         raise NoSuchMou("This MOU has no versions yet.")
     terms = with_companion_terms(terms_of(row))
-    claims = frozenset(a.claim for a in terms.attributes)
-    status = "approved" if row.status in ("draft", "submitted") else row.status  # as if approved
-    result = decide(
-        Agreement(row.id, status, terms), claims, ConsentFacts(row.id, claims), level, services.clock()
-    )
     context = {
         "title": f"Dry run: {mou.reference} version {row.number} at {level}",
         "mou": mou,
         "row": row,
         "level": level,
         "levels": LEVELS,
-        "released": sorted(result.released),
-        "refused": sorted(result.refused.items()),
         "names": HUMAN_NAMES,
+        # Terms that could not be submitted (an import from before they were checked) decide nothing.
+        "problems": terms.problems(),
+        "released": [],
+        "refused": [],
     }
+    if not context["problems"]:
+        claims = frozenset(a.claim for a in terms.attributes)
+        status = "approved" if row.status in ("draft", "submitted") else row.status  # as if approved
+        result = decide(
+            Agreement(row.id, status, terms), claims, ConsentFacts(row.id, claims), level, services.clock()
+        )
+        context["released"], context["refused"] = sorted(result.released), sorted(result.refused.items())
     return render(services, request, "admin/dry_run.html", context)
 
 
@@ -280,11 +295,13 @@ def releases(request: Request, db: Db, services: ServicesDep) -> Response:
     if filters["since"]:
         try:
             since = datetime.fromisoformat(filters["since"])
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=services.clock().tzinfo)
-            query = query.where(ReleaseRecord.released_at >= since)
-        except ValueError:
-            filters["since"] = ""
+        except ValueError:  # a filter that cannot be read is said so, never silently dropped
+            context = {"title": "Release ledger", "rows": [], "filters": filters}
+            errors = {"since": "Enter the date as YYYY-MM-DD, or a date and time as YYYY-MM-DDTHH:MM"}
+            return render(services, request, "admin/releases.html", context, errors)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=services.clock().tzinfo)
+        query = query.where(ReleaseRecord.released_at >= since)
     rows = list(db.scalars(query))
     return render(
         services,

@@ -10,11 +10,14 @@ A version is immutable once approved: a change is a new version. Approval needs 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 LEVELS = ("P0", "P1", "P2", "P3")
 STATUSES = ("draft", "submitted", "approved", "active", "suspended", "expired", "terminated")
+# Versions that were approved once: each can govern a service (suspended and terminated ones too).
+EVER_APPROVED = ("approved", "active", "suspended", "terminated")
 
 # What each action does to a version's status (anything else is refused).
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -70,26 +73,32 @@ class Terms:
 
     def problems(self) -> list[str]:
         """What stops these terms being submitted, in words an author can act on."""
+        return [words for _field, words in self.field_problems()]
+
+    def field_problems(self) -> list[tuple[str, str]]:
+        """The same problems, each with the field it is about (the form shows it there)."""
         out = []
         if not self.organisation.strip():
-            out.append("Enter the accountable organisation")
+            out.append(("organisation", "Enter the accountable organisation"))
         if len(self.purpose.strip()) < 20:
-            out.append("Describe the purpose in plain language (at least 20 characters)")
+            out.append(("purpose", "Describe the purpose in plain language (at least 20 characters)"))
         if not self.lawful_basis.strip():
-            out.append("Enter the lawful basis")
+            out.append(("lawful_basis", "Enter the lawful basis"))
         if not self.attributes:
-            out.append("List at least one attribute")
+            out.append(("attributes", "List at least one attribute"))
         if len({a.claim for a in self.attributes}) != len(self.attributes):
-            out.append("List each attribute once")
+            out.append(("attributes", "List each attribute once"))
         for a in self.attributes:
             if a.min_level not in LEVELS:
-                out.append(f"The minimum level for {a.claim} must be one of {', '.join(LEVELS)}")
+                out.append(
+                    ("attributes", f"The minimum level for {a.claim} must be one of {', '.join(LEVELS)}")
+                )
             if a.retention_days < 1:
-                out.append(f"The retention period for {a.claim} must be at least a day")
+                out.append(("attributes", f"The retention period for {a.claim} must be at least a day"))
         if self.end <= self.start:
-            out.append("The end date must be after the start date")
+            out.append(("end", "The end date must be after the start date"))
         if not self.start <= self.review <= self.end:
-            out.append("The review date must fall between the start and end dates")
+            out.append(("review", "The review date must fall between the start and end dates"))
         return out
 
 
@@ -103,6 +112,7 @@ class Version:
     author: str
     approved_by: str | None = None
     history: tuple[str, ...] = field(default=())
+    submitted_by: str | None = None
 
 
 def act(version: Version, action: str, actor: str) -> str:
@@ -116,6 +126,8 @@ def act(version: Version, action: str, actor: str) -> str:
             raise PolicyError("; ".join(problems))
     if action == "approve" and actor == version.author:
         raise PolicyError("The author of a version cannot approve it: a second administrator must")
+    if action == "approve" and actor == version.submitted_by:
+        raise PolicyError("The person who submitted a version cannot approve it: a second administrator must")
     return new
 
 
@@ -142,6 +154,17 @@ def effective_status(status: str, terms: Terms, today: date) -> str:
 
 def in_force(status: str, terms: Terms, now: datetime) -> bool:
     return effective_status(status, terms, now.date()) == "active"
+
+
+def governing_number(versions: Iterable[tuple[int, str, date]], today: date) -> int | None:
+    """Which version, of (number, status, start date), governs a service on ``today``: the newest
+    ever approved whose start date has come. A suspended or terminated one still governs (nothing
+    is released), and an earlier version never revives; an approved version that starts later
+    takes over on its start date, so approving it does not stop the one in force before then.
+    Until any has started, the newest ever approved governs (not yet in force)."""
+    approved = [(number, start) for number, status, start in versions if status in EVER_APPROVED]
+    started = [number for number, start in approved if start <= today]
+    return max(started or [number for number, _start in approved], default=None)
 
 
 def changes_needing_consent(old: Terms, new: Terms) -> list[str]:
@@ -200,7 +223,7 @@ def parse_attribute_lines(text: str) -> tuple[AttributeTerm, ...]:
             len(parts) != 4
             or parts[1] not in LEVELS
             or parts[2] not in ("required", "optional")
-            or not parts[3].isdigit()
+            or not (parts[3].isascii() and parts[3].isdigit())
         ):
             raise PolicyError(
                 f"Attribute line {number} must read: claim, level (P0 to P3), required or optional, days kept"

@@ -3,7 +3,7 @@ the release decision with those facts, and the ledger of every release."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,11 +11,19 @@ from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
 from broker.oidc.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
-from broker.policy.mou import AttributeTerm, PolicyError, Terms, Version, act, changes_needing_consent
+from broker.policy.mou import (
+    EVER_APPROVED,
+    AttributeTerm,
+    PolicyError,
+    Terms,
+    Version,
+    act,
+    changes_needing_consent,
+    governing_number,
+)
 from broker.policy.release import Agreement, ConsentFacts, Release, decide
-from broker.store.models import Consent, Mou, MouVersion, ReleaseRecord
+from broker.store.models import AuditEvent, Consent, Mou, MouVersion, ReleaseRecord
 
-EVER_APPROVED = ("approved", "active", "suspended", "terminated")
 # Levels an MOU made from the command line asks for: identity attributes need a proven identity.
 DEFAULT_LEVEL = {claim: "P1" for claim in IDENTITY_CLAIMS} | {
     "https://vocab.account.gov.uk/v1/returnCode": "P0"
@@ -42,25 +50,36 @@ def terms_of(row: MouVersion) -> Terms:
 
 def version_of(row: MouVersion, mou: Mou) -> Version:
     return Version(
-        mou.reference, row.number, mou.client_id, row.status, terms_of(row), row.author, row.approved_by
+        mou.reference,
+        row.number,
+        mou.client_id,
+        row.status,
+        terms_of(row),
+        row.author,
+        row.approved_by,
+        submitted_by=row.submitted_by,
     )
 
 
-def governing(db: Session, client_id: str) -> MouVersion | None:
-    """The newest version of the service's MOU that was ever approved: it governs, whatever its state
-    now (suspended or terminated means nothing is released; an earlier version never revives)."""
+def governing(db: Session, client_id: str, *, today: date | None = None) -> MouVersion | None:
+    """The version of the service's MOU that governs it on ``today`` (see ``governing_number``): the
+    newest ever approved whose start date has come, whatever its state now. ``today`` is the
+    broker's clock's date; without it, today's date (UTC)."""
     query = (
         select(MouVersion)
         .join(Mou, Mou.id == MouVersion.mou_id)
         .where(Mou.client_id == client_id, MouVersion.status.in_(EVER_APPROVED))
-        .order_by(MouVersion.number.desc())
-        .limit(1)
     )
-    return db.scalars(query).first()
+    rows = {row.number: row for row in db.scalars(query)}
+    day = today or datetime.now(UTC).date()
+    number = governing_number(((r.number, r.status, r.start_date) for r in rows.values()), day)
+    return rows.get(number) if number is not None else None
 
 
-def agreement_for(db: Session, client_id: str) -> Agreement | None:
-    row = governing(db, client_id)
+def agreement_for(db: Session, client_id: str, *, today: date | None = None) -> Agreement | None:
+    """The agreement governing the service on ``today`` (UTC date; see ``governing``). Which version
+    that is changes only on a day an approved version's start date comes."""
+    row = governing(db, client_id, today=today)
     return Agreement(row.id, row.status, terms_of(row)) if row else None
 
 
@@ -112,7 +131,7 @@ def release_for(
     now: datetime,
     consent_needed: bool = True,
 ) -> tuple[Release, Agreement | None]:
-    agreement = agreement_for(db, client_id)
+    agreement = agreement_for(db, client_id, today=now.date())
     if agreement is not None:
         agreement = Agreement(agreement.version_id, agreement.status, with_companion_terms(agreement.terms))
     consent = consent_facts(db, account_id, client_id, agreement)
@@ -199,11 +218,13 @@ def apply(db: Session, row: MouVersion, action: str, actor: str, now: datetime, 
     new = act(version_of(row, mou), action, actor)
     row.status, row.status_changed_at = new, now
     if action == "submit":
-        row.submitted_at = now
+        row.submitted_at, row.submitted_by = now, actor
     if action in ("approve", "reject"):
         row.decision_note = note or None
     if action == "approve":
         row.approved_by, row.approved_at = actor, now
+    # The reason staff gave is kept with the event, for every action (the version's history shows it).
+    noted = {"note": note} if note else {}
     audit(
         db,
         f"mou.{action}",
@@ -213,7 +234,22 @@ def apply(db: Session, row: MouVersion, action: str, actor: str, now: datetime, 
         reference=mou.reference,
         version=row.number,
         status=new,
+        **noted,
     )
+
+
+def history(db: Session, mou: Mou, number: int) -> list[AuditEvent]:
+    """What was done to one version, oldest first, with the note given each time."""
+    events = db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject == mou.client_id, AuditEvent.action.like("mou.%"))
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        e
+        for e in events
+        if (e.details or {}).get("reference") == mou.reference and (e.details or {}).get("version") == number
+    ]
 
 
 def first_agreement(
@@ -284,7 +320,16 @@ def as_export(mou: Mou, rows: list[MouVersion]) -> dict[str, Any]:
 
 
 def terms_from(data: dict[str, Any]) -> Terms:
-    """Terms from an imported document; raises PolicyError naming what is missing or malformed."""
+    """Terms from an imported document; raises PolicyError naming what is missing or malformed, or
+    what the console would refuse in a draft (``Terms.problems``)."""
+    terms = _read_terms(data)
+    problems = terms.problems()
+    if problems:
+        raise PolicyError("; ".join(problems))
+    return terms
+
+
+def _read_terms(data: dict[str, Any]) -> Terms:
     try:
         attributes = tuple(
             AttributeTerm(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -45,8 +47,8 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
     return interaction
 
 
-def _terms(db: Db, client_id: str) -> Terms | None:
-    found = agreement_for(db, client_id)
+def _terms(db: Db, client_id: str, today: date) -> Terms | None:
+    found = agreement_for(db, client_id, today=today)
     return found.terms if found else None
 
 
@@ -57,7 +59,7 @@ def consent_page(interaction_id: str, request: Request, db: Db, services: Servic
     interaction = _load(request, db, services, interaction_id)
     client = ctx.repo.client(interaction.client_id or "")
     _scopes, claims = _requested(interaction)
-    terms = _terms(db, interaction.client_id or "")
+    terms = _terms(db, interaction.client_id or "", services.clock().date())
     items = []
     for claim in sorted(claims):
         term = terms.attribute(claim) if terms else None
@@ -98,7 +100,7 @@ def consent(
         return see_other(redirect.location)
     scopes, claims = _requested(interaction)
     assert interaction.account_id is not None and interaction.client_id is not None
-    agreement = agreement_for(db, interaction.client_id)
+    agreement = agreement_for(db, interaction.client_id, today=now.date())
     terms = agreement.terms if agreement else None
     optional = {c for c in claims if terms and (t := terms.attribute(c)) is not None and not t.required}
     chosen = set(form.datalist.get("share", []))

@@ -157,7 +157,7 @@ def _retention(terms: Any, claims: list[str]) -> str:
 def agreement_summary(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """The public summary of the agreement a service shares data under (linked from the consent page)."""
     client = db.get(Client, client_id)
-    row = governing(db, client_id) if client else None
+    row = governing(db, client_id, today=services.clock().date()) if client else None
     if client is None or row is None:
         raise PageNotFound(_("There is no agreement for that service."))
     mou = db.get(Mou, row.mou_id)

@@ -101,6 +101,9 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     approver.get_by_label(re.compile("Reason or note")).fill("Breach reported by the service")
     approver.get_by_role("button", name="Suspend").click()
     assert "suspended" in approver.get_by_role("heading", level=1).inner_text()
+    assert approver.get_by_role(
+        "row", name=re.compile("suspend .*Breach reported by the service")
+    ).is_visible()
     assert rp.userinfo(again["access_token"]).status_code == 403
     context.close()
 

@@ -16,6 +16,7 @@ from broker.policy.mou import (
     changes_needing_consent,
     diff,
     effective_status,
+    governing_number,
 )
 from broker.policy.release import Agreement, ConsentFacts, decide
 
@@ -133,8 +134,8 @@ def test_before_consent_only_the_mou_is_asked():
     assert result.released == {"email"} and list(result.refused) == ["birthdate"]
 
 
-def version(status: str, author: str = "alice") -> Version:
-    return Version("MOU-1", 1, "svc", status, TERMS, author)
+def version(status: str, author: str = "alice", submitted_by: str | None = None) -> Version:
+    return Version("MOU-1", 1, "svc", status, TERMS, author, submitted_by=submitted_by)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +159,27 @@ def test_life_cycle(status, action, actor, outcome):
             act(version(status), action, actor)
     else:
         assert act(version(status), action, actor) == outcome
+
+
+@pytest.mark.parametrize(
+    ("author", "submitted_by", "approver", "outcome"),
+    [
+        ("alice", "alice", "bob", "approved"),
+        ("alice", "bob", "carol", "approved"),
+        ("alice", "bob", "alice", "The author of a version cannot approve it"),
+        # Bob submitting Alice's unfinished draft cannot then approve it alone.
+        ("alice", "bob", "bob", "The person who submitted a version cannot approve it"),
+    ],
+)
+def test_two_people_approve_nobody_approves_what_they_wrote_or_submitted(
+    author, submitted_by, approver, outcome
+):
+    submitted = version("submitted", author, submitted_by)
+    if outcome == "approved":
+        assert act(submitted, "approve", approver) == "approved"
+    else:
+        with pytest.raises(PolicyError, match=outcome):
+            act(submitted, "approve", approver)
 
 
 def test_incomplete_terms_cannot_be_submitted():
@@ -185,6 +207,52 @@ def test_effective_status(status, today, effective):
     assert effective_status(status, TERMS, today) == effective
 
 
+TODAY = date(2026, 6, 1)
+LATER = date(2026, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("versions", "governs"),
+    [
+        ([], None),
+        ([(1, "draft", TODAY)], None),
+        ([(1, "approved", TODAY), (2, "submitted", TODAY)], 1),
+        ([(1, "approved", TODAY), (2, "approved", TODAY)], 2),
+        # Approving a version that starts later does not stop the one in force: it takes over then.
+        ([(1, "approved", TODAY), (2, "approved", LATER)], 1),
+        ([(1, "approved", LATER - timedelta(days=60)), (2, "approved", TODAY)], 2),
+        # A suspended or terminated version still governs once it has started (nothing is released),
+        # and an earlier version never revives.
+        ([(1, "approved", TODAY), (2, "suspended", TODAY)], 2),
+        ([(1, "approved", TODAY), (2, "terminated", TODAY), (3, "approved", LATER)], 2),
+        ([(1, "suspended", TODAY), (2, "approved", LATER)], 1),
+        # Before any has started, the newest approved governs (not yet in force).
+        ([(1, "approved", LATER), (2, "approved", LATER + timedelta(days=1))], 2),
+    ],
+)
+def test_the_governing_version_is_the_newest_approved_whose_start_has_come(versions, governs):
+    assert governing_number(versions, TODAY) == governs
+
+
+def test_an_approved_future_version_governs_from_its_start_date():
+    versions = [(1, "approved", TODAY), (2, "approved", LATER)]
+    assert governing_number(versions, LATER - timedelta(days=1)) == 1
+    assert governing_number(versions, LATER) == 2
+
+
+def test_each_problem_names_its_field():
+    late_review = replace(TERMS, review=date(2030, 1, 1))
+    assert late_review.field_problems() == [
+        ("review", "The review date must fall between the start and end dates")
+    ]
+    backwards = replace(TERMS, end=TERMS.start, review=TERMS.start)
+    assert [f for f, _ in backwards.field_problems()] == ["end"]
+    bad_level = replace(TERMS, attributes=(AttributeTerm("email", "P9"),))
+    assert bad_level.field_problems() == [
+        ("attributes", "The minimum level for email must be one of P0, P1, P2, P3")
+    ]
+
+
 def test_a_new_version_asks_again_when_it_adds_attributes_or_changes_the_purpose():
     more = replace(TERMS, attributes=(*TERMS.attributes, AttributeTerm("birthdate", "P2")))
     assert changes_needing_consent(TERMS, more) == ["adds birthdate"]
@@ -210,6 +278,13 @@ def test_attribute_lines_as_an_author_types_them():
     parsed = parse_attribute_lines("email P0 required 365\n\nphone_number P1 optional 90\n")
     assert parsed == (AttributeTerm("email", "P0", True, 365), AttributeTerm("phone_number", "P1", False, 90))
     assert parse_attribute_lines(attribute_lines(replace(TERMS, attributes=parsed))) == parsed
-    for bad in ("email P4 required 365", "email P0 maybe 365", "email P0 required ever", "email"):
+    for bad in (
+        "email P4 required 365",
+        "email P0 maybe 365",
+        "email P0 required ever",
+        "email",
+        "email P0 required \u00b2",  # a digit to str.isdigit, not to int()
+        "email P0 required \u0661\u0662",  # Arabic-Indic digits
+    ):
         with pytest.raises(PolicyError, match="Attribute line 1 must read"):
             parse_attribute_lines(bad)

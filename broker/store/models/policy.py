@@ -16,7 +16,10 @@ class Mou(Base):
 
     id: Mapped[str] = id_column()
     reference: Mapped[str] = mapped_column(String(64), unique=True)
-    client_id: Mapped[str] = mapped_column(ForeignKey("client.client_id", ondelete="CASCADE"), index=True)
+    # One MOU per service: its versions are the one history the governing version is chosen from.
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("client.client_id", ondelete="CASCADE"), index=True, unique=True
+    )
     created_at: Mapped[datetime]
 
 
@@ -43,6 +46,7 @@ class MouVersion(Base):
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
+    submitted_by: Mapped[str | None] = mapped_column(String(64))  # nobody approves what they submitted
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)

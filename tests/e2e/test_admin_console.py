@@ -1,0 +1,203 @@
+"""The MOU console over HTTP against the live broker: two-person approval cannot be got round by
+submitting a colleague's draft, errors land on their own field and on the version acted on, every
+reason is kept and shown, the list shows the version in force, and bad input is an error summary,
+never a 500."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from broker.policy.service import add_version, apply, governing, terms_of
+from broker.store.db import transaction
+from broker.store.models import Account, AuditEvent, Mou, MouVersion
+from broker.store.models.sessions import BrowserSession
+from tests.e2e.agent import UserAgent, latest_code
+
+FORM = {
+    "organisation": "Department for Licences",
+    "purpose": "To issue fishing licences to the right person.",
+    "lawful_basis": "Public task",
+    "attributes": "email P0 required 365",
+    "start": "2020-01-01",
+    "end": "2099-01-01",
+    "review": "2030-01-01",
+}
+
+
+def staff(broker, *roles: str) -> UserAgent:
+    """A staff member signed in as with a passkey (``hwk``), with ``roles``."""
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(email)
+    agent = UserAgent(broker)
+    here = agent.go(f"{broker.url}/account/sign-in?next=/admin")
+    here = agent.submit(here, {"email": email, "password": "correct horse battery staple"})
+    agent.submit(here, {"code": latest_code(broker, email)})
+    with transaction(broker.db) as db:
+        account = db.scalar(select(Account).filter_by(email=email))
+        account.roles = list(roles)
+        for session in db.scalars(select(BrowserSession).filter_by(account_id=account.id)):
+            session.amr = [*session.amr, "hwk"]
+        agent.account_id = account.id  # type: ignore[attr-defined]
+    return agent
+
+
+def service_mou(broker) -> tuple[str, str]:
+    """A new service with version 1 of its MOU approved and in force: (client_id, reference)."""
+    info = broker.create_client(
+        redirect_uris=[f"http://localhost:9/cb/{uuid.uuid4().hex[:6]}"], claims=["email"]
+    )
+    with broker.db() as db:
+        return str(info["client_id"]), db.scalar(select(Mou.reference).filter_by(client_id=info["client_id"]))
+
+
+def version(broker, reference: str, number: int) -> MouVersion:
+    with broker.db() as db:
+        return db.scalar(
+            select(MouVersion).join(Mou).where(Mou.reference == reference, MouVersion.number == number)
+        )
+
+
+def error_summary(page: str) -> list[tuple[str, str]]:
+    """The GOV.UK error summary's links: (field id, message)."""
+    return [(f, " ".join(m.split())) for f, m in re.findall(r'href="#([a-z_]+)"[^>]*>([^<]*)', page)]
+
+
+def heading(page: str) -> str:
+    return " ".join(
+        re.sub("<[^>]+>", " ", re.search(r"<h1[^>]*>(.*?)</h1>", page, re.DOTALL).group(1)).split()
+    )
+
+
+def test_nobody_approves_a_colleagues_draft_they_submitted_themselves(broker):
+    _, reference = service_mou(broker)
+    alice = staff(broker, "policy_author")
+    bob = staff(broker, "policy_author", "approver")
+    # Alice saves work in progress (a passport at P0) and does not submit it.
+    unfinished = {
+        **FORM,
+        "attributes": "email P0 required 365\nhttps://vocab.account.gov.uk/v1/passport P0 required 30",
+    }
+    assert alice.post(f"{broker.url}/admin/mous/{reference}/new", unfinished).status_code == 303
+    assert bob.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {}).status_code == 303
+    refused = bob.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {})
+    assert refused.status_code == 400
+    assert ("note", "The person who submitted a version cannot approve it: a second administrator must") in (
+        error_summary(refused.text)
+    )
+    assert (version(broker, reference, 2).status, version(broker, reference, 2).submitted_by) == (
+        "submitted",
+        bob.account_id,
+    )
+    carol = staff(broker, "approver")
+    assert carol.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {}).status_code == 303
+
+
+def test_an_attribute_line_with_a_non_ascii_digit_is_an_error_not_a_500(broker):
+    _, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    for days in ("\u00b2", "\u0663\u0660"):  # superscript two; Arabic-Indic thirty
+        page = author.post(
+            f"{broker.url}/admin/mous/{reference}/new", {**FORM, "attributes": f"email P0 required {days}"}
+        )
+        assert page.status_code == 400
+        assert error_summary(page.text)[0][0] == "attributes"
+
+
+def test_each_draft_problem_is_shown_on_its_own_field(broker):
+    _, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    late_review = author.post(f"{broker.url}/admin/mous/{reference}/new", {**FORM, "review": "2100-01-01"})
+    assert late_review.status_code == 400
+    assert error_summary(late_review.text) == [
+        ("review", "The review date must fall between the start and end dates")
+    ]
+    backwards = author.post(f"{broker.url}/admin/mous/{reference}/new", {**FORM, "end": "2019-01-01"})
+    assert ("end", "The end date must be after the start date") in error_summary(backwards.text)
+
+
+def test_an_actions_error_is_shown_on_the_version_acted_on(broker):
+    _, reference = service_mou(broker)
+    both = staff(broker, "policy_author", "approver")
+    assert both.post(f"{broker.url}/admin/mous/{reference}/new", FORM).status_code == 303
+    assert both.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {}).status_code == 303
+    assert both.post(f"{broker.url}/admin/mous/{reference}/new", {**FORM, "contacts": "x"}).status_code == 303
+    refused = both.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {})  # version 3 is newer
+    assert refused.status_code == 400 and "version 2" in heading(refused.text)
+    assert "The author of a version cannot approve it" in refused.text
+    no_reason = both.post(f"{broker.url}/admin/mous/{reference}/versions/2/reject", {})
+    assert no_reason.status_code == 400 and "version 2" in heading(no_reason.text)
+
+
+def test_every_reason_is_kept_with_its_audit_event_and_shown_in_the_history(broker):
+    client_id, reference = service_mou(broker)
+    approver = staff(broker, "approver")
+    reason = f"Breach reported by the ICO, ticket {uuid.uuid4().hex[:6]}"
+    assert (
+        approver.post(f"{broker.url}/admin/mous/{reference}/versions/1/suspend", {"note": reason}).status_code
+        == 303
+    )
+    with broker.db() as db:
+        event = db.scalars(
+            select(AuditEvent)
+            .filter_by(action="mou.suspend", subject=client_id)
+            .order_by(AuditEvent.seq.desc())
+        ).first()
+        assert event.details["note"] == reason and event.actor == approver.account_id
+    page = approver.http.get(f"{broker.url}/admin/mous/{reference}?version=1").text
+    history = page[page.index("History of version 1") :]
+    assert re.search(rf"suspend</td>.*?{re.escape(reason)}", history, re.DOTALL)
+
+
+def test_a_dry_run_of_terms_with_problems_lists_them_instead_of_deciding(broker):
+    client_id, reference = service_mou(broker)
+    with transaction(broker.db) as db:  # as `broker mou import` stored a draft before it checked terms
+        mou = db.scalar(select(Mou).filter_by(reference=reference))
+        terms = replace(terms_of(governing(db, client_id)), attributes=())
+        row = add_version(db, mou, terms, "alice", broker.services.clock())
+        row.attributes = [{"claim": "email", "min_level": "P9", "required": True, "retention_days": 365}]
+    auditor = staff(broker, "auditor")
+    page = auditor.http.get(f"{broker.url}/admin/mous/{reference}/dry-run?version=2&level=P1")
+    assert page.status_code == 200
+    assert "The minimum level for email must be one of P0, P1, P2, P3" in page.text
+    assert "Released" not in page.text
+
+
+def test_the_list_shows_the_version_that_governs_each_service(broker):
+    client_id, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    assert (
+        author.post(f"{broker.url}/admin/mous/{reference}/new", {**FORM, "contacts": "x"}).status_code == 303
+    )
+    with transaction(broker.db) as db:  # and an approved version 3 that starts next month
+        mou = db.scalar(select(Mou).filter_by(reference=reference))
+        today = broker.services.clock().date()
+        later = replace(
+            terms_of(governing(db, client_id)),
+            start=today + timedelta(days=30),
+            review=today + timedelta(days=60),
+        )
+        row = add_version(db, mou, later, "alice", broker.services.clock())
+        apply(db, row, "submit", "alice", broker.services.clock())
+        apply(db, row, "approve", "bob", broker.services.clock())
+    page = author.http.get(f"{broker.url}/admin/mous").text
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{reference}(?:(?!</tr>).)*</tr>", page, re.DOTALL).group(0)
+    cells = [
+        " ".join(re.sub("<[^>]+>", " ", c).split())
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+    ]
+    assert cells[2:] == ["1", "active", "Version 3: approved"]
+
+
+def test_a_release_ledger_date_that_cannot_be_read_is_an_error(broker):
+    auditor = staff(broker, "auditor")
+    page = auditor.http.get(f"{broker.url}/admin/releases", params={"since": "last tuesday"})
+    assert page.status_code == 400
+    assert error_summary(page.text) == [
+        ("since", "Enter the date as YYYY-MM-DD, or a date and time as YYYY-MM-DDTHH:MM")
+    ]
+    assert auditor.http.get(f"{broker.url}/admin/releases", params={"since": "2026-01-01"}).status_code == 200
