@@ -6,13 +6,27 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from broker.config import Settings
+from broker.store.fast import Statement, instance
 from broker.store.models import Account, BrowserSession
 
 TOUCH_EVERY = timedelta(seconds=60)
+
+_SESSION = [c.key for c in BrowserSession.__table__.columns]
+_ACCOUNT = [c.key for c in Account.__table__.columns]
+LIVE_WITH_ACCOUNT = Statement(
+    select(*BrowserSession.__table__.columns, *Account.__table__.columns)
+    .join(Account, Account.id == BrowserSession.account_id)
+    .where(BrowserSession.secret_hash == bindparam("secret_hash"), BrowserSession.ended_at.is_(None))
+)
+TOUCH = Statement(
+    update(BrowserSession)
+    .where(BrowserSession.id == bindparam("id"))
+    .values(last_seen_at=bindparam("now", type_=BrowserSession.last_seen_at.type))
+)
 
 
 def cookie_name(settings: Settings, base: str) -> str:
@@ -73,13 +87,33 @@ class SessionService:
             return None
         row, account = found
         self._read_ahead.append(account)
-        idle = timedelta(seconds=self.settings.session_idle_ttl)
-        oldest = timedelta(seconds=self.settings.session_max_ttl)
-        if now - row.last_seen_at > idle or now - row.created_at > oldest:
+        if not self._live(row, now):
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
             row.last_seen_at = now
         return row
+
+    def find_for_reading(self, secret: str | None, now: datetime) -> tuple[BrowserSession, Account] | None:
+        """``find`` for the authorization endpoint: the live session and its account in one statement,
+        as instances outside the ORM session (read them; a change to them is not saved)."""
+        if not secret:
+            return None
+        found = LIVE_WITH_ACCOUNT.first(self.db, secret_hash=_hash(secret))
+        if found is None:
+            return None
+        row = instance(BrowserSession, _SESSION, found[: len(_SESSION)])
+        account = instance(Account, _ACCOUNT, found[len(_SESSION) :])
+        if not self._live(row, now):
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            TOUCH.run(self.db, id=row.id, now=now)
+            row.last_seen_at = now
+        return row, account
+
+    def _live(self, row: BrowserSession, now: datetime) -> bool:
+        idle = timedelta(seconds=self.settings.session_idle_ttl)
+        oldest = timedelta(seconds=self.settings.session_max_ttl)
+        return now - row.last_seen_at <= idle and now - row.created_at <= oldest
 
     def end(self, session_id: str, now: datetime) -> bool:
         ended = self.db.execute(

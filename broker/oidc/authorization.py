@@ -152,8 +152,10 @@ class Authorizer:
         resume: Interaction | None = None,
     ) -> Redirect:
         now = self.ctx.clock()
-        session = self.sessions.find(session_secret, now)
-        account = self.ctx.repo.account(session.account_id) if session else None
+        found = self.sessions.find_for_reading(session_secret, now)
+        session, account = found if found else (None, None)
+        if account is not None:
+            self.ctx.repo.hold(account)
         try:
             grant = self.server.get_consent_grant(request, end_user=account)
         except OAuth2Error as error:

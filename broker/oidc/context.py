@@ -39,7 +39,7 @@ class OidcContext:
     def agreement(self, client_id: str) -> Agreement | None:
         """The agreement governing the service, companion claims (``email_verified``) included."""
         if client_id not in self._agreements:
-            found = agreement_for(self.db, client_id)
+            found = agreement_for(self.db, client_id, today=self.clock().date())
             self._agreements[client_id] = (
                 Agreement(found.version_id, found.status, with_companion_terms(found.terms))
                 if found

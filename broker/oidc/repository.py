@@ -1,14 +1,21 @@
-"""Reads and writes for the protocol. Queries only: the caller's unit of work commits."""
+"""Reads and writes for the protocol. Queries only: the caller's unit of work commits.
+
+The silent flow's statements (authorize, token, userinfo) run without the ORM (``broker.store.fast``):
+rows they read come back as model instances outside the session, for reading only, and rows they
+write are inserted with a statement. Everything else goes through the session as usual."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
-from broker.store.db import upsert_insert
+from broker.store.base import Base
+from broker.store.fast import Statement, instance
 from broker.store.models import (
     Account,
     AuthorizationCode,
@@ -20,43 +27,118 @@ from broker.store.models import (
 )
 
 
+def columns(model: type[Base]) -> list[str]:
+    return [c.key for c in model.__table__.columns]
+
+
+CLIENT, ACCOUNT, GRANT, CODE, ACCESS = (
+    columns(m) for m in (Client, Account, Grant, AuthorizationCode, IssuedAccessToken)
+)
+CLIENT_BY_ID = Statement(select(*Client.__table__.columns).where(Client.client_id == bindparam("client_id")))
+ACCOUNT_BY_ID = Statement(select(*Account.__table__.columns).where(Account.id == bindparam("id")))
+CLAIM_CODE = Statement(
+    update(AuthorizationCode)
+    .where(
+        AuthorizationCode.code_hash == bindparam("code_hash"),
+        AuthorizationCode.client_id == bindparam("client_id"),
+        AuthorizationCode.used_at.is_(None),
+    )
+    .values(used_at=bindparam("now", type_=AuthorizationCode.used_at.type))
+    .returning(*AuthorizationCode.__table__.columns)
+)
+GRANT_WITH_ACCOUNT = Statement(
+    select(*Grant.__table__.columns, *Account.__table__.columns)
+    .outerjoin(Account, Account.id == Grant.account_id)
+    .where(Grant.id == bindparam("id"))
+)
+LIVE_ACCESS_TOKEN = Statement(
+    select(*IssuedAccessToken.__table__.columns, *Grant.__table__.columns, *Account.__table__.columns)
+    .join(Grant, Grant.id == IssuedAccessToken.grant_id)
+    .outerjoin(Account, Account.id == Grant.account_id)
+    .where(
+        IssuedAccessToken.jti == bindparam("jti"),
+        IssuedAccessToken.revoked_at.is_(None),
+        Grant.revoked_at.is_(None),
+    )
+)
+INSERTS: dict[type[Base], Statement] = {
+    model: Statement(insert(model).values({c.key: bindparam(c.key) for c in model.__table__.columns}))
+    for model in (Grant, AuthorizationCode, IssuedAccessToken, RefreshToken)
+}
+
+# A service's part in a session, kept from its first time (INSERT … ON CONFLICT DO NOTHING).
+JOINED = {
+    name: Statement(
+        dialect_insert(SessionClient)
+        .values({c.key: bindparam(c.key) for c in SessionClient.__table__.columns})
+        .on_conflict_do_nothing()
+    )
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def _split(row: tuple[Any, ...], *models: tuple[type[Any], list[str]]) -> list[Any]:
+    """A joined row cut back into one instance per model (None for an outer join that found none)."""
+    out: list[Any] = []
+    start = 0
+    for model, names in models:
+        part = row[start : start + len(names)]
+        start += len(names)
+        out.append(None if part[0] is None else instance(model, names, part))
+    return out
+
+
 class OidcRepository:
     def __init__(self, db: Session) -> None:
         self.db = db
-        # Rows read ahead in a join, held for the request: the session's identity map holds rows
-        # weakly, and a later ``get`` of one it still holds costs no round trip.
-        self._read_ahead: list[object] = []
+        # Rows read for the request (clients and accounts are read again by later steps).
+        self._clients: dict[str, Client | None] = {}
+        self._accounts: dict[str, Account] = {}
 
     # Clients and accounts
     def client(self, client_id: str) -> Client | None:
-        return self.db.get(Client, client_id)
+        """The registered client, for reading (not in the session)."""
+        if client_id not in self._clients:
+            row = CLIENT_BY_ID.first(self.db, client_id=client_id)
+            self._clients[client_id] = instance(Client, CLIENT, row) if row else None
+        return self._clients[client_id]
 
     def account(self, account_id: str) -> Account | None:
-        return self.db.get(Account, account_id)
+        """The account, for reading (not in the session)."""
+        if account_id not in self._accounts:
+            row = ACCOUNT_BY_ID.first(self.db, id=account_id)
+            if row is None:
+                return None
+            self._accounts[account_id] = instance(Account, ACCOUNT, row)
+        return self._accounts[account_id]
+
+    def hold(self, account: Account) -> None:
+        """An account read elsewhere in this request (with the browser session)."""
+        self._accounts[account.id] = account
 
     # Grants and codes
-    def add(self, *rows: object) -> None:
-        self.db.add_all(rows)
-        self.db.flush()
+    def add(self, *rows: Base) -> None:
+        """Insert new grants, codes and tokens, defaults (ids) filled in on the instances."""
+        for row in rows:
+            table = row.__table__
+            values: dict[str, Any] = {}
+            for column in table.columns:
+                value = getattr(row, column.key)
+                if value is None and column.default is not None:
+                    default = column.default
+                    value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined,operator]
+                    setattr(row, column.key, value)
+                values[column.key] = value
+            INSERTS[type(row)].run(self.db, **values)
 
     def claim_code(self, code: str, client_id: str, now: datetime) -> tuple[AuthorizationCode | None, bool]:
         """Mark a code used, atomically, only for the client it was issued to. Returns (code row,
         first_use); another client's attempt finds nothing and leaves the code usable by its owner."""
         code_hash = hash_secret(code)
         # One round trip on the usual path: the UPDATE returns the row it marked.
-        claimed = self.db.scalars(
-            update(AuthorizationCode)
-            .where(
-                AuthorizationCode.code_hash == code_hash,
-                AuthorizationCode.client_id == client_id,
-                AuthorizationCode.used_at.is_(None),
-            )
-            .values(used_at=now)
-            .returning(AuthorizationCode),
-            execution_options={"populate_existing": True},
-        ).first()
+        claimed = CLAIM_CODE.first(self.db, code_hash=code_hash, client_id=client_id, now=now)
         if claimed is not None:
-            return claimed, True
+            return instance(AuthorizationCode, CODE, claimed), True
         row = self.db.get(AuthorizationCode, code_hash, populate_existing=True)
         if row is None or row.client_id != client_id:
             return None, False
@@ -68,15 +150,13 @@ class OidcRepository:
     def grant_with_account(self, grant_id: str) -> Grant | None:
         """The grant, its account read in the same round trip: the code grant reads the account
         next, and finds it in the session's identity map."""
-        row = self.db.execute(
-            select(Grant, Account)
-            .outerjoin(Account, Account.id == Grant.account_id)
-            .where(Grant.id == grant_id)
-        ).first()
+        row = GRANT_WITH_ACCOUNT.first(self.db, id=grant_id)
         if row is None:
             return None
-        self._read_ahead.append(row[1])
-        return row[0]
+        grant, account = _split(row, (Grant, GRANT), (Account, ACCOUNT))
+        if account is not None:
+            self.hold(account)
+        return grant  # type: ignore[no-any-return]
 
     def revoke_grant(self, grant_id: str, now: datetime, reason: str) -> None:
         self.db.execute(
@@ -131,26 +211,19 @@ class OidcRepository:
     def live_access_token(self, jti: str) -> tuple[IssuedAccessToken, Grant] | None:
         """The token row and its grant (and the grant's account, into the identity map), in one round
         trip, when neither is revoked."""
-        row = self.db.execute(
-            select(IssuedAccessToken, Grant, Account)
-            .join(Grant, Grant.id == IssuedAccessToken.grant_id)
-            .outerjoin(Account, Account.id == Grant.account_id)
-            .where(
-                IssuedAccessToken.jti == jti,
-                IssuedAccessToken.revoked_at.is_(None),
-                Grant.revoked_at.is_(None),
-            )
-        ).first()
+        row = LIVE_ACCESS_TOKEN.first(self.db, jti=jti)
         if row is None:
             return None
-        self._read_ahead.append(row[2])
-        return row[0], row[1]
+        token, grant, account = _split(row, (IssuedAccessToken, ACCESS), (Grant, GRANT), (Account, ACCOUNT))
+        if account is not None:
+            self.hold(account)
+        return token, grant
 
     # Session participation
     def record_participation(self, session_id: str, client_id: str, sub: str, now: datetime) -> None:
         """The service took part in the session (kept from its first time: one statement, no read)."""
-        row = {"session_id": session_id, "client_id": client_id, "sub": sub, "first_at": now}
-        self.db.execute(upsert_insert(self.db)(SessionClient).values(row).on_conflict_do_nothing())
+        dialect = self.db.get_bind().dialect.name
+        JOINED[dialect].run(self.db, session_id=session_id, client_id=client_id, sub=sub, first_at=now)
 
     def participation(self, session_id: str, client_id: str) -> SessionClient | None:
         return self.db.get(SessionClient, (session_id, client_id))

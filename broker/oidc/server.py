@@ -29,6 +29,7 @@ from broker.oidc.identity_claims import identity_values
 from broker.oidc.release import agreement_in_force, record, releasable
 from broker.oidc.subject import subject_for
 from broker.oidc.tokens import ID_TOKEN_TYP, access_token_claims, account_claims, id_token_claims, new_jti
+from broker.store.base import Base
 from broker.store.models import Account, AuthorizationCode, Client, Grant, IssuedAccessToken, RefreshToken
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
@@ -144,7 +145,7 @@ class BrokerServer(AuthorizationServer):
         now = self.ctx.clock()
         grant: Grant = request.user.grant
         assert self._issued_jti is not None
-        rows: list[object] = [
+        rows: list[Base] = [
             IssuedAccessToken(
                 jti=self._issued_jti,
                 grant_id=grant.id,

@@ -1,0 +1,127 @@
+"""Statements for the protocol's hot path (authorize, token, userinfo), run without the ORM.
+
+A statement is written with SQLAlchemy Core against the models' own tables, compiled once per
+dialect, and run on the request session's DBAPI connection, inside the session's transaction. The
+columns' own bind and result processors convert values both ways, so what is read and written is
+exactly what the ORM reads and writes (UTC datetimes, JSON, on SQLite and PostgreSQL alike). What is
+skipped is the per-execution machinery of the ORM and of Core, which costs several times the
+statement itself (bench/README.md): an ORM ``get`` is about 500 µs of CPU here, this about 100 µs.
+
+Listeners on ``before_cursor_execute`` still see every statement (tests count them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable, visitors
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
+
+Row = tuple[Any, ...]
+Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: Sequence[str] | None  # the parameters' order for a positional driver (SQLite)
+    defaults: dict[str, Any]  # values the statement itself carries (constants in IN lists)
+    binds: dict[str, Processor]
+    results: tuple[Processor, ...]
+
+
+def _optional(element: Any) -> Any:
+    if isinstance(element, BindParameter) and element.required:
+        clone = element._clone()
+        clone.required = False
+        return clone
+    return None
+
+
+class Statement:
+    """A Core statement with named ``bindparam``s, compiled once per dialect."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        # IN lists of constants are rendered as one parameter per value, which needs every other
+        # parameter to be optional at compile time (it changes no SQL).
+        statement = cast(ClauseElement, visitors.replacement_traverse(self.statement, {}, _optional))  # type: ignore[call-overload]
+        compiled = cast(
+            SQLCompiler, statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        )
+        columns: Sequence[ColumnElement[Any]] = (
+            getattr(self.statement, "selected_columns", None)
+            or getattr(self.statement, "_returning", None)
+            or ()
+        )
+        done = _Compiled(
+            sql=compiled.string,
+            names=compiled.positiontup if compiled.positional else None,
+            defaults={k: v for k, v in compiled.construct_params().items() if v is not None},
+            # the columns' own converters, as the ORM applies them
+            binds=cast(dict[str, Processor], dict(compiled._bind_processors)),
+            results=tuple(c.type._cached_result_processor(dialect, None) for c in columns),
+        )
+        self._compiled[dialect.name] = done
+        return done
+
+    def _execute(self, db: Session, params: dict[str, Any]) -> Any:
+        connection: Connection = db.connection()
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
+        for name, convert in compiled.binds.items():
+            value = values.get(name)
+            if convert is not None and value is not None:
+                values[name] = convert(value)
+        args: Any = [values[n] for n in compiled.names] if compiled.names is not None else values
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        listeners = connection.dispatch.before_cursor_execute
+        if listeners:
+            for listener in listeners:
+                listener(connection, cursor, compiled.sql, args, None, False)
+        cursor.execute(compiled.sql, args)
+        return cursor, compiled
+
+    def rows(self, db: Session, **params: Any) -> list[Row]:
+        cursor, compiled = self._execute(db, params)
+        try:
+            fetched = cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+        if not any(compiled.results):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(
+                convert(value) if convert else value
+                for convert, value in zip(compiled.results, row, strict=True)
+            )
+            for row in fetched
+        ]
+
+    def first(self, db: Session, **params: Any) -> Row | None:
+        found = self.rows(db, **params)
+        return found[0] if found else None
+
+    def run(self, db: Session, **params: Any) -> int:
+        """For INSERT, UPDATE and DELETE without RETURNING: the number of rows it touched."""
+        cursor, _ = self._execute(db, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+def instance(model: Callable[..., T], names: Sequence[str], values: Sequence[Any]) -> T:
+    """A model instance holding a row read here. It is not in the session: it is for reading, and a
+    change made to it is not saved (write with a statement)."""
+    return model(**dict(zip(names, values, strict=True)))
