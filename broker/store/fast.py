@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql import Executable, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
@@ -42,6 +43,21 @@ def _optional(element: Any) -> Any:
         clone.required = False
         return clone
     return None
+
+
+_HELD = "broker.fast.connection"
+
+
+def _connection(db: Session) -> Connection:
+    """The session's connection for its current transaction (asking the session each time costs
+    more than some statements)."""
+    transaction = db.get_transaction()
+    held = db.info.get(_HELD)
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]  # type: ignore[no-any-return]
+    connection = db.connection()
+    db.info[_HELD] = (db.get_transaction(), connection)
+    return connection
 
 
 class Statement:
@@ -75,7 +91,7 @@ class Statement:
         return done
 
     def _execute(self, db: Session, params: dict[str, Any]) -> Any:
-        connection: Connection = db.connection()
+        connection = _connection(db)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
@@ -95,11 +111,12 @@ class Statement:
     def rows(self, db: Session, **params: Any) -> list[Row]:
         cursor, compiled = self._execute(db, params)
         try:
-            fetched = cursor.fetchall() if cursor.description else []
+            fetched = cursor.fetchall() if compiled.results else []
         finally:
             cursor.close()
         if not any(compiled.results):
             return [tuple(row) for row in fetched]
+        # Only some columns convert (datetimes, JSON on SQLite): the rest pass as the driver gave them.
         return [
             tuple(
                 convert(value) if convert else value
@@ -121,7 +138,10 @@ class Statement:
             cursor.close()
 
 
-def instance(model: Callable[..., T], names: Sequence[str], values: Sequence[Any]) -> T:
+def instance(model: type[T], names: Sequence[str], values: Sequence[Any]) -> T:
     """A model instance holding a row read here. It is not in the session: it is for reading, and a
-    change made to it is not saved (write with a statement)."""
-    return model(**dict(zip(names, values, strict=True)))
+    change made to it is not saved (write with a statement). Its attributes are filled in as the
+    ORM's own loader fills them (straight into the instance's dict, no change events)."""
+    made: T = manager_of_class(model).new_instance()
+    made.__dict__.update(zip(names, values, strict=True))
+    return made

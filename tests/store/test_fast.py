@@ -138,3 +138,15 @@ def test_an_instance_read_here_is_not_in_the_session(session_factory):
         assert grant not in db
     with session_factory() as db:
         assert db.get(Grant, "g5").revoked_reason is None
+
+
+def test_after_a_commit_the_next_statement_is_in_the_next_transaction(session_factory):
+    with transaction(session_factory) as db:
+        _account_and_client(db)
+    with session_factory() as db:
+        INSERT_GRANT.run(db, **_grant_values(id="kept"))
+        db.commit()
+        INSERT_GRANT.run(db, **_grant_values(id="dropped"))
+        db.rollback()
+        assert GRANT_BY_ID.first(db, id="kept") is not None
+        assert GRANT_BY_ID.first(db, id="dropped") is None

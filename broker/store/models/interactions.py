@@ -64,7 +64,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     # Delivery through Notify: each message on its own, retried with back-off when Notify is busy or
     # down; one Notify refuses outright (a number it cannot text) fails and is not tried again.
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))  # the status and error type, no personal data

@@ -50,8 +50,8 @@ def upgrade() -> None:
             sa.Column("failed_at", broker.store.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("last_error", sa.String(length=200), nullable=True))
-    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
-        batch_op.alter_column("attempts", server_default=None)
+    # The database default stays: the release before this one keeps writing messages without
+    # ``attempts`` while this migration runs (expand, then contract; tests/deploy/test_expand.py).
 
 
 def _submitters_from_the_audit_log() -> None:
