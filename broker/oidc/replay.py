@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from broker.store.fast import Statement
 from broker.store.models import SeenJti
 
 
@@ -19,17 +20,26 @@ class ReplayCache(Protocol):
         ...
 
 
+# Both run on every private_key_jwt token request: without the ORM (broker.store.fast).
+_FORGET_EXPIRED = Statement(
+    delete(SeenJti).where(SeenJti.key == bindparam("key"), SeenJti.expires_at < bindparam("now"))
+)
+_RECORD = {
+    name: Statement(
+        dialect_insert(SeenJti)
+        .values(key=bindparam("key"), expires_at=bindparam("expires_at"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(SeenJti.key)
+    )
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 class DatabaseReplayCache:
     def first_use(self, db: Session, key: str, ttl_seconds: int, now: datetime) -> bool:
-        db.execute(delete(SeenJti).where(SeenJti.key == key, SeenJti.expires_at < now))
-        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-        result = db.execute(
-            insert(SeenJti)
-            .values(key=key, expires_at=now + timedelta(seconds=ttl_seconds))
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(SeenJti.key)
-        )
-        return result.first() is not None
+        _FORGET_EXPIRED.run(db, key=key, now=now)
+        record = _RECORD[db.get_bind().dialect.name]
+        return record.first(db, key=key, expires_at=now + timedelta(seconds=ttl_seconds)) is not None
 
 
 class RedisReplayCache:
