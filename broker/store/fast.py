@@ -7,7 +7,8 @@ exactly what the ORM reads and writes (UTC datetimes, JSON, on SQLite and Postgr
 skipped is the per-execution machinery of the ORM and of Core, which costs several times the
 statement itself (bench/README.md): an ORM ``get`` is about 500 µs of CPU here, this about 100 µs.
 
-Listeners on ``before_cursor_execute`` still see every statement (tests count them)."""
+Pending changes in the session are flushed first, as the ORM's autoflush does before a query, and
+listeners on ``before_cursor_execute`` still see every statement (tests count them)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql import Executable, visitors
@@ -53,8 +55,15 @@ def _connection(db: Session) -> Connection:
     more than some statements)."""
     transaction = db.get_transaction()
     held = db.info.get(_HELD)
-    if held is not None and transaction is not None and held[0] is transaction:
+    if (
+        held is not None
+        and transaction is not None
+        and held[0] is transaction
+        and transaction.is_active
+        and held[1].in_transaction()
+    ):
         return held[1]  # type: ignore[no-any-return]
+    # The session decides: it begins a transaction, or refuses one that failed (PendingRollbackError).
     connection = db.connection()
     db.info[_HELD] = (db.get_transaction(), connection)
     return connection
@@ -91,6 +100,8 @@ class Statement:
         return done
 
     def _execute(self, db: Session, params: dict[str, Any]) -> Any:
+        if db.autoflush:
+            db.flush()  # as the ORM does before a query: rows added in this session are visible
         connection = _connection(db)
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
@@ -101,11 +112,19 @@ class Statement:
                 values[name] = convert(value)
         args: Any = [values[n] for n in compiled.names] if compiled.names is not None else values
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        listeners = connection.dispatch.before_cursor_execute
-        if listeners:
-            for listener in listeners:
-                listener(connection, cursor, compiled.sql, args, None, False)
-        cursor.execute(compiled.sql, args)
+        try:
+            listeners = connection.dispatch.before_cursor_execute
+            if listeners:
+                for listener in listeners:
+                    listener(connection, cursor, compiled.sql, args, None, False)
+            cursor.execute(compiled.sql, args)
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            # The same exceptions as through the ORM (IntegrityError, OperationalError, ...).
+            raise DBAPIError.instance(compiled.sql, args, error, dialect.loaded_dbapi.Error) from error
+        except BaseException:
+            cursor.close()
+            raise
         return cursor, compiled
 
     def rows(self, db: Session, **params: Any) -> list[Row]:

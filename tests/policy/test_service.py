@@ -132,3 +132,11 @@ def test_imported_terms_are_checked_as_the_console_checks_a_draft(change, words)
     assert terms_from(document).attributes[0].min_level == "P0"
     with pytest.raises(PolicyError, match=words):
         terms_from(document | change)
+
+
+def test_the_agreement_read_for_the_protocol_sees_a_change_not_yet_flushed(session_factory):
+    with transaction(session_factory) as db:
+        client_id, _, current = service_with_an_agreement(db)
+        current.status = "suspended"  # changed on the instance only: the session has not flushed it
+        assert agreement_for(db, client_id, today=NOW.date()).status == "suspended"
+        assert released(db, client_id, NOW) == frozenset()

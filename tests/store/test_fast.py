@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from broker.store.db import transaction
 from broker.store.fast import Statement, instance
@@ -150,3 +151,37 @@ def test_after_a_commit_the_next_statement_is_in_the_next_transaction(session_fa
         db.rollback()
         assert GRANT_BY_ID.first(db, id="kept") is not None
         assert GRANT_BY_ID.first(db, id="dropped") is None
+
+
+def test_after_a_failed_flush_a_statement_is_refused_not_run_outside_the_transaction(session_factory):
+    from sqlalchemy.exc import PendingRollbackError
+
+    with transaction(session_factory) as db:
+        _account_and_client(db)
+    with session_factory() as db:
+        INSERT_GRANT.run(db, **_grant_values(id="before"))
+        db.add(Account(id="acc2", email="a@example.org", created_at=NOW))  # the same email: refused
+        with pytest.raises(IntegrityError):
+            db.flush()
+        with pytest.raises(PendingRollbackError):
+            INSERT_GRANT.run(db, **_grant_values(id="after"))
+        db.rollback()
+    with session_factory() as db:
+        assert GRANT_BY_ID.first(db, id="before") is None
+        assert GRANT_BY_ID.first(db, id="after") is None
+
+
+def test_a_refused_statement_raises_the_same_error_as_through_the_orm(session_factory):
+    with transaction(session_factory) as db:
+        _account_and_client(db)
+        INSERT_GRANT.run(db, **_grant_values(id="g6"))
+    with pytest.raises(IntegrityError), transaction(session_factory) as db:
+        INSERT_GRANT.run(db, **_grant_values(id="g6"))  # the same id again
+
+
+def test_rows_added_in_the_session_are_flushed_before_a_statement_as_the_orm_does(session_factory):
+    with transaction(session_factory) as db:
+        _account_and_client(db)  # added, not flushed: the grant below refers to both
+        assert INSERT_GRANT.run(db, **_grant_values(id="g7")) == 1
+    with session_factory() as db:
+        assert db.get(Grant, "g7").account_id == "acc"
