@@ -23,8 +23,9 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	$(BIN)/broker demo
 
+# The suite runs on one worker per core (at most four): its live servers and browsers wait on I/O.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4
 
 lint: install
 	$(BIN)/ruff check broker keys vouching tests
