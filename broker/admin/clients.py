@@ -152,6 +152,11 @@ def new_page(request: Request, db: Db, services: ServicesDep) -> Response:
 def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     account = staff(request, db, services, "client_manager")
     values, errors = _read(form, services.settings.outbound_allows_private)
+    if not errors and values["sector_identifier"]:
+        try:  # on its own field (register_client checks it again, with everything else)
+            check_sector(values["sector_identifier"], values["redirect_uris"])
+        except ClientInvalid as exc:
+            errors["sector_identifier"] = exc.description
     if not errors:
         try:
             fields = {k: v for k, v in values.items() if k != "landing_page_url"}

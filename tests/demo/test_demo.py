@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from broker.demo.identity import DEMO_PERSON, DEMO_QUESTIONS, demo_mrz
 from tests.e2e.browser import CHROMIUM, outbox_code
@@ -69,7 +70,7 @@ def test_sign_in_at_the_demo_service_and_sign_out(demo, chromium):
     assert "demo@example.org" in page.locator("pre").nth(1).inner_text()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(rp_url + "/*")
-    assert page.get_by_role("button", name="Sign in", exact=True).is_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     context.close()
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
@@ -31,15 +32,15 @@ def test_create_an_account_with_an_authenticator_app_then_sign_in_again(broker, 
     page.get_by_label("Create your password").fill("password1")
     page.get_by_label("Confirm your password").fill("password1")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name=re.compile("harder to guess")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("harder to guess"))).to_be_visible()
     page.get_by_label("Create your password").fill(NEW_PASSWORD)
     page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Continue").click()  # nothing chosen
-    assert page.get_by_role("link", name="Select how you want to get security codes").is_visible()
+    expect(page.get_by_role("link", name="Select how you want to get security codes")).to_be_visible()
     page.get_by_label("Authenticator app").check()
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     totp = pyotp.TOTP(page.locator("#secret-key").inner_text())
     used = totp.at(broker.services.clock())  # kept: a time step can pass before it is tried again
     page.get_by_label("Security code").fill(used)
@@ -58,7 +59,7 @@ def test_create_an_account_with_an_authenticator_app_then_sign_in_again(broker, 
     assert page.get_by_role("heading", level=1).inner_text() == "Enter the code from your authenticator app"
     page.get_by_label("Security code").fill(used)
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name=re.compile("not correct")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("not correct"))).to_be_visible()
     broker.travel(timedelta(seconds=31))  # a later time step than the one used
     try:
         page.get_by_label("Security code").fill(totp.at(broker.services.clock()))
@@ -78,7 +79,7 @@ def test_forgotten_password(broker, rp: RelyingParty, person, page):
     page.get_by_label("Create your password").fill(NEW_PASSWORD)
     page.get_by_label("Confirm your password").fill(NEW_PASSWORD + "x")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name="Enter the same password twice").is_visible()
+    expect(page.get_by_role("link", name="Enter the same password twice")).to_be_visible()
     page.get_by_label("Create your password").fill(NEW_PASSWORD)
     page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Continue").click()
@@ -107,4 +108,4 @@ def test_lockout_after_wrong_codes_and_unlock_after_the_wait(clock, rp: RelyingP
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("button", name="Agree and continue").is_visible()
+    expect(page.get_by_role("button", name="Agree and continue")).to_be_visible()

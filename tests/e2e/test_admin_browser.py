@@ -10,6 +10,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from broker.store.db import transaction
@@ -59,12 +60,12 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     author.get_by_label("Attributes", exact=True).fill("email P0 required 365\nphone_number P0 optional 90")
     author.get_by_role("button", name="Save draft").click()
     assert "version 2" in author.get_by_role("heading", level=1).inner_text()
-    assert author.get_by_role("row", name=re.compile("attribute phone_number")).is_visible()  # the diff
+    expect(author.get_by_role("row", name=re.compile("attribute phone_number"))).to_be_visible()  # the diff
     author.get_by_role("button", name="Submit for approval").click()
     author.get_by_role("button", name="Approve").click()
-    assert author.get_by_role(
-        "link", name=re.compile("The author of a version cannot approve it")
-    ).is_visible()
+    expect(
+        author.get_by_role("link", name=re.compile("The author of a version cannot approve it"))
+    ).to_be_visible()
 
     approver.goto(f"{broker.url}/admin/mous/{reference}?version=2")
     approver.get_by_role("button", name="Approve").click()
@@ -101,9 +102,9 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     approver.get_by_label(re.compile("Reason or note")).fill("Breach reported by the service")
     approver.get_by_role("button", name="Suspend").click()
     assert "suspended" in approver.get_by_role("heading", level=1).inner_text()
-    assert approver.get_by_role(
-        "row", name=re.compile("suspend .*Breach reported by the service")
-    ).is_visible()
+    expect(
+        approver.get_by_role("row", name=re.compile("suspend .*Breach reported by the service"))
+    ).to_be_visible()
     assert rp.userinfo(again["access_token"]).status_code == 403
     context.close()
 
@@ -119,7 +120,8 @@ def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp
     manager.get_by_label("JWKS URL (its public keys)").fill("https://boats.example/jwks.json")
     manager.get_by_role("button", name="Register the service").click()
     error = manager.get_by_role("link", name=re.compile("must use https"))
-    assert error.is_visible() and error.get_attribute("href") == "#redirect_uris"
+    expect(error).to_be_visible()
+    assert error.get_attribute("href") == "#redirect_uris"
     manager.get_by_label("Redirect URIs", exact=True).fill("https://boats.example/callback")
     manager.get_by_role("button", name="Register the service").click()
     assert manager.get_by_role("heading", level=1).inner_text() == "Boat registration is registered"
@@ -129,9 +131,9 @@ def test_a_client_manager_registers_and_changes_a_service(local_broker, local_rp
     manager.get_by_label("Post-logout redirect URIs").fill("https://boats.example/signed-out")
     manager.get_by_label("Or paste its public keys (JWKS)").fill('{"keys": [{"kty": "EC", "d": "secret"}]}')
     manager.get_by_role("button", name="Save changes").click()
-    assert manager.get_by_role(
-        "link", name=re.compile("public keys only")
-    ).is_visible()  # never a private key
+    expect(
+        manager.get_by_role("link", name=re.compile("public keys only"))
+    ).to_be_visible()  # never a private key
     manager.get_by_label("Or paste its public keys (JWKS)").fill("")
     manager.get_by_label("Landing page").fill("https://boats.example/start")
     manager.get_by_role("button", name="Save changes").click()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from broker.policy.service import add_version, apply, governing, terms_of
 from broker.store.db import transaction
-from broker.store.models import Account, AuditEvent, Mou, MouVersion
+from broker.store.models import Account, AuditEvent, Client, Mou, MouVersion
 from broker.store.models.sessions import BrowserSession
 from tests.e2e.agent import UserAgent, latest_code
 
@@ -201,3 +201,26 @@ def test_a_release_ledger_date_that_cannot_be_read_is_an_error(broker):
         ("since", "Enter the date as YYYY-MM-DD, or a date and time as YYYY-MM-DDTHH:MM")
     ]
     assert auditor.http.get(f"{broker.url}/admin/releases", params={"since": "2026-01-01"}).status_code == 200
+
+
+def test_a_sector_that_does_not_cover_the_redirect_hosts_is_an_error_on_its_field(broker):
+    manager = staff(broker, "client_manager")
+    form = {
+        "name": f"Boats {uuid.uuid4().hex[:6]}",
+        "redirect_uris": "https://boats.example/callback",
+        "auth_method": "client_secret_basic",
+        "id_token_alg": "ES256",
+        "claims": "email",
+        "sector_identifier": "fish.example",  # another service's sector: it would share their sub
+    }
+    page = manager.post(f"{broker.url}/admin/services/new", form)
+    assert page.status_code == 400
+    assert [field for field, _ in error_summary(page.text)] == ["sector_identifier"]
+    with broker.db() as db:
+        assert db.scalar(select(Client).filter_by(name=form["name"])) is None
+    registered = manager.post(
+        f"{broker.url}/admin/services/new", {**form, "sector_identifier": "boats.example"}
+    )
+    assert registered.status_code == 200 and "is registered" in registered.text
+    with broker.db() as db:
+        assert db.scalar(select(Client.sector_identifier).filter_by(name=form["name"])) == "boats.example"

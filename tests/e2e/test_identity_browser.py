@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from broker.oidc.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
@@ -47,7 +48,7 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
 
     assert page.get_by_role("heading", level=1).inner_text() == "Prove your identity"
     page.get_by_role("button", name="Continue").click()  # nothing chosen
-    assert page.get_by_role("link", name="Select which photo ID you have").is_visible()
+    expect(page.get_by_role("link", name="Select which photo ID you have")).to_be_visible()
     page.get_by_label("UK passport").check()
     page.get_by_role("button", name="Continue").click()
 
@@ -58,7 +59,8 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
     page.get_by_label("Line 2 of the code").fill(line2[:-1] + str((int(line2[-1]) + 1) % 10))  # a typo
     page.get_by_role("button", name="Continue").click()
     error = page.get_by_role("link", name=re.compile("check digits"))
-    assert error.is_visible() and error.get_attribute("href") == "#mrz_line2"
+    expect(error).to_be_visible()
+    assert error.get_attribute("href") == "#mrz_line2"
     assert page.get_by_label("First and middle names").input_value() == known.given_names  # nothing lost
     page.get_by_label("Line 2 of the code").fill(line2)
     page.get_by_role("button", name="Continue").click()

@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.agent import PASSWORD, latest_code
 from tests.e2e.browser import CHROMIUM
@@ -22,7 +23,7 @@ def test_sign_in_consent_and_sign_out_journey(broker, rp, person, page):
     page.get_by_label("Security code").fill(latest_code(broker, person))
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Test service wants to use your information"
-    assert page.get_by_text("your email address").is_visible()
+    expect(page.get_by_text("your email address")).to_be_visible()
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))
     from tests.e2e.agent import Callback
@@ -48,8 +49,8 @@ def test_wrong_password_shows_an_error_summary_linked_to_the_field(broker, rp, p
     # Empty fields get their own messages.
     page.get_by_label("Email address").fill("")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    assert page.get_by_role("link", name="Enter your email address").is_visible()
-    assert page.get_by_role("link", name="Enter your password").is_visible()
+    expect(page.get_by_role("link", name="Enter your email address")).to_be_visible()
+    expect(page.get_by_role("link", name="Enter your password")).to_be_visible()
 
 
 def test_wrong_security_code_is_explained(broker, rp, person, page):
@@ -59,7 +60,7 @@ def test_wrong_security_code_is_explained(broker, rp, person, page):
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill("000000" if latest_code(broker, person) != "000000" else "111111")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name=re.compile("security code is not correct")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("security code is not correct"))).to_be_visible()
 
 
 def test_unknown_client_gets_an_error_page(broker, page):

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from broker.store.models import Passkey
@@ -113,7 +114,8 @@ def test_cloned_authenticator_is_refused(local_broker, local_rp, authenticator_p
     page.get_by_role("button", name="Sign in with a passkey").click()
     alert = page.get_by_role("alert").filter(has_text="could not be checked")
     alert.wait_for()
-    assert alert.is_visible() and page.url.startswith(local_broker.url)
+    expect(alert).to_be_visible()
+    assert page.url.startswith(local_broker.url)
 
 
 def test_without_user_verification_a_passkey_is_refused(local_broker, local_rp, authenticator_page):
@@ -131,10 +133,10 @@ def test_rename_and_remove_a_passkey_on_the_security_page(local_broker, local_rp
     page, _cdp, _authenticator_id = authenticator_page
     create_account_with_passkey(local_broker, local_rp, page)
     page.goto(f"{local_broker.url}/account/security")
-    assert page.get_by_role("heading", name="Test laptop").is_visible()
+    expect(page.get_by_role("heading", name="Test laptop")).to_be_visible()
     page.get_by_label("New name for Test laptop").fill("")
     page.get_by_role("button", name="Rename Test laptop").click()
-    assert page.get_by_role("link", name="Enter a name for the passkey").is_visible()
+    expect(page.get_by_role("link", name="Enter a name for the passkey")).to_be_visible()
     page.get_by_label("New name for Test laptop").fill("Work laptop")
     page.get_by_role("button", name="Rename Test laptop").click()
     assert "Your passkey has been renamed" in page.content()
@@ -154,7 +156,7 @@ def test_add_a_passkey_from_the_security_page_and_sign_in_with_it(local_broker, 
     page.get_by_label("Name the new passkey").fill("Kitchen tablet")
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(re.compile(r".*notice=passkey-added"))
-    assert page.get_by_role("heading", name="Kitchen tablet").is_visible()
+    expect(page.get_by_role("heading", name="Kitchen tablet")).to_be_visible()
     page.context.clear_cookies()
     page.goto(local_rp.authorization_url(prompt="login"))
     page.get_by_role("button", name="Sign in with a passkey").click()

@@ -8,6 +8,7 @@ import os
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.agent import PASSWORD
 from tests.e2e.browser import CHROMIUM, outbox_code
@@ -34,18 +35,19 @@ def test_change_your_email_address(broker, person, page):
     error = page.get_by_role(
         "link", name="Enter an email address in the correct format, like name@example.com"
     )
-    assert error.is_visible() and page.get_by_label("New email address").input_value() == "not an address"
+    expect(error).to_be_visible()
+    assert page.get_by_label("New email address").input_value() == "not an address"
     error.click()  # the summary leads to the field
     page.get_by_label("New email address").fill(new)
     page.get_by_role("button", name="Continue").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
-    assert page.get_by_text(new).is_visible()
+    expect(page.get_by_text(new)).to_be_visible()
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("link", name="Enter the security code").is_visible()
+    expect(page.get_by_role("link", name="Enter the security code")).to_be_visible()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, new))
     page.get_by_role("button", name="Continue").click()
 
     banner = page.get_by_role("alert")
     assert "Your email address has been changed" in banner.inner_text()
-    assert page.get_by_role("definition").filter(has_text=new).first.is_visible()
+    expect(page.get_by_role("definition").filter(has_text=new).first).to_be_visible()

@@ -310,3 +310,25 @@ def test_a_reviewer_decides_a_vouch_the_graph_checks_held(broker, agent, person,
         vouch = db.get(Vouch, held)
         assert vouch.refused_at is not None and vouch.review_note == "a ring"
     reviewer_agent.close()
+
+
+def test_a_reviewer_cannot_decide_a_vouch_they_gave(broker):
+    held, voucher = _flagged_vouch(broker)  # the voucher's own vouch, held for review
+    from broker.store.db import transaction
+    from broker.store.models.sessions import BrowserSession
+
+    agent = UserAgent(broker)
+    sign_in(agent, f"{broker.url}/account/sign-in?next=/admin/vouches", voucher)
+    with transaction(broker.db) as db:
+        account = db.scalar(select(Account).filter_by(email=voucher))
+        account.roles = ["vouch_reviewer"]
+        for session in db.scalars(select(BrowserSession).filter_by(account_id=account.id)):
+            session.amr = [*session.amr, "hwk"]  # as if signed in with a passkey, like every reviewer
+    page = agent.post(f"{broker.url}/admin/vouches/{held}", {"decision": "accept", "note": "I know her"})
+    assert page.status_code == 400
+    assert "govuk-error-summary" in page.text
+    assert "You gave or received this vouch: another reviewer must decide it." in page.text
+    with broker.db() as db:
+        vouch = db.get(Vouch, held)
+        assert (vouch.reviewed_by, vouch.review_note, vouch.refused_at) == (None, None, None)
+    agent.close()

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from joserfc import jwt
 from joserfc.jws import JWSRegistry
+from playwright.sync_api import expect
 
 from broker.oidc.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
@@ -72,9 +73,9 @@ def test_vouched_for_by_two_people(clock, receiver, page):
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Email address of the first person").fill(vouchers[0])
     page.get_by_role("button", name="Send the invitations").click()  # only one: not enough
-    assert page.get_by_role(
-        "link", name="Enter the email addresses of at least 2 different people"
-    ).is_visible()
+    expect(
+        page.get_by_role("link", name="Enter the email addresses of at least 2 different people")
+    ).to_be_visible()
     page.get_by_label("Email address of the second person").fill(vouchers[1])
     page.get_by_role("button", name="Send the invitations").click()
     assert "0 of 2 people have vouched for you" in page.content()

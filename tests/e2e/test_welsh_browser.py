@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from broker.web.i18n import catalogue
 from tests.e2e.agent import Callback
@@ -38,7 +39,7 @@ def test_create_an_account_in_welsh_then_switch_to_english(broker, rp: RelyingPa
 
     # An error in Welsh: the summary, its link to the field, and the page title.
     page.get_by_role("button", name=cy("Continue")).click()
-    assert page.get_by_role("heading", level=2, name=cy("There is a problem")).is_visible()
+    expect(page.get_by_role("heading", level=2, name=cy("There is a problem"))).to_be_visible()
     assert page.title().startswith(cy("Error:"))
     page.get_by_label(cy("Email address")).fill(email)
     page.get_by_role("button", name=cy("Continue")).click()
