@@ -125,6 +125,16 @@ class World:
             invitation = service.invitation(token)
             return [r.rule for r in service.answer(invitation, db.get(Account, voucher), statement)]
 
+    def vouched_in(self) -> tuple[str, str, str]:
+        """An applicant raised to P1 by two proven vouchers, cooling-off over: (applicant, v1, v2)."""
+        a, v1, v2 = self.person(proven=False), self.person(), self.person()
+        tokens = self.ask(a, (v1, v2))
+        self.vouch(tokens[0], v1)
+        self.vouch(tokens[1], v2)
+        self.now += timedelta(days=8)
+        assert self.settle(a) == "P1"
+        return a, v1, v2
+
     def settle(self, applicant: str) -> str:
         with transaction(self.factory) as db:
             self.service(db).settle(applicant)
@@ -223,12 +233,7 @@ def test_a_voucher_over_the_cap_is_refused(world):
 
 
 def test_a_vouched_identity_cannot_vouch(world):
-    a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a, (v1, v2))
-    world.vouch(tokens[0], v1)
-    world.vouch(tokens[1], v2)
-    world.now += timedelta(days=8)
-    assert world.settle(a) == "P1"
+    a, _v1, _v2 = world.vouched_in()
     other = world.person(proven=False)
     assert "voucher_not_vouched_for" in world.vouch(world.ask(other, (a,), postcode="CF50 1AA")[0], a)
 
@@ -260,12 +265,7 @@ def test_revoking_a_voucher_rescores_exactly_the_identities_that_rested_on_them(
 
 
 def test_a_vouch_is_withdrawn_when_the_vouchers_own_identity_lapses(world):
-    a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a, (v1, v2))
-    world.vouch(tokens[0], v1)
-    world.vouch(tokens[1], v2)
-    world.now += timedelta(days=8)
-    assert world.settle(a) == "P1"
+    a, _v1, v2 = world.vouched_in()
     with transaction(world.factory) as db:
         from broker.store.models import IdentityRecord
 
@@ -280,12 +280,7 @@ def test_a_vouch_is_withdrawn_when_the_vouchers_own_identity_lapses(world):
 def test_asking_again_does_not_shelter_an_identity_from_its_vouches(world):
     """An identity from an earlier request still falls when one of its vouchers is revoked, after
     the applicant has started asking for vouches again."""
-    a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a, (v1, v2))
-    world.vouch(tokens[0], v1)
-    world.vouch(tokens[1], v2)
-    world.now += timedelta(days=8)
-    assert world.settle(a) == "P1"
+    a, v1, _v2 = world.vouched_in()
     world.ask(a, postcode="CF11 1AA")  # a new request, newest from now on
     with transaction(world.factory) as db:
         world.service(db).revoke_identity(db.get(Account, v1), "found false", "admin")
@@ -296,12 +291,7 @@ def test_asking_again_does_not_shelter_an_identity_from_its_vouches(world):
 def test_a_voucher_deleting_their_account_withdraws_their_vouch(world):
     """A vouch left without its voucher (the account deleted, so the column is empty) counts for
     nothing, and settling never fails on it."""
-    a, v1, v2 = world.person(proven=False), world.person(), world.person()
-    tokens = world.ask(a, (v1, v2))
-    world.vouch(tokens[0], v1)
-    world.vouch(tokens[1], v2)
-    world.now += timedelta(days=8)
-    assert world.settle(a) == "P1"
+    a, _v1, v2 = world.vouched_in()
     with transaction(world.factory) as db:
         db.execute(
             update(Vouch).where(Vouch.voucher_id == v2).values(voucher_id=None)
