@@ -10,13 +10,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from broker.config import Settings
-from broker.store.fast import Statement, instance
+from broker.store.fast import Statement, instances
 from broker.store.models import Account, BrowserSession
 
 TOUCH_EVERY = timedelta(seconds=60)
 
-_SESSION = [c.key for c in BrowserSession.__table__.columns]
-_ACCOUNT = [c.key for c in Account.__table__.columns]
 LIVE_WITH_ACCOUNT = Statement(
     select(*BrowserSession.__table__.columns, *Account.__table__.columns)
     .join(Account, Account.id == BrowserSession.account_id)
@@ -101,8 +99,7 @@ class SessionService:
         found = LIVE_WITH_ACCOUNT.first(self.db, secret_hash=_hash(secret))
         if found is None:
             return None
-        row = instance(BrowserSession, _SESSION, found[: len(_SESSION)])
-        account = instance(Account, _ACCOUNT, found[len(_SESSION) :])
+        row, account = instances(found, BrowserSession, Account)
         if not self._live(row, now):
             return None
         if now - row.last_seen_at > TOUCH_EVERY:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
 from broker.store.base import Base
-from broker.store.fast import Statement, instance
+from broker.store.fast import Statement, columns, inserting, instance, instances
 from broker.store.models import (
     Account,
     AuthorizationCode,
@@ -26,14 +26,6 @@ from broker.store.models import (
     SessionClient,
 )
 
-
-def columns(model: type[Base]) -> list[str]:
-    return [c.key for c in model.__table__.columns]
-
-
-CLIENT, ACCOUNT, GRANT, CODE, ACCESS = (
-    columns(m) for m in (Client, Account, Grant, AuthorizationCode, IssuedAccessToken)
-)
 CLIENT_BY_ID = Statement(select(*Client.__table__.columns).where(Client.client_id == bindparam("client_id")))
 ACCOUNT_BY_ID = Statement(select(*Account.__table__.columns).where(Account.id == bindparam("id")))
 CLAIM_CODE = Statement(
@@ -62,30 +54,18 @@ LIVE_ACCESS_TOKEN = Statement(
     )
 )
 INSERTS: dict[type[Base], Statement] = {
-    model: Statement(insert(model).values({c.key: bindparam(c.key) for c in model.__table__.columns}))
-    for model in (Grant, AuthorizationCode, IssuedAccessToken, RefreshToken)
+    model: inserting(model) for model in (Grant, AuthorizationCode, IssuedAccessToken, RefreshToken)
 }
 
 # A service's part in a session, kept from its first time (INSERT … ON CONFLICT DO NOTHING).
 JOINED = {
     name: Statement(
         dialect_insert(SessionClient)
-        .values({c.key: bindparam(c.key) for c in SessionClient.__table__.columns})
+        .values({c: bindparam(c) for c in columns(SessionClient)})
         .on_conflict_do_nothing()
     )
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-
-
-def _split(row: tuple[Any, ...], *models: tuple[type[Any], list[str]]) -> list[Any]:
-    """A joined row cut back into one instance per model (None for an outer join that found none)."""
-    out: list[Any] = []
-    start = 0
-    for model, names in models:
-        part = row[start : start + len(names)]
-        start += len(names)
-        out.append(None if part[0] is None else instance(model, names, part))
-    return out
 
 
 class OidcRepository:
@@ -100,7 +80,7 @@ class OidcRepository:
         """The registered client, for reading (not in the session)."""
         if client_id not in self._clients:
             row = CLIENT_BY_ID.first(self.db, client_id=client_id)
-            self._clients[client_id] = instance(Client, CLIENT, row) if row else None
+            self._clients[client_id] = instance(Client, row) if row else None
         return self._clients[client_id]
 
     def account(self, account_id: str) -> Account | None:
@@ -109,7 +89,7 @@ class OidcRepository:
             row = ACCOUNT_BY_ID.first(self.db, id=account_id)
             if row is None:
                 return None
-            self._accounts[account_id] = instance(Account, ACCOUNT, row)
+            self._accounts[account_id] = instance(Account, row)
         return self._accounts[account_id]
 
     def hold(self, account: Account) -> None:
@@ -138,7 +118,7 @@ class OidcRepository:
         # One round trip on the usual path: the UPDATE returns the row it marked.
         claimed = CLAIM_CODE.first(self.db, code_hash=code_hash, client_id=client_id, now=now)
         if claimed is not None:
-            return instance(AuthorizationCode, CODE, claimed), True
+            return instance(AuthorizationCode, claimed), True
         row = self.db.get(AuthorizationCode, code_hash, populate_existing=True)
         if row is None or row.client_id != client_id:
             return None, False
@@ -153,7 +133,7 @@ class OidcRepository:
         row = GRANT_WITH_ACCOUNT.first(self.db, id=grant_id)
         if row is None:
             return None
-        grant, account = _split(row, (Grant, GRANT), (Account, ACCOUNT))
+        grant, account = instances(row, Grant, Account)
         if account is not None:
             self.hold(account)
         return grant  # type: ignore[no-any-return]
@@ -214,7 +194,7 @@ class OidcRepository:
         row = LIVE_ACCESS_TOKEN.first(self.db, jti=jti)
         if row is None:
             return None
-        token, grant, account = _split(row, (IssuedAccessToken, ACCESS), (Grant, GRANT), (Account, ACCOUNT))
+        token, grant, account = instances(row, IssuedAccessToken, Grant, Account)
         if account is not None:
             self.hold(account)
         return token, grant

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
@@ -23,7 +23,7 @@ from broker.policy.mou import (
 )
 from broker.policy.release import Agreement, ConsentFacts, Release, decide
 from broker.store.base import new_id
-from broker.store.fast import Statement, instance
+from broker.store.fast import Statement, inserting, instance
 from broker.store.models import AuditEvent, Consent, Mou, MouVersion, ReleaseRecord
 
 # Levels an MOU made from the command line asks for: identity attributes need a proven identity.
@@ -82,28 +82,24 @@ def _governing_of(rows: list[MouVersion], today: date | None) -> MouVersion | No
 
 
 # The protocol endpoints read the agreement on every request: without the ORM (broker.store.fast).
-_VERSION_COLUMNS = [c.key for c in MouVersion.__table__.columns]
 _EVER_APPROVED_VERSIONS = Statement(
     select(*MouVersion.__table__.columns)
     .join(Mou, Mou.id == MouVersion.mou_id)
     .where(Mou.client_id == bindparam("client_id"), MouVersion.status.in_(EVER_APPROVED))
 )
-_CONSENT_COLUMNS = [c.key for c in Consent.__table__.columns]
 _CONSENT = Statement(
     select(*Consent.__table__.columns).where(
         Consent.account_id == bindparam("account_id"), Consent.client_id == bindparam("client_id")
     )
 )
-_RELEASE_COLUMNS = [c.key for c in ReleaseRecord.__table__.columns]
-_RECORD_RELEASE = Statement(insert(ReleaseRecord).values({c: bindparam(c) for c in _RELEASE_COLUMNS}))
+_RECORD_RELEASE = inserting(ReleaseRecord)
 
 
 def agreement_for(db: Session, client_id: str, *, today: date | None = None) -> Agreement | None:
     """The agreement governing the service on ``today`` (UTC date; see ``governing``). Which version
     that is changes only on a day an approved version's start date comes."""
     versions = [
-        instance(MouVersion, _VERSION_COLUMNS, values)
-        for values in _EVER_APPROVED_VERSIONS.rows(db, client_id=client_id)
+        instance(MouVersion, values) for values in _EVER_APPROVED_VERSIONS.rows(db, client_id=client_id)
     ]
     row = _governing_of(versions, today)
     return Agreement(row.id, row.status, terms_of(row)) if row else None
@@ -115,7 +111,7 @@ def consent_facts(
     """What the person agreed to, as it stands under the governing version: consent given under an
     earlier version that added attributes or changed the purpose no longer counts."""
     found = _CONSENT.first(db, account_id=account_id, client_id=client_id)
-    row = instance(Consent, _CONSENT_COLUMNS, found) if found else None
+    row = instance(Consent, found) if found else None
     if row is None or row.withdrawn_at is not None:
         return None
     agreed = frozenset(row.claims)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -157,10 +157,37 @@ class Statement:
             cursor.close()
 
 
-def instance(model: type[T], names: Sequence[str], values: Sequence[Any]) -> T:
+_COLUMNS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def columns(model: type[Any]) -> tuple[str, ...]:
+    """The model's column attributes, in table order (the order ``select(*table.columns)`` reads)."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = tuple(c.key for c in model.__table__.columns)
+    return found
+
+
+def inserting(model: type[Any]) -> Statement:
+    """INSERT of one whole row, every column a parameter of its own name."""
+    return Statement(insert(model).values({c: bindparam(c) for c in columns(model)}))
+
+
+def instance(model: type[T], values: Sequence[Any]) -> T:
     """A model instance holding a row read here. It is not in the session: it is for reading, and a
     change made to it is not saved (write with a statement). Its attributes are filled in as the
     ORM's own loader fills them (straight into the instance's dict, no change events)."""
     made: T = manager_of_class(model).new_instance()
-    made.__dict__.update(zip(names, values, strict=True))
+    made.__dict__.update(zip(columns(model), values, strict=True))
     return made
+
+
+def instances(row: Sequence[Any], *models: type[Any]) -> list[Any]:
+    """A joined row cut back into one instance per model (None where an outer join found none)."""
+    out: list[Any] = []
+    start = 0
+    for model in models:
+        part = row[start : start + len(columns(model))]
+        start += len(part)
+        out.append(None if part[0] is None else instance(model, part))
+    return out

@@ -6,16 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from broker.store.db import transaction
-from broker.store.fast import Statement, instance
+from broker.store.fast import Statement, inserting, instance
 from broker.store.models import Account, Client, Grant
 
 NOW = datetime(2026, 11, 29, 12, 30, 15, 123456, tzinfo=UTC)
-GRANT_COLUMNS = [c.key for c in Grant.__table__.columns]
-INSERT_GRANT = Statement(insert(Grant).values({c: bindparam(c) for c in GRANT_COLUMNS}))
+INSERT_GRANT = inserting(Grant)
 GRANT_BY_ID = Statement(select(*Grant.__table__.columns).where(Grant.id == bindparam("id")))
 REVOKE = Statement(
     update(Grant)
@@ -85,7 +84,7 @@ def test_a_row_written_by_the_orm_reads_the_same_here(session_factory):
     with session_factory() as db:
         row = GRANT_BY_ID.first(db, id="g2")
         assert GRANT_BY_ID.first(db, id="nobody") is None
-    grant = instance(Grant, GRANT_COLUMNS, row)
+    grant = instance(Grant, row)
     assert grant.auth_time == NOW and grant.auth_time.tzinfo is not None
     assert grant.created_at == NOW
     assert grant.claims == {"userinfo": {"email": None}, "id_token": {}}
@@ -134,7 +133,7 @@ def test_an_instance_read_here_is_not_in_the_session(session_factory):
         _account_and_client(db)
         db.add(Grant(**_grant_values(id="g5")))
     with transaction(session_factory) as db:
-        grant = instance(Grant, GRANT_COLUMNS, GRANT_BY_ID.first(db, id="g5"))
+        grant = instance(Grant, GRANT_BY_ID.first(db, id="g5"))
         grant.revoked_reason = "changed on the copy"
         assert grant not in db
     with session_factory() as db:
