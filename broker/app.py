@@ -28,6 +28,8 @@ from broker.observability import ObservabilityMiddleware
 from broker.oidc import authorize, discovery, introspection, jwks, logout, revocation, token, userinfo
 from broker.oidc.backchannel import BackchannelSender
 from broker.oidc.client_keys import ClientKeyResolver
+from broker.oidc.outbound_check import check_at_startup
+from broker.oidc.outbound_proxy import proxy_from_environment
 from broker.oidc.replay import make_replay_cache
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import is_empty, upgrade
@@ -97,7 +99,9 @@ def build_services(settings: Settings) -> Services:
         passwords=PasswordService(),
         templates=_templates(settings),
         replay=make_replay_cache(settings.redis_url),
-        client_keys=ClientKeyResolver(allow_private_outbound=settings.outbound_allows_private),
+        client_keys=ClientKeyResolver(
+            allow_private_outbound=settings.outbound_allows_private, proxy=proxy_from_environment(os.environ)
+        ),
     )
 
 
@@ -121,6 +125,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         settings.issuer,
         services.clock,
         allow_private_outbound=settings.outbound_allows_private,
+        proxy=proxy_from_environment(os.environ),
+        metrics=services.metrics,
     )
     outbox = (
         OutboxSender(
@@ -134,6 +140,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Services whose URIs lead where the broker will not call are named now, not at the first failure.
+        check_at_startup(services.session_factory, allow_private=settings.outbound_allows_private)
         sender.start()
         if outbox:
             outbox.start()

@@ -180,6 +180,23 @@ def clients_create(
     typer.echo(json.dumps(out))
 
 
+@clients_app.command("check")
+def clients_check() -> None:
+    """Name registered URIs the broker will not call (internal or private addresses); exit 1 if any."""
+    from broker.oidc.outbound_check import refused_uris, registered_uris
+    from broker.store.db import make_engine, make_sessionmaker
+
+    settings = settings_or_exit()
+    with make_sessionmaker(make_engine(settings.database_url))() as db:
+        uris = registered_uris(db)
+    found = refused_uris(uris, allow_private=settings.outbound_allows_private)
+    for refused in found:
+        typer.echo(refused.describe())
+    if found:
+        raise typer.Exit(1)
+    typer.echo(f"{len(uris)} registered URIs checked: the broker may call each of them")
+
+
 @accounts_app.command("create")
 def accounts_create(
     email: Annotated[str, typer.Option(help="Email address.")],

@@ -47,3 +47,11 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.backchannel = Counter(
+            "broker_backchannel_notices_total",
+            "Back-channel notices to relying services (logout tokens, security events) that ended, by kind"
+            " and outcome: delivered, refused (the service answered 4xx: not retried) or"
+            " failed_after_retries",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )

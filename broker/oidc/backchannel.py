@@ -1,7 +1,8 @@
 """Back-channel logout (OIDC Back-Channel Logout 1.0) from a durable outbox.
 
 Signing out writes one row per relying service; a sender delivers them with retries, so a slow or
-dead service never blocks the person. Rows are leased before sending, so several instances can run
+dead service never blocks the person (a notice the service refuses is given up at once: the rules are
+in :mod:`broker.oidc.backchannel_policy`). Rows are leased before sending, so several instances can run
 senders side by side and a notice pending at a crash is delivered after restart.
 """
 
@@ -18,7 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.accounts.sessions import SessionService
 from broker.config import Settings
+from broker.observability_metrics import Metrics
+from broker.oidc.backchannel_policy import Attempt, Outcome, decide
 from broker.oidc.outbound_http import outbound_client
+from broker.oidc.outbound_proxy import OutboundProxy
 from broker.oidc.repository import OidcRepository
 from broker.oidc.security_events import SET_TYP, assurance_change_claims
 from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
@@ -30,14 +34,8 @@ from keys import Signer
 log = structlog.get_logger(__name__)
 
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 12
 SEND_TIMEOUT = 5.0  # each connect, write and read
 SEND_BUDGET = 15.0  # the whole request, however slowly the service answers
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential back-off: 5 s, 10 s, 20 s ... capped at one hour."""
-    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def queue_logout_notices(db: Session, session_id: str, now: datetime) -> int:
@@ -75,6 +73,10 @@ class Delivery:
     token: str
     kind: str = "logout"  # "logout": a form POST of logout_token; otherwise a pushed SET (RFC 8935)
 
+    @property
+    def metric_kind(self) -> str:
+        return "logout" if self.kind == "logout" else "security_event"
+
 
 class BackchannelSender(PollingWorker):
     name = "backchannel-logout"
@@ -87,15 +89,22 @@ class BackchannelSender(PollingWorker):
         clock: Callable[[], datetime],
         *,
         allow_private_outbound: bool,
+        proxy: OutboundProxy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         super().__init__()
         self.session_factory = session_factory
         self.signer = signer
         self.issuer = issuer
         self.clock = clock
+        self.metrics = metrics
         self.http = outbound_client(
-            allow_private=allow_private_outbound, timeout=SEND_TIMEOUT, total_timeout=SEND_BUDGET
+            allow_private=allow_private_outbound, timeout=SEND_TIMEOUT, total_timeout=SEND_BUDGET, proxy=proxy
         )
+        if metrics is not None:  # every series from zero, so a rate is defined before the first failure
+            for kind in ("logout", "security_event"):
+                for outcome in Outcome:
+                    metrics.backchannel.labels(kind, outcome.value)
 
     def _lease_due(self, limit: int) -> list[Delivery]:
         now = self.clock()
@@ -155,13 +164,14 @@ class BackchannelSender(PollingWorker):
     def deliver_due(self, limit: int = 20) -> int:
         deliveries = self._lease_due(limit)
         for delivery in deliveries:
-            error = self._post(delivery)
-            self._record(delivery.id, error)
+            outcome = self._record(delivery, self._post(delivery))
+            if outcome is not None and self.metrics is not None:
+                self.metrics.backchannel.labels(delivery.metric_kind, outcome.value).inc()
         return len(deliveries)
 
-    def _post(self, delivery: Delivery) -> str | None:
-        """None when delivered, else what went wrong. Only the status is read: the body is never needed.
-        A redirect is not followed (it is a failure), nor is an address the outbound rule refuses called."""
+    def _post(self, delivery: Delivery) -> Attempt:
+        """The status the service answered (only the status is read: the body is never needed), or why
+        there was none. A redirect is not followed, nor is an address the outbound rule refuses called."""
         if delivery.kind == "logout":
             request = self.http.build_request("POST", delivery.uri, data={"logout_token": delivery.token})
         else:
@@ -175,22 +185,33 @@ class BackchannelSender(PollingWorker):
             response = self.http.send(request, stream=True)
             response.close()
         except httpx.HTTPError as exc:
-            return type(exc).__name__
-        return None if response.status_code in (200, 202, 204) else f"HTTP {response.status_code}"
+            return Attempt(failure=type(exc).__name__)
+        return Attempt(status=response.status_code)
 
-    def _record(self, row_id: str, error: str | None) -> None:
+    def _record(self, delivery: Delivery, attempt: Attempt) -> Outcome | None:
+        """Record the attempt; how the notice ended, or None while it is still being tried."""
         now = self.clock()
         with transaction(self.session_factory) as db:
-            row = db.get(BackchannelLogout, row_id)
+            row = db.get(BackchannelLogout, delivery.id)
             if row is None:
-                return
+                return None
             row.attempts += 1
-            if error is None:
+            decision = decide(attempt, row.attempts, now)
+            if decision.error is not None:
+                row.last_error = decision.error
+            if decision.outcome is Outcome.DELIVERED:
                 row.delivered_at = now
-                return
-            row.last_error = error
-            if row.attempts >= MAX_ATTEMPTS:
-                row.gave_up_at = now
-                log.warning("back-channel logout abandoned", client_id=row.client_id, attempts=row.attempts)
+            elif decision.outcome is None:
+                row.next_attempt_at = decision.retry_at or now
             else:
-                row.next_attempt_at = now + retry_delay(row.attempts)
+                row.gave_up_at = now
+                # The client and the kind of failure only: never the URI, the sub or the session.
+                log.warning(
+                    "back-channel notice given up",
+                    client_id=row.client_id,
+                    kind=delivery.metric_kind,
+                    outcome=decision.outcome.value,
+                    attempts=row.attempts,
+                    error=decision.error,
+                )
+        return decision.outcome

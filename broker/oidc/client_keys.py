@@ -10,6 +10,7 @@ from typing import Any, cast
 from joserfc.jwk import KeySet
 
 from broker.oidc.outbound_http import outbound_client, read_limited
+from broker.oidc.outbound_proxy import OutboundProxy
 from broker.store.models import Client
 
 JWKS_CACHE_SECONDS = 300
@@ -17,12 +18,17 @@ MAX_JWKS_BYTES = 256 * 1024
 
 
 class ClientKeyResolver:
-    def __init__(self, *, allow_private_outbound: bool, fetch_timeout: float = 5.0) -> None:
+    def __init__(
+        self, *, allow_private_outbound: bool, fetch_timeout: float = 5.0, proxy: OutboundProxy | None = None
+    ) -> None:
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         # No redirects, no refused addresses, a size limit and a total time limit.
         self._http = outbound_client(
-            allow_private=allow_private_outbound, timeout=fetch_timeout, total_timeout=2 * fetch_timeout
+            allow_private=allow_private_outbound,
+            timeout=fetch_timeout,
+            total_timeout=2 * fetch_timeout,
+            proxy=proxy,
         )
 
     def key_set(self, client: Client) -> KeySet:

@@ -12,6 +12,7 @@ compatible, NAT64, 6to4) are judged by the IPv4 address they reach.
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from urllib.parse import urlsplit
 
@@ -55,6 +56,16 @@ def refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     if address.is_global and not site_local:
         return None
     return None if allow_private else "a private address"
+
+
+def addresses_refusal(addresses: Sequence[IPAddress], *, allow_private: bool) -> str | None:
+    """Why a name resolving to ``addresses`` must not be called, or None when it may. Every address is
+    judged, not only the first: a name answering a public and a private address would otherwise reach
+    the private one whenever the public one fails."""
+    if not addresses:
+        return "no address"
+    reasons = (refusal(address, allow_private=allow_private) for address in addresses)
+    return next((why for why in reasons if why), None)
 
 
 def literal_address(host: str) -> IPAddress | None:

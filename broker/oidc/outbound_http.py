@@ -4,9 +4,10 @@ events, ``jwks_uri``), so that none of them reaches an address :mod:`broker.oidc
 The check runs where the connection is made: the host is resolved once, every address it resolves to
 is checked, and the socket is opened to a checked address, so a name cannot answer one address to a
 check and another to the connection (DNS rebinding). TLS still verifies the certificate against the
-registered host name. Redirects are never followed; environment proxies are not used (a proxy would
-resolve the name itself, after the check); each request gets a fresh connection with a total time
-budget, and a body is read only up to a limit.
+registered host name. Redirects are never followed; each request gets a fresh connection with a total
+time budget, and a body is read only up to a limit. Through an egress proxy (:mod:`outbound_proxy`)
+the check is the same and the tunnel is asked for the checked address, never the name; httpx's own
+reading of proxy variables is off (it would hand the proxy the name, to resolve after the check).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import httpcore
 import httpx
 import structlog
 
-from broker.oidc.outbound import IPAddress, literal_address, refusal
+from broker.oidc.outbound import IPAddress, addresses_refusal, literal_address
+from broker.oidc.outbound_proxy import MAX_HEAD, OutboundProxy, connect_request, connect_status
 
 log = structlog.get_logger(__name__)
 
@@ -81,14 +83,21 @@ class _Budgeted(httpcore.NetworkStream):
 
 
 class CheckedBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to addresses the outbound rule allows, checked after resolution."""
+    """Opens TCP connections only to addresses the outbound rule allows, checked after resolution:
+    directly, or through a tunnel that ``proxy`` opens to the checked address."""
 
     def __init__(
-        self, *, allow_private: bool, total_timeout: float, resolve: Resolver = system_resolver
+        self,
+        *,
+        allow_private: bool,
+        total_timeout: float,
+        resolve: Resolver = system_resolver,
+        proxy: OutboundProxy | None = None,
     ) -> None:
         self._allow_private = allow_private
         self._total_timeout = total_timeout
         self._resolve = resolve
+        self._proxy = proxy
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -104,18 +113,18 @@ class CheckedBackend(httpcore.NetworkBackend):
             addresses = self._resolve(host, port)
         except OSError:
             raise httpcore.ConnectError(f"cannot resolve {host}") from None
-        # Every address is checked, not only the first: a name answering a public and a private
-        # address would otherwise reach the private one whenever the public one fails.
-        reasons = [why for why in (refusal(a, allow_private=self._allow_private) for a in addresses) if why]
-        if reasons or not addresses:
-            reason = reasons[0] if reasons else "no address"
+        reason = addresses_refusal(addresses, allow_private=self._allow_private)
+        if reason:
             log.warning("outbound request refused", host=host, port=port, reason=reason)
             raise OutboundRefused(f"refused: {host} leads to {reason}")
+        proxy = None if self._proxy is None or self._proxy.bypassed_for(host) else self._proxy
         failure: Exception | None = None
         for address in addresses:
             try:
+                if proxy is not None:
+                    return _tunnel(self._inner, proxy, address, port, timeout, deadline)
                 stream = self._inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.ProxyError) as exc:
                 failure = exc
                 continue
             return _Budgeted(stream, deadline)
@@ -134,25 +143,71 @@ class CheckedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def _tunnel(
+    backend: httpcore.NetworkBackend,
+    proxy: OutboundProxy,
+    address: IPAddress,
+    port: int,
+    timeout: float | None,
+    deadline: float,
+) -> httpcore.NetworkStream:
+    """A connection to ``address`` through the proxy (the operator's, so not itself checked), within
+    the request's time budget. The caller runs TLS to the registered name on it."""
+    stream: httpcore.NetworkStream = _Budgeted(backend.connect_tcp(proxy.host, proxy.port, timeout), deadline)
+    try:
+        if proxy.scheme == "https":
+            stream = stream.start_tls(httpx.create_ssl_context(), proxy.host, timeout)
+        stream.write(connect_request(address, port, proxy), timeout)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = stream.read(MAX_HEAD, timeout)
+            if not chunk or len(head) + len(chunk) > MAX_HEAD:
+                raise httpcore.ProxyError("the proxy did not answer CONNECT")
+            head += chunk
+        status = connect_status(head)
+        if not head.endswith(b"\r\n\r\n") or status is None or not 200 <= status < 300:
+            # Its reason phrase and headers are not repeated: only the status says why.
+            raise httpcore.ProxyError(f"the proxy refused the tunnel ({status or 'no status'})")
+    except BaseException:
+        stream.close()
+        raise
+    return stream
+
+
 class _CheckedTransport(httpx.HTTPTransport):
-    def __init__(self, backend: CheckedBackend) -> None:
+    def __init__(self, backend: CheckedBackend, ssl_context: ssl.SSLContext | None) -> None:
         super().__init__(trust_env=False)
         # httpx builds its pool without a way to pass a network backend; ours replaces it.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_keepalive_connections=0,  # a fresh, checked, time-budgeted connection for every request
             network_backend=backend,
         )
 
 
 def outbound_client(
-    *, allow_private: bool, timeout: float, total_timeout: float, resolve: Resolver = system_resolver
+    *,
+    allow_private: bool,
+    timeout: float,
+    total_timeout: float,
+    resolve: Resolver = system_resolver,
+    proxy: OutboundProxy | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.Client:
     """A client for URIs relying services registered. ``allow_private`` is the operator's
-    ``BROKER_OUTBOUND_ALLOW_PRIVATE`` (see :attr:`broker.config.Settings.outbound_allows_private`)."""
-    backend = CheckedBackend(allow_private=allow_private, total_timeout=total_timeout, resolve=resolve)
+    ``BROKER_OUTBOUND_ALLOW_PRIVATE`` (see :attr:`broker.config.Settings.outbound_allows_private`);
+    ``proxy``, from ``HTTPS_PROXY`` (:func:`broker.oidc.outbound_proxy.proxy_from_environment`), carries
+    ``https://`` calls; ``ssl_context`` replaces the system's trusted certificates (tests)."""
+
+    def transport(via: OutboundProxy | None) -> _CheckedTransport:
+        backend = CheckedBackend(
+            allow_private=allow_private, total_timeout=total_timeout, resolve=resolve, proxy=via
+        )
+        return _CheckedTransport(backend, ssl_context)
+
     return httpx.Client(
-        transport=_CheckedTransport(backend),
+        transport=transport(None),
+        mounts={"https://": transport(proxy)} if proxy else None,
         trust_env=False,
         follow_redirects=False,
         timeout=timeout,
