@@ -1,5 +1,5 @@
 """Document checks (pure): the ICAO 9303 TD3 machine-readable zone of a passport, the UK
-photocard driving licence number, and a document's keyed fingerprint."""
+photocard driving licence number, a document's keyed fingerprint and its masked number."""
 
 from __future__ import annotations
 
@@ -143,11 +143,32 @@ def driver_number_problems(number: str, *, surname: str, given_names: str, birth
     return problems
 
 
+MASK = "*"
+
+
+def canonical_number(number: str) -> str:
+    """A document number as it is compared: spaces and MRZ fillers dropped, upper case."""
+    return re.sub(r"[\s<]", "", number).upper()
+
+
 def fingerprint(key: bytes, kind: str, number: str) -> str:
     """A document as a keyed hash (HMAC-SHA256) of its kind and number: the same document always gives
     the same value, so one document cannot prove two accounts, but without the key (derived in keys/)
     nobody can try every passport number to find whose it was. Spaces and MRZ fillers do not count."""
     if not key:
         raise ValueError("a document fingerprint needs a key")
-    canonical = kind + ":" + re.sub(r"[\s<]", "", number).upper()
+    canonical = kind + ":" + canonical_number(number)
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_number(number: str) -> str:
+    """What is kept of a document number once it is checked: its last three characters at most (fewer
+    for a short number, never more than a third of it), the rest as ``*``, so a person can tell which of
+    their documents it was and nobody can use it. Masking a masked number changes nothing."""
+    plain = canonical_number(number)
+    shown = min(3, len(plain) // 3)
+    return MASK * (len(plain) - shown) + plain[len(plain) - shown :]
+
+
+def is_masked(number: str) -> bool:
+    return MASK in number

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
+from broker.identity.evidence import document_fingerprint, sealed
 from broker.store.models import Account, IdentityRecord, ProvenDocument
 from vouching.authorities import Authorities, Question
 from vouching.documents import fingerprint
@@ -81,12 +82,29 @@ def level(db: Session, account_id: str, today: date) -> str:
     return record.level if record else "P0"
 
 
-def document_number(entry: dict[str, Any]) -> str | None:
-    """The number of the document a piece of evidence is about (None for a vouch)."""
-    if entry["kind"] not in IN_USE:
-        return None
-    details = entry.get("document") or {}
-    return details.get("documentNumber") or details.get("personalNumber")
+def counted_documents(record: IdentityRecord, key: bytes) -> list[tuple[int, str, str]]:
+    """(index in the evidence, kind, fingerprint) of each document that counts for this record: about
+    the person it claims, and earning something."""
+    about = {id(e) for e in evidence_about_claimed(record)}
+    out = []
+    for i, entry in enumerate(record.evidence):
+        print_ = document_fingerprint(entry, key)
+        if print_ and id(entry) in about and entry["counts"]:
+            out.append((i, entry["kind"], print_))
+    return out
+
+
+def holder(db: Session, print_: str) -> str | None:
+    """The account a document proved, if it proved one."""
+    return db.scalar(select(ProvenDocument.account_id).filter_by(fingerprint=print_))
+
+
+def lock_documents(db: Session, prints: list[str]) -> None:
+    """Two accounts completing with one document at once: the second waits for the first's commit,
+    then finds the document taken (PostgreSQL; SQLite's write lock at BEGIN serialises already)."""
+    if db.get_bind().dialect.name == "postgresql":
+        for print_ in sorted(prints):
+            db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(print_[:15], 16)})
 
 
 def proven_documents(db: Session, account_ids: list[str]) -> dict[str, set[str]]:
@@ -170,9 +188,6 @@ class IdentityService:
         return record
 
     # One document, one account
-    def _holder(self, print_: str) -> str | None:
-        return self.db.scalar(select(ProvenDocument.account_id).filter_by(fingerprint=print_))
-
     def _reused(self, account_id: str, kind: str, holder: str) -> None:
         audit(
             self.db,
@@ -188,40 +203,23 @@ class IdentityService:
         """Raises :class:`DocumentInUse` (and keeps an audit event) when the document already proved an
         identity on another account; asked before the authority is, so a refused document costs no
         look-up."""
-        holder = self._holder(fingerprint(self.document_key, kind, number))
-        if holder is not None and holder != account.id:
-            self._reused(account.id, kind, holder)
+        held_by = holder(self.db, fingerprint(self.document_key, kind, number))
+        if held_by is not None and held_by != account.id:
+            self._reused(account.id, kind, held_by)
             raise DocumentInUse(kind)
-
-    def _lock_documents(self, prints: list[str]) -> None:
-        """Two accounts completing with one document at once: the second waits for the first's commit,
-        then finds the document taken (PostgreSQL; SQLite's write lock at BEGIN serialises already)."""
-        if self.db.get_bind().dialect.name == "postgresql":
-            for print_ in sorted(prints):
-                self.db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(print_[:15], 16)})
-
-    def _documents(self, record: IdentityRecord) -> list[tuple[int, str, str]]:
-        """(index in the evidence, kind, fingerprint) of each document that counts for this record."""
-        about = {id(e) for e in evidence_about_claimed(record)}
-        out = []
-        for i, entry in enumerate(record.evidence):
-            number = document_number(entry)
-            if number and id(entry) in about and entry["counts"]:
-                out.append((i, entry["kind"], fingerprint(self.document_key, entry["kind"], number)))
-        return out
 
     def _settle_documents(self, record: IdentityRecord, account_id: str) -> list[tuple[str, str]]:
         """Documents another account was proven with stop counting here; returns (kind, fingerprint)
         of the rest, to keep once the record proves an identity."""
-        documents = self._documents(record)
-        self._lock_documents([p for _i, _k, p in documents])
+        documents = counted_documents(record, self.document_key)
+        lock_documents(self.db, [p for _i, _k, p in documents])
         kept, evidence = [], list(record.evidence)
         for i, kind, print_ in documents:
-            holder = self._holder(print_)
-            if holder is None or holder == account_id:
+            held_by = holder(self.db, print_)
+            if held_by is None or held_by == account_id:
                 kept.append((kind, print_))
                 continue
-            self._reused(account_id, kind, holder)
+            self._reused(account_id, kind, held_by)
             evidence[i] = {
                 **evidence[i],
                 "strength": 0,
@@ -235,7 +233,7 @@ class IdentityService:
     def _keep_documents(self, record: IdentityRecord, account_id: str, kept: list[tuple[str, str]]) -> None:
         now = self.clock()
         for kind, print_ in kept:
-            if self._holder(print_) is None:
+            if holder(self.db, print_) is None:
                 self.db.add(
                     ProvenDocument(
                         fingerprint=print_,
@@ -249,7 +247,8 @@ class IdentityService:
     def add_document(
         self, record: IdentityRecord, person: ClaimedPerson, check: DocumentCheck, details: dict[str, Any]
     ) -> None:
-        """The claimed identity and what the document earned (a failed document is kept too)."""
+        """The claimed identity and what the document earned (a failed document is kept too). The
+        document's number is stored masked, beside its fingerprint (:func:`sealed`)."""
         now = self.clock()
         record.names = [{"nameParts": name_parts(person), "validFrom": None, "validUntil": None}]
         record.birth_date = person.birth_date
@@ -265,7 +264,7 @@ class IdentityService:
             "checked_at": now.isoformat(),
             "about": person_key(person),
         }
-        record.evidence = [*record.evidence, entry]
+        record.evidence = [*record.evidence, sealed(entry, self.document_key)]
         audit(
             self.db,
             "identity.evidence_checked",

@@ -3,6 +3,7 @@ with a document, and the service verifies the core identity JWT with the key pub
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import date, timedelta
@@ -111,8 +112,13 @@ def test_passport_proves_p2_and_the_service_verifies_the_identity(broker, identi
             "validFrom": "2015-01-01",
         }
     ]
+    # The number masked: the broker keeps no more of it once it is checked.
     assert info[PASSPORT] == [
-        {"documentNumber": known.passport_number, "expiryDate": "2031-01-01", "icaoIssuerCode": "GBR"}
+        {
+            "documentNumber": "******" + known.passport_number[-3:],
+            "expiryDate": "2031-01-01",
+            "icaoIssuerCode": "GBR",
+        }
     ]
     assert DRIVING_PERMIT not in info  # not the evidence used: nothing to release
 
@@ -143,7 +149,30 @@ def test_driving_licence_with_a_long_history_proves_p2(broker, identity_rp, pers
     assert "medium (P2)" in agent.last_page
     info = identity_rp.userinfo(identity_rp.redeem(resume(agent, result))["access_token"]).json()
     assert verify_core_identity(identity_rp, info[CORE_IDENTITY])["vot"] == "P2"
-    assert info[DRIVING_PERMIT][0]["personalNumber"] == known.licence_number
+    assert info[DRIVING_PERMIT][0]["personalNumber"] == "*" * 13 + known.licence_number[-3:]
+
+
+def test_the_document_number_is_kept_nowhere_once_checked(broker, identity_rp, person, agent):
+    """Once the passport office has answered, the broker keeps the passport's last three characters
+    and its keyed fingerprint, never its number: not in the identity record, not in what services
+    receive, not in the person's own data download. (One passport still proves one account only:
+    test_a_document_that_proved_another_account_is_refused.)"""
+    known = KnownPerson().register(broker)
+    url = ask_for_identity(identity_rp, CORE_IDENTITY, PASSPORT, VERIFIED_CLAIMS)
+    result = prove_with_passport(agent, sign_in_to_proving(agent, url, person), known)
+    info = identity_rp.userinfo(identity_rp.redeem(resume(agent, result))["access_token"]).json()
+    masked = "******" + known.passport_number[-3:]
+    assert info[PASSPORT][0]["documentNumber"] == masked
+    evidence = info[VERIFIED_CLAIMS]["verification"]["evidence"][0]
+    assert evidence["document_details"]["document_number"] == masked
+    download = agent.http.get(f"{broker.url}/account/data.json")
+    assert download.status_code == 200 and masked in download.text
+    with broker.db() as db:
+        account_id = db.scalar(select(Account.id).filter_by(email=person))
+        stored = db.scalars(select(IdentityRecord.evidence).filter_by(account_id=account_id)).all()
+    assert stored and all(e.get("fingerprint") for e in stored[-1])
+    for kept in (json.dumps(info), download.text, json.dumps(stored)):
+        assert known.passport_number not in kept
 
 
 def test_wrong_answers_reach_less_and_the_service_gets_access_denied(broker, identity_rp, person, agent):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from broker.identity import registry
 from broker.identity.service import DocumentInUse, IdentityService, current, level
@@ -154,3 +154,21 @@ def test_a_failed_check_keeps_no_document(session_factory):
 def test_an_identity_service_needs_its_document_key(session_factory):
     with session_factory() as db, pytest.raises(ValueError, match="document key"):
         IdentityService(db, lambda: NOW, registry.simulated_authorities(db), b"")
+
+
+def test_a_checked_document_is_stored_without_its_number(session_factory):
+    """What stays in the record is what the broker decided, the masked number and the fingerprint:
+    read back as the database holds it, the number is nowhere."""
+    with transaction(session_factory) as db:
+        db.add(Account(id="acc4", email="jane4@example.org", created_at=NOW))
+        registry.put_person(db, JANE, {"fraud": "clear", "questions": QUESTIONS}, NOW)
+    with transaction(session_factory) as db:
+        _prove(db, db.get(Account, "acc4"), lambda: NOW, answers={"q1": "a", "q2": "d"}, number="987654321")
+    with session_factory() as db:
+        stored = db.execute(text("SELECT evidence FROM identity_record WHERE account_id = 'acc4'")).scalar()
+        assert "987654321" not in str(stored)
+        [entry] = db.scalar(select(IdentityRecord.evidence).filter_by(account_id="acc4"))
+        assert entry["document"] == {"documentNumber": "******321", "expiryDate": "2031-01-01"}
+        assert entry["fingerprint"] == fingerprint(DOCUMENT_KEY, "uk_passport", "987654321")
+        assert (entry["strength"], entry["validity"], entry["counts"]) == (4, 2, True)
+        assert db.get(ProvenDocument, entry["fingerprint"]).account_id == "acc4"

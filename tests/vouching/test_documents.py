@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vouching.documents import DocumentInvalid, check_digit, driver_number_problems, format_td3, parse_td3
+from vouching.documents import (
+    DocumentInvalid,
+    check_digit,
+    driver_number_problems,
+    format_td3,
+    is_masked,
+    mask_number,
+    parse_td3,
+)
 
 TODAY = date(2026, 11, 23)
 # ICAO 9303 part 4's specimen passport: check digits computed by ICAO, not by us.
@@ -126,3 +134,25 @@ def test_a_formatted_mrz_parses_back_to_its_details(surname, given, number, born
     )
     assert (mrz.surname, mrz.given_names, mrz.document_number) == (surname, given, number)
     assert (mrz.birth_date, mrz.expiry_date) == (born, expires)
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("123456789", "******789"),  # a passport: the last three
+        ("1234 56789<", "******789"),  # spaces and MRZ fillers are not part of it
+        ("smith853125je9ab", "*************9AB"),  # a driving licence
+        ("12345", "****5"),  # short: never more than a third shown
+        ("12", "**"),
+        ("", ""),
+    ],
+)
+def test_a_masked_number_shows_its_last_characters_at_most(number, masked):
+    assert mask_number(number) == masked and (is_masked(masked) or masked == "")
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789< ", max_size=30))
+def test_masking_shows_at_most_three_characters_and_masking_again_changes_nothing(number):
+    masked = mask_number(number)
+    assert len(masked.replace("*", "")) <= min(3, len(masked) // 3)
+    assert mask_number(masked) == masked
