@@ -1,4 +1,5 @@
-"""The `broker` command, run as a real process on an empty directory."""
+"""The `broker` command on an empty directory. Each command runs as its entry point runs it, in this
+process (tests/command.py); the broker serving is a real process of the installed `broker` script."""
 
 from __future__ import annotations
 
@@ -7,36 +8,16 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests.command import BROKER
+from tests.command import run_broker as run
 from tests.e2e.conftest import free_port
-
-BROKER = shutil.which("broker") or str(Path(sys.executable).with_name("broker"))
-
-
-def run(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, **kwargs
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [BROKER, *args],
-        check=False,
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **kwargs,
-    )
 
 
 def wait_ready(url: str, proc: subprocess.Popen[str]) -> httpx.Response:
