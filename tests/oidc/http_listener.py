@@ -3,6 +3,7 @@ service the broker must not reach): it records every request and answers by path
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +26,10 @@ class Listener:
     seen: list[Seen] = field(default_factory=list)
     jwks: bytes = b'{"keys": []}'
 
+    scheme: str = "http"
+
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
 
 def _handler(listener: Listener) -> type[BaseHTTPRequestHandler]:
@@ -63,6 +66,10 @@ def _handler(listener: Listener) -> type[BaseHTTPRequestHandler]:
                 except OSError:
                     pass
                 self.close_connection = True
+            elif self.path.startswith("/status/"):  # answers the status it names: /status/400
+                self.send_response(int(self.path.split("/")[2]))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif self.path.startswith("/jwks"):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -80,9 +87,12 @@ def _handler(listener: Listener) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def listening() -> Iterator[Listener]:
-    listener = Listener(port=0)
+def listening(tls: ssl.SSLContext | None = None) -> Iterator[Listener]:
+    """A listener on 127.0.0.1; with ``tls`` (a server context), it speaks HTTPS."""
+    listener = Listener(port=0, scheme="https" if tls else "http")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(listener))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     listener.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
