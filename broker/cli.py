@@ -367,6 +367,35 @@ def identities_revoke(
         typer.echo(json.dumps({"id": account.id, "rescored": len(reached)}))
 
 
+@identities_app.command("seal-documents")
+def identities_seal_documents() -> None:
+    """Fingerprint the documents of identities checked before numbers were masked (so each proves one
+    account), then mask their numbers. Needs the key-encryption key; safe to run again."""
+    from dataclasses import asdict
+
+    from broker.deps import utc_now
+    from broker.identity.sealing import DocumentSealer
+    from broker.store.db import make_engine, make_sessionmaker
+    from broker.store.migrate import is_empty, upgrade
+    from keys.service import build_key_service
+
+    settings = settings_or_exit()
+    if not settings.key_encryption_key_file.exists():  # a new key would fingerprint nothing usefully
+        fail(f"key-encryption key file {settings.key_encryption_key_file} does not exist")
+    engine = make_engine(settings.database_url)
+    if is_empty(engine):
+        upgrade(engine)
+    try:
+        keys = build_key_service(settings, engine)
+        keys.check_readable()  # the broker's own key: fingerprints made with another would match nothing
+    except startup_errors() as exc:
+        fail(str(exc))
+        return
+    done = DocumentSealer(make_sessionmaker(engine), keys.document_key(), utc_now).run()
+    engine.dispose()
+    typer.echo(json.dumps(asdict(done)))
+
+
 def _session() -> Any:
     from broker.store.db import make_engine, make_sessionmaker, transaction
     from broker.store.migrate import is_empty, upgrade

@@ -227,7 +227,8 @@ class IdentityService:
                 "counts": False,
                 "problems": [*evidence[i]["problems"], IN_USE[kind]],
             }
-        record.evidence = evidence
+        # An attempt begun before numbers were masked has them masked as it completes.
+        record.evidence = [sealed(e, self.document_key) for e in evidence]
         return list(dict.fromkeys(kept))  # one document entered twice in an attempt is one document
 
     def _keep_documents(self, record: IdentityRecord, account_id: str, kept: list[tuple[str, str]]) -> None:
