@@ -6,6 +6,7 @@ from __future__ import annotations
 import select
 import socket
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ class Proxy:
     port: int
     asked: list[str] = field(default_factory=list)  # request lines, such as "CONNECT 127.0.0.1:443 HTTP/1.1"
     headers: list[dict[str, str]] = field(default_factory=list)
-    answer: int = 200  # the status given to a CONNECT
+    answer: int = 200  # the status given to a CONNECT; 0 closes the connection without an answer
 
     @property
     def url(self) -> str:
@@ -55,6 +56,8 @@ def _handler(proxy: Proxy) -> type[socketserver.BaseRequestHandler]:
             proxy.asked.append(line)
             proxy.headers.append(dict(h.split(": ", 1) for h in rest if ": " in h))
             method, target, _ = line.split(" ", 2)
+            if proxy.answer == 0:
+                return
             if method != "CONNECT" or proxy.answer != 200:
                 conn.sendall(f"HTTP/1.1 {proxy.answer if method == 'CONNECT' else 405} No\r\n\r\n".encode())
                 return
@@ -72,8 +75,11 @@ def _handler(proxy: Proxy) -> type[socketserver.BaseRequestHandler]:
 
 
 @contextmanager
-def proxying() -> Iterator[Proxy]:
+def proxying(tls: ssl.SSLContext | None = None) -> Iterator[Proxy]:
+    """A proxy on 127.0.0.1; with ``tls`` (a server context), clients speak TLS to the proxy itself."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _handler(Proxy(port=0)))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     proxy = Proxy(port=server.server_address[1])
     server.RequestHandlerClass = _handler(proxy)
     server.daemon_threads = True

@@ -97,6 +97,7 @@ def test_proxy_credentials_become_a_header_and_are_never_shown():
         (("10.0.0.0/8",), "10.1.2.3", True),
         (("10.0.0.0/8",), "rp.example", False),  # names are not resolved to be matched
         (("127.0.0.1",), "127.0.0.1", True),
+        (("10.0.0.0/8",), "11.1.2.3", False),
         (("::1",), "[::1]", True),
         (("[::1]:8443",), "::1", True),
         (("fd00::/8",), "fd12::1", True),
@@ -241,6 +242,28 @@ def test_a_proxy_answering_connect_with_an_error_page_is_a_failed_call():
             pytest.raises(httpx.ProxyError),
         ):
             http.get("https://rp.example/jwks")
+
+
+def test_a_proxy_that_closes_without_answering_is_a_failed_call():
+    with proxying() as proxy:
+        proxy.answer = 0
+        with (
+            _client(parse_proxy(proxy.url), allow_private=False, table={"rp.example": [PUBLIC]}) as http,
+            pytest.raises(httpx.ProxyError, match="did not answer"),
+        ):
+            http.get("https://rp.example/jwks")
+        assert proxy.asked == [f"CONNECT {PUBLIC}:443 HTTP/1.1"]
+
+
+def test_an_https_proxy_must_present_a_trusted_certificate(authority):
+    with proxying(tls=authority.server_context("egress.example")) as proxy:
+        via = parse_proxy(f"https://127.0.0.1:{proxy.port}")  # the test authority is not trusted for it
+        with (
+            _client(via, allow_private=False, table={"rp.example": [PUBLIC]}) as http,
+            pytest.raises(httpx.ConnectError, match="certificate"),
+        ):
+            http.get("https://rp.example/jwks")
+        assert proxy.asked == []
 
 
 # Where the broker calls out: the back-channel sender and the jwks_uri fetch, wired from the environment.
