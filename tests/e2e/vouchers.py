@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import subprocess
@@ -103,8 +102,8 @@ APPLICANT_FORM = {
 
 def broker_command(broker, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     """Run the ``broker`` command against this live broker's database, as an operator would."""
-    from tests.test_cli import BROKER
+    from tests.command import run_broker
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
-    env.update({"BROKER_DATABASE_URL": broker.settings.database_url, "BROKER_ISSUER": broker.url})
-    return subprocess.run([BROKER, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+    return run_broker(
+        list(args), env={"BROKER_DATABASE_URL": broker.settings.database_url, "BROKER_ISSUER": broker.url}
+    )
