@@ -4,7 +4,8 @@ each error summary link leads to its field, each error message is linked to its 
 errors has a title starting "Error:". Each test walks many pages in one browser profile; the walk runs
 on SQLite only, since the pages do not change with the database.
 
-axe-core is injected into each page, which the broker's CSP (no inline or foreign script) would refuse:
+axe-core is loaded into every page of these profiles before the page's own scripts (an init script, so
+it is not sent again for each check), which the broker's CSP (no inline or foreign script) would refuse:
 these profiles alone are opened with ``bypass_csp``.
 """
 
@@ -71,8 +72,6 @@ class Audit:
 
     def check(self, page, name: str, errors: bool = False) -> None:  # type: ignore[no-untyped-def]
         page.wait_for_load_state()
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            page.add_script_tag(path=str(AXE))
         for v in page.evaluate(RUN_AXE, WCAG_22_AA):
             for target in v["targets"]:
                 self.problems.append(f"{name} ({page.url}): {v['id']} at {target}: {v['help']}")
@@ -111,10 +110,17 @@ class Audit:
 def audited(chromium) -> Iterator[tuple[object, Audit]]:  # type: ignore[no-untyped-def]
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run make install (npm ci)")
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1000, "height": 800})
+    context = audit_context(chromium)
     context.set_default_timeout(10_000)
     yield context.new_page(), Audit()
     context.close()
+
+
+def audit_context(chromium):  # type: ignore[no-untyped-def]
+    """A browser profile whose every page has axe-core loaded before the page's own scripts run."""
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1000, "height": 800})
+    context.add_init_script(path=str(AXE))
+    return context
 
 
 def sign_in(page, audit: Audit, broker, email: str) -> None:  # type: ignore[no-untyped-def]
@@ -317,7 +323,7 @@ def test_vouching(broker, chromium, audited):
     page.get_by_role("button", name="Send the invitations").click()
     audit.check(page, "vouching: progress")
 
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1000, "height": 800})
+    context = audit_context(chromium)
     other = context.new_page()
     other.goto(invitation_link(broker, voucher))
     sign_in(other, audit, broker, voucher)
