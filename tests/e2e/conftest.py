@@ -205,14 +205,16 @@ def rp(broker: LiveBroker, receiver: Receiver) -> RelyingParty:
     return RelyingParty(broker.url, str(info["client_id"]), back, client_secret=str(info["client_secret"]))
 
 
-# Browser journeys run with JavaScript off on SQLite only: the pages do not change with the
-# database, and PostgreSQL is exercised by the same journeys with JavaScript on (keeps CI short).
+# Browser journeys (tests/e2e/*_browser.py) run on SQLite only, with JavaScript on and off: the pages do
+# not change with the database, and what each journey stores is exercised on PostgreSQL by the HTTP
+# journeys of the same features (test_code_flow, test_sessions, test_logout, test_accounts,
+# test_security_settings, test_vouching, test_identity), which run on both databases.
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def js_off_on_postgres(item: pytest.Item) -> bool:
+    def browser_on_postgres(item: pytest.Item) -> bool:
         ids = getattr(getattr(item, "callspec", None), "id", "")
-        return item.path.name.endswith("_browser.py") and "postgres" in ids and "no-js" in ids
+        return item.path.name.endswith("_browser.py") and "postgres" in ids
 
-    dropped = [item for item in items if js_off_on_postgres(item)]
+    dropped = [item for item in items if browser_on_postgres(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if not js_off_on_postgres(item)]
+        items[:] = [item for item in items if not browser_on_postgres(item)]
