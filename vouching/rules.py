@@ -56,6 +56,8 @@ class Applicant:
     birth_date: date
     address_key: str  # normalised building + postcode
     document_keys: frozenset[str] = frozenset()  # fingerprints of documents that proved them, if any
+    # Another account holds an identity, proven with a document, with the applicant's name and date of birth.
+    proven_elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,21 @@ def no_cycle(case: Case) -> str | None:
     return None
 
 
+PROVEN_ELSEWHERE = N_(
+    "someone with this name and date of birth has already proved their identity with a document on "
+    "another account"
+)
+
+
+def not_proven_elsewhere(case: Case) -> str | None:
+    """Vouches must not quietly give someone the identity of a person a document proved: either the
+    applicant claims to be them, or two people share a name and birthday (it happens). A person
+    decides which, as identity services do with such a match, rather than a rule refusing both."""
+    if case.applicant.proven_elsewhere:
+        return PROVEN_ELSEWHERE
+    return None
+
+
 def not_a_dense_cluster(case: Case) -> str | None:
     c, p = case.circle, case.policy
     if c.applicants_shared_with_other_vouchers >= p.shared_vouchers_limit:
@@ -262,7 +279,7 @@ REFUSING: tuple[Callable[[Case], str | None], ...] = (
     within_caps,
     not_reciprocal,
 )
-FLAGGING: tuple[Callable[[Case], str | None], ...] = (no_cycle, not_a_dense_cluster)
+FLAGGING: tuple[Callable[[Case], str | None], ...] = (no_cycle, not_a_dense_cluster, not_proven_elsewhere)
 
 
 def check_vouch(case: Case) -> list[Refusal]:

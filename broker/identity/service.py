@@ -82,6 +82,23 @@ def level(db: Session, account_id: str, today: date) -> str:
     return record.level if record else "P0"
 
 
+def document_proven_namesakes(db: Session, person: ClaimedPerson, account_id: str, today: date) -> list[str]:
+    """Other accounts holding an identity proven with a document that names this person (names and
+    date of birth, compared as documents print them): found by birth date (indexed), then by name."""
+    held = db.scalars(
+        select(IdentityRecord).where(
+            IdentityRecord.birth_date == person.birth_date,
+            IdentityRecord.route == "documents",
+            IdentityRecord.account_id != account_id,
+            IdentityRecord.level != "P0",
+            IdentityRecord.revoked_at.is_(None),
+        )
+    )
+    key = person_key(person)
+    named = (r for r in held if is_current(r, today))
+    return sorted({r.account_id for r in named if (p := claimed_person(r)) and person_key(p) == key})
+
+
 def counted_documents(record: IdentityRecord, key: bytes) -> list[tuple[int, str, str]]:
     """(index in the evidence, kind, fingerprint) of each document that counts for this record: about
     the person it claims, and earning something."""

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from broker.accounts.service import normalise_email
 from broker.audit.log import record as audit
-from broker.identity.service import claimed_person, current, level, name_parts, proven_documents, records
+from broker.identity.service import (
+    claimed_person,
+    current,
+    document_proven_namesakes,
+    level,
+    name_parts,
+    proven_documents,
+    records,
+)
 from broker.notify.outbox import Outbox
 from broker.oidc.security_events import notify_identity_dropped
 from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
@@ -25,6 +33,7 @@ from vouching.authorities import Authorities
 from vouching.person import Address, ClaimedPerson, normalise_name
 from vouching.proofing import recheck_by
 from vouching.rules import (
+    PROVEN_ELSEWHERE,
     Applicant,
     Case,
     Circle,
@@ -34,6 +43,7 @@ from vouching.rules import (
     Voucher,
     VouchingPolicy,
     check_vouch,
+    not_proven_elsewhere,
     person_key,
 )
 from vouching.scoring import LEVELS, assess
@@ -68,6 +78,15 @@ def is_invited(vouch: Vouch, account: Account) -> bool:
     """An invitation is answered only from the account of the email address it was sent to: a link
     passed on (or intercepted) is no vouch from the person the applicant named."""
     return normalise_email(account.email) == normalise_email(vouch.invited_email)
+
+
+def reviewed_for(vouch: Vouch, rule: str) -> bool:
+    """A reviewer accepted the vouch knowing this rule had held it."""
+    return vouch.reviewed_by is not None and any(r["rule"] == rule for r in vouch.refusals)
+
+
+def requested_person(request: VouchRequest) -> ClaimedPerson:
+    return ClaimedPerson(request.given_names, request.family_name, request.birth_date)
 
 
 def address_key(address: Address) -> str:
@@ -367,6 +386,9 @@ class VouchingService:
         request = self.db.get(VouchRequest, vouch.request_id)
         assert request is not None
         address = Address.from_dict(request.address)
+        namesakes = document_proven_namesakes(
+            self.db, requested_person(request), request.applicant_id, now.date()
+        )
         applicant = Applicant(
             request.applicant_id,
             request.given_names,
@@ -374,6 +396,7 @@ class VouchingService:
             request.birth_date,
             address_key(address),
             frozenset(proven_documents(self.db, [request.applicant_id])[request.applicant_id]),
+            proven_elsewhere=bool(namesakes),
         )
         facts = self.voucher_facts(voucher)
         refusals = check_vouch(
@@ -405,7 +428,7 @@ class VouchingService:
         vouch.accepted_at = now
         if refusals:
             vouch.review_reason = refusals[0].reason
-            recorded("vouch.flagged", rules=rules)
+            recorded("vouch.flagged", rules=rules, **({"proven_accounts": namesakes} if namesakes else {}))
         else:
             vouch.effective_at = now + self.policy.cooling_off
             recorded("vouch.accepted")
@@ -536,6 +559,10 @@ class VouchingService:
         now = self.clock()
         effective: list[tuple[Vouch, EffectiveVouch]] = []
         applicant_documents = proven_documents(self.db, [applicant_id])[applicant_id]
+        previous = (
+            self.db.get(IdentityRecord, request.identity_record_id) if request.identity_record_id else None
+        )
+        counted = {e.get("vouch_id") for e in previous.evidence} if previous else set()
         for vouch in self.vouches(request):
             if state(vouch).status(now) != "effective" or request.cancelled_at is not None:
                 continue
@@ -547,6 +574,8 @@ class VouchingService:
             ):
                 self._withdrawn(vouch, "system", "the voucher's own identity dropped")
                 continue
+            if vouch.id not in counted and self._held_for_namesake(vouch, request):
+                continue
             keys = frozenset(self.address_keys([vouch.voucher_id])[vouch.voucher_id])
             documents = frozenset(proven_documents(self.db, [vouch.voucher_id])[vouch.voucher_id])
             if documents & applicant_documents or any(
@@ -554,9 +583,6 @@ class VouchingService:
             ):
                 continue  # the applicant, or a voucher already counted, again: one person counts once
             effective.append((vouch, EffectiveVouch(vouch.voucher_id, vouch.is_referee, keys, documents)))
-        previous = (
-            self.db.get(IdentityRecord, request.identity_record_id) if request.identity_record_id else None
-        )
         used = sorted(v.id for v, _ in effective)
         if previous is not None and sorted(e.get("vouch_id", "") for e in previous.evidence) == used:
             return previous
@@ -570,11 +596,38 @@ class VouchingService:
                 self._dropped(applicant_id, previous.level, level(self.db, applicant_id, now.date()))
         return record
 
+    def _held_for_namesake(self, vouch: Vouch, request: VouchRequest) -> bool:
+        """A vouch about to count for someone whose name and date of birth a document has proved on
+        another account since the vouch was given goes back to a reviewer (unless one accepted it
+        knowing): cooling-off must not let a vouched identity slip past the rule."""
+        rule = not_proven_elsewhere.__name__
+        if reviewed_for(vouch, rule):
+            return False
+        now = self.clock()
+        namesakes = document_proven_namesakes(
+            self.db, requested_person(request), request.applicant_id, now.date()
+        )
+        if not namesakes:
+            return False
+        vouch.effective_at, vouch.review_reason = None, PROVEN_ELSEWHERE
+        vouch.refusals = [*vouch.refusals, {"rule": rule, "reason": PROVEN_ELSEWHERE, "review": True}]
+        audit(
+            self.db,
+            "vouch.flagged",
+            now=now,
+            actor="system",
+            subject=request.applicant_id,
+            vouch=vouch.id,
+            rules=[rule],
+            proven_accounts=namesakes,
+        )
+        return True
+
     def _record(
         self, request: VouchRequest, vouches: list[Vouch], effective: list[EffectiveVouch]
     ) -> IdentityRecord:
         now = self.clock()
-        person = ClaimedPerson(request.given_names, request.family_name, request.birth_date)
+        person = requested_person(request)
         fraud = self.authorities.fraud.check(person).score
         activity = self.authorities.activity.check(person, now.date()).score
         scores = vouch_scores(effective, activity, fraud)

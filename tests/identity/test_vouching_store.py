@@ -18,7 +18,7 @@ from vouching.authorities import DocumentAnswer
 from vouching.documents import format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
 from vouching.proofing import passport_check
-from vouching.rules import Statement, VouchingPolicy
+from vouching.rules import PROVEN_ELSEWHERE, Statement, VouchingPolicy
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DOCUMENT_KEY = b"test document key"
@@ -97,15 +97,22 @@ class World:
         return account_id
 
     def ask(
-        self, applicant: str, vouchers: tuple[str, ...] = (), postcode: str = "CF10 1AA", building: str = "9"
+        self,
+        applicant: str,
+        vouchers: tuple[str, ...] = (),
+        postcode: str = "CF10 1AA",
+        building: str = "9",
+        *,
+        who: ClaimedPerson | None = None,
     ) -> list[str]:
         """The applicant asks these vouchers (by their accounts' email addresses), and others up to
-        three; returns the invitation tokens in that order."""
+        three, to vouch that they are ``who`` (by default the person their account was made for);
+        returns the invitation tokens in that order."""
         with transaction(self.factory) as db:
             account = db.get(Account, applicant)
             service = self.service(db)
             n = int(applicant.removeprefix("acc"))
-            person = ClaimedPerson(
+            person = who or ClaimedPerson(
                 f"Given{n}", f"Family{chr(65 + n % 26)}{n}", date(1970, 1, 1) + timedelta(days=n)
             )
             request = service.start(
@@ -370,3 +377,73 @@ def test_one_voucher_vouches_once_for_an_applicant(world):
     with transaction(world.factory) as db:
         db.get(Account, v1).email = "v1-again@example.org"
     assert world.vouch(second.token, v1) == ["one_vouch_each"]
+
+
+def review_all(world: World, accept: bool = True) -> list[str]:
+    """A reviewer decides every held vouch; returns the reasons they were held for."""
+    reviewer = world.person()
+    with transaction(world.factory) as db:
+        service = world.service(db)
+        held = service.flagged()
+        for vouch in held:
+            service.review(vouch, db.get(Account, reviewer), accept=accept, note="checked by phone")
+        return [v.review_reason for v in held]
+
+
+def test_vouches_for_someone_a_document_proved_on_another_account_go_to_a_reviewer(world):
+    """Two proper vouches would make an applicant Jane Smith born 12 March 1985, while a Jane Smith
+    born that day holds an identity proven by her passport on another account. Neither silently
+    accepted nor refused: both vouches wait for a reviewer, and count once one accepts them."""
+    jane = ClaimedPerson("Jane", "Smith", date(1985, 3, 12))
+    proven = world.person(who=jane)
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    claimed = ClaimedPerson("JANE", "smith", jane.birth_date)  # as documents compare names
+    tokens = world.ask(a, (v1, v2), who=claimed)
+    assert world.vouch(tokens[0], v1) == ["not_proven_elsewhere"]
+    assert world.vouch(tokens[1], v2) == ["not_proven_elsewhere"]
+    world.now += timedelta(days=30)
+    assert world.settle(a) == "P0"  # held, however long it waits
+    with world.factory() as db:
+        flagged = db.scalars(select(AuditEvent).where(AuditEvent.action == "vouch.flagged")).all()
+        assert [e.details["proven_accounts"] for e in flagged] == [[proven], [proven]]
+        assert "Smith" not in repr([e.details for e in flagged]) and "1985" not in repr(
+            [e.details for e in flagged]
+        )
+    assert review_all(world) == [PROVEN_ELSEWHERE] * 2
+    world.now += timedelta(days=7)  # cooling-off after the reviewer's acceptance
+    assert world.settle(a) == "P1"
+
+
+def test_a_document_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(world):
+    """The match appears only after the vouches were given (someone proves that name and date of birth
+    with a passport during cooling-off): the vouches go to a reviewer before they can count."""
+    sam = ClaimedPerson("Sam", "Taylor", date(1990, 5, 1))
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a, (v1, v2), who=sam)
+    assert world.vouch(tokens[0], v1) == [] and world.vouch(tokens[1], v2) == []
+    proven = world.person(who=sam)
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P0"
+    with world.factory() as db:
+        held = db.scalars(select(Vouch).where(Vouch.applicant_id == a, Vouch.voucher_id.is_not(None))).all()
+        assert [v.effective_at for v in held] == [None, None]
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "vouch.flagged")).first()
+        assert (event.actor, event.details["proven_accounts"]) == ("system", [proven])
+    assert world.settle(a) == "P0"  # settled again: held once, not twice
+    assert len(review_all(world, accept=False)) == 2
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P0"  # refused by the reviewer: never counted
+
+
+def test_a_namesake_whose_identity_no_longer_holds_holds_nothing(world):
+    """Only a current identity proven with a document counts as the person: one revoked or past its
+    re-check date leaves the name free."""
+    sam = ClaimedPerson("Sam", "Taylor", date(1990, 5, 1))
+    proven = world.person(who=sam)
+    with transaction(world.factory) as db:
+        world.service(db).revoke_identity(db.get(Account, proven), "found false", "admin")
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a, (v1, v2), who=sam)
+    assert world.vouch(tokens[0], v1) == [] and world.vouch(tokens[1], v2) == []
+    world.now += timedelta(days=8)
+    assert world.settle(a) == "P1"

@@ -130,6 +130,7 @@ def year_of_vouches(n: int, address: str = "elsewhere") -> tuple[PastVouch, ...]
         ({"circle": Circle(cycle_through=("app", "x", "v1"))}, ["no_cycle"]),
         ({"circle": Circle(applicants_shared_with_other_vouchers=2)}, ["not_a_dense_cluster"]),
         ({"circle": Circle(vouched_applicants_at_address=3)}, ["not_a_dense_cluster"]),
+        ({"applicant": replace(APPLICANT, proven_elsewhere=True)}, ["not_proven_elsewhere"]),
         # Combinations: every broken rule is reported, not just the first.
         (
             {"voucher": replace(VOUCHER, route="vouching"), "statement": Statement("friend", 1, True)},
@@ -157,6 +158,14 @@ def test_graph_objections_hold_for_review_and_rule_objections_refuse():
         replace(BASE, statement=Statement("friend", 1, False), circle=Circle(cycle_through=("a",)))
     )
     assert [(r.rule, r.review) for r in refusals] == [("known_long_enough", False), ("no_cycle", True)]
+
+
+def test_a_person_a_document_proved_on_another_account_is_for_a_reviewer_not_a_refusal():
+    """Names and birth dates coincide: a match with someone proven by a document holds the vouch for a
+    person to decide, whoever the voucher is."""
+    refusals = check_vouch(replace(BASE, applicant=replace(APPLICANT, proven_elsewhere=True)))
+    assert [(r.rule, r.review) for r in refusals] == [("not_proven_elsewhere", True)]
+    assert "already proved their identity with a document on another account" in refusals[0].reason
 
 
 def test_thresholds_come_from_the_policy():

@@ -27,7 +27,7 @@ class IdentityRecord(Base):
     completed_at: Mapped[datetime | None]
     # Claimed identity: names (each with validity dates), birth date, addresses (with history).
     names: Mapped[list[Any]] = mapped_column(default=list)
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)  # finds namesakes (vouching)
     addresses: Mapped[list[Any]] = mapped_column(default=list)
     # Each piece of evidence: kind, strength, validity, checks passed, document details, authority.
     evidence: Mapped[list[Any]] = mapped_column(default=list)
