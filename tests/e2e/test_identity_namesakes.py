@@ -132,3 +132,10 @@ def test_a_passport_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(clo
     broker.offset[0] = timedelta(0)
     page = progress(broker, agent, applicant)
     assert page.count("Being checked by our team") == 2 and "You have proved your identity" not in page
+    agent.submit(f"{broker.url}/identity/vouching/cancel", {})  # the applicant may still give up
+    with broker.db() as db:
+        applicant_id = db.scalar(select(Account.id).filter_by(email=applicant))
+        given = db.scalars(
+            select(Vouch).where(Vouch.applicant_id == applicant_id, Vouch.voucher_id.is_not(None))
+        )
+        assert [v.withdrawn_reason for v in given] == ["the applicant cancelled"] * 2  # no longer for review
