@@ -119,6 +119,31 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
+# Modules whose tests share an expensive module-scoped fixture (a cluster of processes, a live broker of
+# their own) run on one worker, so it is built once. The other tests go one by one to whichever worker is
+# free. (xdist's --dist loadgroup would do this from xdist_group marks, but with pytest 9.2 it no longer
+# groups anything: pytest-dev/pytest-xdist#1386.)
+ONE_WORKER_MODULES = {
+    "tests/deploy/test_cluster.py",
+    "tests/e2e/test_passkeys_browser.py",
+    "tests/e2e/test_admin_browser.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return ModulesTogether(config, log)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def quiet_logs() -> None:
     """Live servers run in threads outside pytest's capture: keep their access lines out of the output."""

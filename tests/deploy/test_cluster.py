@@ -26,6 +26,7 @@ from broker.deps import utc_now
 from broker.oidc.clients import NewClient, register_client
 from broker.store.db import make_engine, make_sessionmaker, transaction
 from broker.store.models import BackchannelLogout, Grant
+from tests.command import run_broker
 from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_postgres_database
 from tests.e2e.agent import PASSWORD, UserAgent
 from tests.e2e.conftest import free_port, start_server
@@ -51,19 +52,29 @@ class Cluster:
     workdir: Path
     database_url: str
 
+    @property
+    def broker_env(self) -> dict[str, str]:
+        return {k: v for k, v in self.env.items() if k.startswith("BROKER_")}
+
     def instance_url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
 
-    def start(self, port: int) -> None:
-        proc = subprocess.Popen(
-            [BROKER, "serve", "--port", str(port)],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.instances[port] = proc
+    def start(self, *ports: int) -> None:
+        """Start an instance on each port, all at once, and wait until each is ready."""
+        for port in ports:
+            self.instances[port] = subprocess.Popen(
+                [BROKER, "serve", "--port", str(port)],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        for port in ports:
+            self._wait_ready(port)
+
+    def _wait_ready(self, port: int) -> None:
+        proc = self.instances[port]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -76,9 +87,7 @@ class Cluster:
         raise AssertionError("instance did not start")
 
     def restart_dead(self) -> None:
-        for port, proc in list(self.instances.items()):
-            if proc.poll() is not None:
-                self.start(port)
+        self.start(*(port for port, proc in self.instances.items() if proc.poll() is not None))
         time.sleep(2.5)  # past nginx's fail_timeout, so the proxy uses them again
 
     def kill(self, port: int) -> None:
@@ -139,8 +148,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         )
         cluster = Cluster(f"http://127.0.0.1:{proxy_port}", {}, env, workdir, database_url)
         try:
-            for port in ports:
-                cluster.start(port)
+            cluster.start(*ports)
             yield cluster
         finally:
             for proc in cluster.instances.values():
@@ -267,14 +275,9 @@ def test_key_rotation_reaches_every_instance(cluster, setup):
     factory, email, rp = setup
     agent = _agent(cluster, factory)
     old = rp.redeem(agent.authorize(rp.authorization_url(), email=email))
-    subprocess.run(
-        # The cluster's keys are minutes old: --force, as the test is about reaching every instance.
-        [BROKER, "keys", "rotate", "--force"],
-        cwd=cluster.workdir,
-        env=cluster.env,
-        check=True,
-        capture_output=True,
-    )
+    # The cluster's keys are minutes old: --force, as the test is about reaching every instance.
+    rotated = run_broker(["keys", "rotate", "--force"], cluster.workdir, cluster.broker_env)
+    assert rotated.returncode == 0, rotated.stderr
     time.sleep(16)  # each instance refreshes its key cache within 15 s
     new = rp.redeem(agent.authorize(rp.authorization_url(prompt="login"), email=email))
     assert new["id_claims"]["_header"]["kid"] != old["id_claims"]["_header"]["kid"]
