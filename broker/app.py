@@ -27,6 +27,7 @@ from broker.notify.sender import GovUkNotify, OutboxSender
 from broker.observability import ObservabilityMiddleware
 from broker.oidc import authorize, discovery, introspection, jwks, logout, revocation, token, userinfo
 from broker.oidc.backchannel import BackchannelSender
+from broker.oidc.catalog import CatalogListener
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.outbound_check import check_at_startup
 from broker.oidc.outbound_proxy import proxy_from_environment
@@ -138,10 +139,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         else None
     )
 
+    catalog = CatalogListener(services.engine, services.catalog)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Services whose URIs lead where the broker will not call are named now, not at the first failure.
         check_at_startup(services.session_factory, allow_private=settings.outbound_allows_private)
+        catalog.start()
         sender.start()
         if outbox:
             outbox.start()
@@ -151,6 +155,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             sender.stop()
             if outbox:
                 outbox.stop()
+            catalog.stop()
             services.engine.dispose()
 
     app = FastAPI(title="Identity broker", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

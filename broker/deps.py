@@ -18,6 +18,7 @@ from broker.config import Settings
 from broker.identity.registry import simulated_authorities
 from broker.identity.vouching import VouchingService
 from broker.observability_metrics import Metrics
+from broker.oidc.catalog import Catalog
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
 from broker.oidc.replay import ReplayCache
@@ -45,6 +46,8 @@ class Services:
     client_keys: ClientKeyResolver
     clock: Callable[[], datetime] = utc_now
     metrics: Metrics = field(default_factory=Metrics)
+    # Clients and MOU versions held in memory between changes (on PostgreSQL; see catalog.py).
+    catalog: Catalog = field(default_factory=Catalog)
     # The outside authorities identity proofing asks, given a database session.
     authorities: Callable[[Session], Authorities] = simulated_authorities
 
@@ -97,6 +100,7 @@ async def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
         clock=services.clock,
         replay=services.replay,
         client_keys=services.client_keys,
+        catalog=services.catalog,
         refresh_identity=lambda account_id: vouching_service(db, services).settle(account_id),
     )
 

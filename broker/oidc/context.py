@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from broker.config import Settings
+from broker.oidc.catalog import Catalog
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.replay import ReplayCache
 from broker.oidc.repository import OidcRepository
@@ -27,6 +28,7 @@ class OidcContext:
     client_keys: ClientKeyResolver
     # Brings an account's identity up to date before it is read (vouches whose cooling-off ended).
     refresh_identity: Callable[[str], object] | None = None
+    catalog: Catalog | None = None
     repo: OidcRepository = field(init=False)
     # Read once per request: authorize, token and userinfo each consult the agreement and the
     # consent for more than one decision, and neither changes within a request.
@@ -34,12 +36,12 @@ class OidcContext:
     _consents: dict[tuple[str, str], ConsentFacts | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.repo = OidcRepository(self.db)
+        self.repo = OidcRepository(self.db, self.catalog)
 
     def agreement(self, client_id: str) -> Agreement | None:
         """The agreement governing the service, companion claims (``email_verified``) included."""
         if client_id not in self._agreements:
-            found = agreement_for(self.db, client_id, today=self.clock().date())
+            found = agreement_for(self.db, client_id, today=self.clock().date(), catalog=self.catalog)
             self._agreements[client_id] = (
                 Agreement(found.version_id, found.status, with_companion_terms(found.terms))
                 if found

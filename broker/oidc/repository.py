@@ -7,6 +7,7 @@ write are inserted with a statement. Everything else goes through the session as
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
+from broker.oidc.catalog import Catalog
 from broker.store.base import Base
 from broker.store.fast import Statement, columns, inserting, instance, instances
 from broker.store.models import (
@@ -69,8 +71,9 @@ JOINED = {
 
 
 class OidcRepository:
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, catalog: Catalog | None = None) -> None:
         self.db = db
+        self.catalog = catalog
         # Rows read for the request (clients and accounts are read again by later steps).
         self._clients: dict[str, Client | None] = {}
         self._accounts: dict[str, Account] = {}
@@ -79,9 +82,13 @@ class OidcRepository:
     def client(self, client_id: str) -> Client | None:
         """The registered client, for reading (not in the session)."""
         if client_id not in self._clients:
-            row = CLIENT_BY_ID.first(self.db, client_id=client_id)
-            self._clients[client_id] = instance(Client, row) if row else None
+            load = partial(self._read_client, client_id)
+            self._clients[client_id] = self.catalog.client(client_id, load) if self.catalog else load()
         return self._clients[client_id]
+
+    def _read_client(self, client_id: str) -> Client | None:
+        row = CLIENT_BY_ID.first(self.db, client_id=client_id)
+        return instance(Client, row) if row else None
 
     def account(self, account_id: str) -> Account | None:
         """The account, for reading (not in the session)."""

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
+from broker.oidc.catalog import Catalog
 from broker.oidc.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
 from broker.policy.mou import (
     EVER_APPROVED,
@@ -95,13 +96,17 @@ _CONSENT = Statement(
 _RECORD_RELEASE = inserting(ReleaseRecord)
 
 
-def agreement_for(db: Session, client_id: str, *, today: date | None = None) -> Agreement | None:
+def agreement_for(
+    db: Session, client_id: str, *, today: date | None = None, catalog: Catalog | None = None
+) -> Agreement | None:
     """The agreement governing the service on ``today`` (UTC date; see ``governing``). Which version
-    that is changes only on a day an approved version's start date comes."""
-    versions = [
-        instance(MouVersion, values) for values in _EVER_APPROVED_VERSIONS.rows(db, client_id=client_id)
-    ]
-    row = _governing_of(versions, today)
+    that is changes only on a day an approved version's start date comes, so the ``catalog`` may hold
+    the versions ever approved and the choice is made again on each call."""
+
+    def load() -> list[MouVersion]:
+        return [instance(MouVersion, v) for v in _EVER_APPROVED_VERSIONS.rows(db, client_id=client_id)]
+
+    row = _governing_of(catalog.versions(client_id, load) if catalog else load(), today)
     return Agreement(row.id, row.status, terms_of(row)) if row else None
 
 
