@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.accounts.passwords import PasswordService
@@ -90,6 +91,28 @@ def start_server(app: object, port: int) -> tuple[Server, threading.Thread]:
     return server, thread
 
 
+# The live brokers hash passwords with argon2id at a low cost (one pass over 8 MiB: a few milliseconds,
+# where the production parameters take 0.3 s of CPU for each sign-in and each new account, which was a
+# third of these tests' time). The production parameters are asserted in tests/accounts/test_passwords.py
+# and used by every test that runs `broker serve` as a process (tests/test_cli.py, tests/deploy), and by
+# the password-guessing tests, where concurrent guesses overlap while each one hashes.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+PRODUCTION_HASHING = {"test_throttling.py"}
+
+
+@pytest.fixture(autouse=True)
+def hashing_cost(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.path.name not in PRODUCTION_HASHING or "broker" not in request.fixturenames:
+        yield
+        return
+    live: LiveBroker = request.getfixturevalue("broker")
+    usual, live.services.passwords = live.services.passwords, PasswordService(concurrency=2)
+    try:
+        yield
+    finally:
+        live.services.passwords = usual
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBroker]:
     """The live broker, on SQLite and (where configured) on PostgreSQL with Redis for replay checks."""
@@ -114,7 +137,7 @@ def live_broker(
         issuer=f"http://{host}:{port}",
     )
     services = build_services(settings)
-    services.passwords = PasswordService(concurrency=2)
+    services.passwords = PasswordService(concurrency=2, hasher=TEST_HASHER)
     live = LiveBroker(settings.issuer, settings, services)
     services.clock = lambda: utc_now() + live.offset[0]
     server, thread = start_server(create_app(settings, services), port)
