@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -22,13 +24,39 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # As many pooled connections as the threadpool has threads (40), opened as needed: a pool
     # smaller than the threads that use it opens and closes an overflow connection per request
     # under load (a new PostgreSQL backend each time), which cost more than the request itself.
     kwargs.setdefault("pool_size", 40)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine)
+    return engine
+
+
+# A connection used in the last few seconds is handed out as it is: under load every connection is
+# in use all the time, and a ping at every check-out (pool_pre_ping) was a round trip on every request.
+# One that has been idle longer, when a restart or a failover may have closed it unseen, is pinged
+# first, and a dead one is replaced before the request sees it. A connection that dies while in use
+# fails its request either way, and SQLAlchemy then replaces every connection the pool holds.
+IDLE_BEFORE_PING = 2.0
+LAST_USED = "broker_last_used"
+
+
+def ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(LAST_USED, 0.0) < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection was closed") from exc
+
+    @event.listens_for(engine, "checkin")
+    def _used(_dbapi_connection: Any, record: Any) -> None:
+        record.info[LAST_USED] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
