@@ -5,11 +5,12 @@ times a year and are read several times a second. On PostgreSQL the broker holds
 forgets them all whenever any instance, or the command line, changes a client or an MOU: triggers on
 ``client``, ``mou`` and ``mou_version`` (migration 0010) send a notification on the ``broker_catalog``
 channel as the change commits, and a listener thread in each instance clears its catalog as it
-arrives. Until the listener is connected (at start-up, and after it loses its connection) the catalog
-holds nothing and every read goes to the database, so a change is never missed for want of a
-listener. The instance's own changes are forgotten as they commit. A request that finds a notice waiting on the listener's connection, not yet taken, reads
-the database too; the one window left is the notice's own way from the database to the broker. SQLite has no notifications: there the catalog stays off and every request reads the
-database (a local file, as cheap as the lookup would be).
+arrives. Until the listener has heard its own first heartbeat notice (at start-up, and after it loses
+its connection or a heartbeat) the catalog holds nothing and every read goes to the database, so a
+change is never missed for want of a listener. The instance's own changes are forgotten as they
+commit. A request that finds a notice waiting on the listener's connection, not yet taken, reads the
+database too; the one window left is the notice's way from the database to the broker. SQLite has
+no notifications: there the catalog stays off and every request reads the database (a local file).
 
 Only rows that exist are held: a client registered a moment ago is found on its first request."""
 
@@ -18,12 +19,14 @@ from __future__ import annotations
 import re
 import select
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
 import structlog
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 
 from broker.store.models import Client, MouVersion
 
@@ -149,12 +152,57 @@ class CatalogListener:
                 log.warning("catalog off: the database has no change triggers (run broker migrate)")
                 self._stop.wait()
                 return
+            heartbeat = Heartbeat(self.engine)
+            heartbeat.send()
             socket = conn.pgconn.socket
-            self.catalog.turn_on(lambda: bool(select.select([socket], [], [], 0)[0]))
-            self.connected.set()
             while not self._stop.is_set():
                 for notice in conn.notifies(timeout=1.0):
-                    self.catalog.forget(notice=notice.payload)
+                    if not heartbeat.answered(notice.payload):
+                        self.catalog.forget(notice=notice.payload)
+                    elif not self.catalog.live:  # notices do arrive here: from now on none is missed
+                        self.catalog.turn_on(lambda: bool(select.select([socket], [], [], 0)[0]))
+                        self.connected.set()
+                heartbeat.check()
+
+
+class Heartbeat:
+    """A notice the listener sends itself through the pool every ``interval`` seconds: until the
+    first arrives the catalog stays off, and one that does not arrive within ``patience`` seconds
+    ends the connection. So a listener that hears nothing (a pooler in transaction mode drops
+    notices; a connection silently cut) is never taken for one that heard no change."""
+
+    interval = 10.0
+    patience = 5.0
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.waiting: str | None = None
+        self.sent_at = 0.0
+
+    def send(self) -> None:
+        self.waiting = f"heartbeat-{uuid.uuid4().hex}"
+        self.sent_at = time.monotonic()
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": self.waiting}
+            )
+
+    def answered(self, payload: str) -> bool:
+        if payload != self.waiting:
+            return False
+        self.waiting = None
+        return True
+
+    def check(self) -> None:
+        elapsed = time.monotonic() - self.sent_at
+        if self.waiting is not None and elapsed > self.patience:
+            raise NoticesLost("a heartbeat notice did not arrive")
+        if self.waiting is None and elapsed > self.interval:
+            self.send()
+
+
+class NoticesLost(Exception):
+    pass
 
 
 CHANGED = "broker_catalog_changed"

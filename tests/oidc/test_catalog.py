@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text, update
 
-from broker.oidc.catalog import CHANNEL, Catalog, CatalogListener
+from broker.oidc.catalog import CHANNEL, Catalog, CatalogListener, Heartbeat
 from broker.oidc.clients import NewClient, register_client
 from broker.oidc.repository import OidcRepository
 from broker.store.db import make_engine, make_sessionmaker, transaction
@@ -193,6 +193,26 @@ def test_the_catalog_turns_off_when_its_connection_is_lost_and_back_on(instance:
     wait_for(lambda: instance.client(client_id) is not held)  # forgotten when the connection went
     wait_for(instance.listener.connected.is_set)  # and listening again
     assert instance.catalog.live
+
+
+@pytest.mark.postgres
+def test_a_listener_whose_notices_stop_arriving_turns_the_catalog_off(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As behind a pooler in transaction mode, or on a connection cut without a word: the listener's
+    own heartbeat notice does not come back, so it cannot be trusted to hear changes either."""
+    client_id = registered(instance.engine)
+    instance.client(client_id)
+    monkeypatch.setattr(Heartbeat, "interval", 0.1)
+    monkeypatch.setattr(Heartbeat, "patience", 0.2)
+
+    def lost(heartbeat: Heartbeat) -> None:  # sent, never delivered
+        heartbeat.waiting, heartbeat.sent_at = "lost", time.monotonic()
+
+    monkeypatch.setattr(Heartbeat, "send", lost)
+    wait_for(lambda: not instance.catalog.live)
+    assert instance.client(client_id) is not instance.client(client_id)  # nothing held
+    assert not instance.listener.connected.is_set()
 
 
 def test_sqlite_has_no_listener(tmp_path) -> None:
