@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,15 +68,22 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once for the run: each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("migrated") / "broker.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection closing folds the write-ahead log into the file
+    return path
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database URL: a fresh SQLite file, or the run's PostgreSQL database emptied after use."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'broker.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), tmp_path / "broker.db")
+        yield f"sqlite:///{tmp_path / 'broker.db'}"
         return
     url = request.getfixturevalue("postgres_database")
     yield url
