@@ -109,13 +109,19 @@ def main() -> None:
     for r in table:
         print(
             f"{r['label']:<22}{r['concurrency']:>5}{r['broker_per_second']:>10}{r['peer_per_second']:>9}"
-            f"{r['ratio']:>7.2f}{r['broker_p99_ms']:>10.0f}ms{r['peer_p99_ms']:>8.0f}ms{r['errors']:>8}"
+            f"{number(r['ratio'], '.2f'):>7}{number(r['broker_p99_ms'], '.0f'):>10}ms"
+            f"{number(r['peer_p99_ms'], '.0f'):>8}ms{r['errors']:>8}"
         )
     if summary["million_counts"]:
         print(f"(e) ran against {summary['million_counts']}; its peer column is the peer's (a)")
     if summary["password_signin"]:
         print("(d) password sign-in (broker only):", password_line(summary["password_signin"]))
     print(f"ratio = broker/peer flows per second. Written: {RESULTS}/summary.json, throughput_p99.png")
+
+
+def number(value: float | None, spec: str) -> str:
+    """A figure, or a dash where a run completed nothing (no ratio, no percentile)."""
+    return "—" if value is None or value != value else format(value, spec)
 
 
 def password_line(report: dict[str, Any]) -> str:

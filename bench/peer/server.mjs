@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 const port = Number(process.env.PORT || 3000);
 const issuer = `http://127.0.0.1:${port}`;
@@ -31,7 +33,13 @@ if (process.env.PEER_PKJWT_JWKS) {
   });
 }
 
+// Its own in-memory adapter, with room for a whole run: the default one keeps 1,000 entries (an LRU
+// of two generations), so at 100 flows/s a client whose grant goes unused for a few seconds (while
+// the other client's scenario runs) loses it, and its next silent flow asks for consent again.
+const store = new LRU({ maxSize: 1_000_000 });
+
 const provider = new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, store),
   clients,
   jwks: { keys: [jwk] },
   pkce: { required: () => true },
