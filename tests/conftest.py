@@ -152,6 +152,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     return ModulesTogether(config, log)  # type: ignore[arg-type]
 
 
+def _long(item: pytest.Item) -> bool:
+    """The deployment tests (processes of their own, 10 to 60 s each) and the type check (20 s)."""
+    path = item.path.as_posix()
+    return "/tests/deploy/" in path or path.endswith("/tests/test_code_quality.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests that share no live broker with others go first, so the run does not end with one
+    worker finishing one of them while the others have nothing left to do."""
+    items.sort(key=lambda item: not _long(item))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def quiet_logs() -> None:
     """Live servers run in threads outside pytest's capture: keep their access lines out of the output."""
