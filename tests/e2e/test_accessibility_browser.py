@@ -28,7 +28,7 @@ from tests.e2e.agent import PASSWORD, Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.identity import KnownPerson
 from tests.e2e.test_policy import new_version
-from tests.e2e.vouchers import invitation_link, proven_person
+from tests.e2e.vouchers import invitation_link, proven_person, unique_building
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}"),
@@ -310,7 +310,7 @@ def test_vouching(broker, chromium, audited):
     group = page.get_by_role("group", name="Date of birth")
     for label, part in (("Day", 1), ("Month", 5), ("Year", 1990)):
         group.get_by_label(label).fill(str(part))
-    page.get_by_label("Building number or name").fill("12")
+    page.get_by_label("Building number or name").fill(unique_building())
     page.get_by_label("Street").fill("Bute Street")
     page.get_by_label("Town or city").fill("Cardiff")
     page.get_by_label("Postcode").fill("CF10 5AA")

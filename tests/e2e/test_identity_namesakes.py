@@ -20,7 +20,7 @@ from tests.e2e.authenticator import SoftAuthenticator
 from tests.e2e.rp import claims_param
 from tests.e2e.test_passkeys import add_passkey, passkey_sign_in
 from tests.e2e.test_vouching import P1, sign_in, vouch
-from tests.e2e.vouchers import APPLICANT_FORM, broker_command, invitation_link, proven_person
+from tests.e2e.vouchers import applicant_form, broker_command, invitation_link, proven_person
 
 HELD = "someone with this name and date of birth has already proved their identity with a document"
 
@@ -40,7 +40,7 @@ def ask_to_be(broker, agent: UserAgent, rp, applicant: str, vouchers: tuple[str,
     here = agent.submit(here, {"document": "none"})
     interaction = urlsplit(here).query.removeprefix("for=")
     form = {
-        **APPLICANT_FORM,
+        **applicant_form(),
         "given_names": given,
         "family_name": family,
         "birth_date-day": str(born.day),

@@ -21,7 +21,7 @@ from tests.e2e.authenticator import SoftAuthenticator
 from tests.e2e.rp import claims_param
 from tests.e2e.test_identity import verify_core_identity
 from tests.e2e.test_passkeys import add_passkey, passkey_sign_in
-from tests.e2e.vouchers import APPLICANT_FORM, VOUCH_FORM, broker_command, invitation_link, proven_person
+from tests.e2e.vouchers import VOUCH_FORM, applicant_form, broker_command, invitation_link, proven_person
 
 P1 = '["Cl.Cm.P1"]'
 
@@ -61,7 +61,7 @@ def ask_for_vouches(broker, agent, rp, applicant: str, vouchers: tuple[str, ...]
     here = agent.submit(here, {"document": "none"})
     assert "Ask people to vouch for you" in agent.last_page
     interaction = urlsplit(here).query.removeprefix("for=")
-    here = agent.submit(f"{broker.url}/identity/vouching/start/{interaction}", APPLICANT_FORM)
+    here = agent.submit(f"{broker.url}/identity/vouching/start/{interaction}", applicant_form())
     assert here.endswith("/identity/vouching/invite")
     here = agent.submit(here, {f"email{i + 1}": v for i, v in enumerate(vouchers)})
     assert here.endswith("/identity/vouching") and "0 of 2 people have vouched for you" in agent.last_page

@@ -18,7 +18,7 @@ from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty, claims_param
 from tests.e2e.test_identity import verify_core_identity
-from tests.e2e.vouchers import broker_command, invitation_link, proven_person
+from tests.e2e.vouchers import broker_command, invitation_link, proven_person, unique_building
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
 PASSWORD = "correct horse battery staple"
@@ -65,7 +65,7 @@ def test_vouched_for_by_two_people(clock, receiver, page):
     page.get_by_label("First and middle names").fill("Sam")
     page.get_by_label("Last name").fill("Taylor")
     fill_date(page, "Date of birth", date(1990, 5, 1))
-    page.get_by_label("Building number or name").fill("12")
+    page.get_by_label("Building number or name").fill(unique_building())
     page.get_by_label("Street").fill("Bute Street")
     page.get_by_label("Town or city").fill("Cardiff")
     page.get_by_label("Postcode").fill("CF10 5AA")
