@@ -109,7 +109,6 @@ class CatalogListener:
         self.catalog = catalog
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.connected = threading.Event()  # for tests and readiness: listening now
 
     def start(self) -> None:
         if self.engine.dialect.name != "postgresql":
@@ -140,7 +139,6 @@ class CatalogListener:
             except Exception as exc:  # noqa: BLE001 - any failure: stop holding rows, reconnect
                 log.warning("catalog listener disconnected", error=type(exc).__name__)
             finally:
-                self.connected.clear()
                 self.catalog.turn_off()
             self._stop.wait(self.retry_seconds)
 
@@ -161,7 +159,6 @@ class CatalogListener:
                         self.catalog.forget(notice=notice.payload)
                     elif not self.catalog.live:  # notices do arrive here: from now on none is missed
                         self.catalog.turn_on(lambda: bool(select.select([socket], [], [], 0)[0]))
-                        self.connected.set()
                 heartbeat.check()
 
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from broker.notify.sender import OutboxSender
 from broker.oidc.backchannel import BackchannelSender
-from broker.oidc.catalog import CHANNEL
+from tests.catalog import settle
 from tests.e2e.agent import UserAgent
 
 SQL = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -46,21 +44,6 @@ def statements(broker) -> Iterator[list[str]]:
         event.remove(broker.services.engine, "before_cursor_execute", count)
 
 
-def settle_catalog(broker) -> None:
-    """On PostgreSQL, wait until the broker's catalog listener has taken every change notice sent so
-    far (notices arrive in commit order: once it has our own, it has the rest)."""
-    if broker.services.engine.dialect.name != "postgresql":
-        return
-    mark = f"test-{uuid.uuid4().hex}"
-    with broker.services.engine.begin() as conn:
-        conn.execute(text("SELECT pg_notify(:channel, :mark)"), {"channel": CHANNEL, "mark": mark})
-    for _ in range(200):
-        if broker.services.catalog.last_notice == mark:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the catalog listener did not take the change notice")
-
-
 def own(statements: list[str]) -> list[str]:
     """The flow's own statements, without reads of the catalog (clients and MOU versions)."""
     return [s for s in statements if not CATALOG.search(s)]
@@ -68,7 +51,10 @@ def own(statements: list[str]) -> list[str]:
 
 def test_a_silent_flow_reads_each_fact_once(broker, make_rp, person):
     rp = make_rp()
-    settle_catalog(broker)  # registering the service was a change: the catalog forgot everything
+    if broker.services.engine.dialect.name == "postgresql":
+        settle(
+            broker.services.engine, broker.services.catalog
+        )  # registering the service was a change: the catalog forgot everything
     ua = UserAgent(broker)
     rp.redeem(ua.authorize(rp.authorization_url(), email=person))  # signs in and agrees once
 
