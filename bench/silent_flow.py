@@ -146,6 +146,7 @@ class Broker(Target):
         self.key, self.workdir = key, workdir
         env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
         env["BROKER_ISSUER"] = self.issuer
+        env["BROKER_LOG_FORMAT"] = "json"  # as a deployment logs (the readable format costs more)
         pg = postgres_url()
         self.database = "sqlite"
         self.created: str | None = None  # the database this run made, dropped at stop

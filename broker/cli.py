@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -73,6 +74,11 @@ def serve(
     except startup_errors() as exc:
         fail(str(exc))
         return
+    # What start-up built lives as long as the process: move it out of the garbage collector's way, so
+    # a full collection does not walk it again (one took ~100 ms of a busy server, every request
+    # waiting behind it).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         application,
         host=host,

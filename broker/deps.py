@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,6 +93,10 @@ Db = Annotated[Session, Depends(get_db)]
 
 
 async def get_oidc(services: ServicesDep, db: Db) -> OidcContext:
+    return oidc_context(services, db)
+
+
+def oidc_context(services: Services, db: Session) -> OidcContext:
     return OidcContext(
         db=db,
         settings=services.settings,
@@ -135,3 +139,28 @@ async def read_query(request: Request) -> Params:
 
 Form = Annotated[Params, Depends(read_form)]
 Query = Annotated[Params, Depends(read_query)]
+
+
+# A protocol endpoint's work: the request (headers, cookies, URL), its OIDC context, query and form.
+ProtocolHandler = Callable[[Request, OidcContext, Params, Params], Response]
+
+
+async def run_protocol(request: Request, handler: ProtocolHandler) -> Response:
+    """Run a protocol endpoint (authorize, token, userinfo, introspection, revocation): read the query
+    and form here, then do the work in one trip to a worker thread, with a database session opened
+    and closed in that thread (what was not committed is rolled back there).
+
+    These are the endpoints a relying service calls on every sign-in. Declared as FastAPI
+    dependencies (services, session, context, query, form), the same wiring cost more CPU to solve on
+    every request than most of the endpoints' own work."""
+    services: Services = request.app.state.services
+    query = await read_query(request)
+    form = await read_form(request)
+    return await run_in_threadpool(_in_session, services, handler, request, query, form)
+
+
+def _in_session(
+    services: Services, handler: ProtocolHandler, request: Request, query: Params, form: Params
+) -> Response:
+    with services.session_factory() as db:
+        return handler(request, oidc_context(services, db), query, form)

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from broker.accounts.sessions import session_cookie
-from broker.deps import Form, Oidc, Query
+from broker.deps import Oidc, run_protocol
 from broker.oidc.authorization import Authorizer, Redirect
+from broker.oidc.context import OidcContext
 from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.oidc.openapi import AUTHORIZE
 from broker.oidc.requests import BrokerRequest, Params
@@ -15,7 +16,7 @@ from broker.oidc.requests import BrokerRequest, Params
 router = APIRouter(tags=["oidc"])
 
 
-def respond(ctx: Oidc, redirect: Redirect, secret: str, is_new: bool) -> Response:
+def respond(ctx: OidcContext, redirect: Redirect, secret: str, is_new: bool) -> Response:
     response = RedirectResponse(redirect.location, status_code=redirect.status)
     response.headers["Cache-Control"] = "no-store"
     if is_new:
@@ -25,7 +26,11 @@ def respond(ctx: Oidc, redirect: Redirect, secret: str, is_new: bool) -> Respons
 
 @router.get("/authorize", **AUTHORIZE)
 @router.post("/authorize", include_in_schema=False)
-def authorize(request: Request, ctx: Oidc, query: Query, form: Form) -> Response:
+async def authorize(request: Request) -> Response:
+    return await run_protocol(request, authorization_response)
+
+
+def authorization_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> Response:
     oauth_request = BrokerRequest(request.method, str(request.url), request.headers, query, form)
     secret, is_new = browser_secret(request)
     redirect = Authorizer(ctx).authorize(

@@ -3,13 +3,14 @@ registered with the ``introspect`` scope."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
-from broker.deps import Form, Oidc, Query
+from broker.deps import run_protocol
 from broker.oidc.openapi import INTROSPECT
 from broker.oidc.server import subject
 from broker.oidc.token_lookup import FindsTokens, TokenRef, run_endpoint
@@ -40,5 +41,5 @@ class Introspection(FindsTokens, IntrospectionEndpoint):
 
 
 @router.post("/introspect", **INTROSPECT)
-def introspect(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
-    return run_endpoint(ctx, request, query, form, Introspection, "introspection")
+async def introspect(request: Request) -> Response:
+    return await run_protocol(request, partial(run_endpoint, endpoint=Introspection, name="introspection"))

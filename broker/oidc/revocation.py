@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
-from broker.deps import Form, Oidc, Query
+from broker.deps import run_protocol
 from broker.oidc.openapi import REVOKE
 from broker.oidc.token_lookup import FindsTokens, TokenRef, run_endpoint
 
@@ -25,5 +26,5 @@ class Revocation(FindsTokens, RevocationEndpoint):
 
 
 @router.post("/revoke", **REVOKE)
-def revoke(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
-    return run_endpoint(ctx, request, query, form, Revocation, "revocation")
+async def revoke(request: Request) -> Response:
+    return await run_protocol(request, partial(run_endpoint, endpoint=Revocation, name="revocation"))

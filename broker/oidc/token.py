@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from broker.deps import Form, Oidc, Query
+from broker.deps import run_protocol
+from broker.oidc.context import OidcContext
 from broker.oidc.openapi import TOKEN
-from broker.oidc.requests import BrokerRequest
+from broker.oidc.requests import BrokerRequest, Params
 from broker.oidc.server import BrokerServer
 
 router = APIRouter(tags=["oidc"])
@@ -21,7 +22,11 @@ def authlib_response(result: tuple[int, object, dict[str, str]]) -> JSONResponse
 
 
 @router.post("/token", **TOKEN)
-def token(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
+async def token(request: Request) -> Response:
+    return await run_protocol(request, token_response)
+
+
+def token_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> JSONResponse:
     oauth_request = BrokerRequest("POST", str(request.url), request.headers, query, form)
     result = BrokerServer(ctx).create_token_response(oauth_request)
     # Commit even on error: a reused code or replayed refresh token has just revoked its grant.

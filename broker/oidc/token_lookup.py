@@ -96,7 +96,7 @@ class FindsTokens:
 
 
 def run_endpoint(
-    ctx: OidcContext, request: Request, query: Params, form: Params, endpoint: type[FindsTokens], name: str
+    request: Request, ctx: OidcContext, query: Params, form: Params, *, endpoint: type[FindsTokens], name: str
 ) -> JSONResponse:
     from broker.oidc.token import authlib_response
 

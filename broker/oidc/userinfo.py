@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from broker.deps import Form, Oidc, Query
+from broker.deps import run_protocol
 from broker.errors import BrokerError, InvalidToken
 from broker.oidc.access import bearer_token, verify_access_token
 from broker.oidc.claims import CLAIMS_SUPPORTED
+from broker.oidc.context import OidcContext
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.openapi import USERINFO
 from broker.oidc.release import record, releasable
+from broker.oidc.requests import Params
 from broker.oidc.tokens import account_claims
 
 router = APIRouter(tags=["oidc"])
@@ -27,7 +29,11 @@ class TokenInQuery(BrokerError):
 
 @router.get("/userinfo", operation_id="userinfo_get", **USERINFO)
 @router.post("/userinfo", operation_id="userinfo_post", **USERINFO)
-def userinfo(request: Request, ctx: Oidc, query: Query, form: Form) -> JSONResponse:
+async def userinfo(request: Request) -> Response:
+    return await run_protocol(request, userinfo_response)
+
+
+def userinfo_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> JSONResponse:
     if "access_token" in query or "access_token" in form:
         raise TokenInQuery()
     token = bearer_token(request.headers.get("authorization"))
