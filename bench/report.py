@@ -7,6 +7,7 @@ and prints the summary.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,9 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "errors": f"{b['errors']}/{p['errors']}",
                     "broker_cpu_ms": b.get("server_cpu_ms"),
                     "peer_cpu_ms": p.get("server_cpu_ms"),
+                    "broker_database_cpu_ms": b.get("database_cpu_ms"),
+                    "broker_driver_cpu_ms": b.get("driver_cpu_ms"),
+                    "peer_driver_cpu_ms": p.get("driver_cpu_ms"),
                 }
             )
     return out
@@ -112,6 +116,16 @@ def main() -> None:
             f"{number(r['ratio'], '.2f'):>7}{number(r['broker_p99_ms'], '.0f'):>10}ms"
             f"{number(r['peer_p99_ms'], '.0f'):>8}ms{r['errors']:>8}"
         )
+    budget = [r for r in table if r["scenario"] == "silent_flow"]
+    if budget and budget[0]["broker_database_cpu_ms"] is not None:
+        print("CPU per silent flow (ms): server + PostgreSQL + load driver, at each concurrency")
+        for r in budget:
+            print(
+                f"  c={r['concurrency']:<3} broker {number(r['broker_cpu_ms'], '.1f')}"
+                f" + {number(r['broker_database_cpu_ms'], '.1f')}"
+                f" + {number(r['broker_driver_cpu_ms'], '.1f')}"
+                f"   peer {number(r['peer_cpu_ms'], '.1f')} + 0 + {number(r['peer_driver_cpu_ms'], '.1f')}"
+            )
     if summary["million_counts"]:
         print(f"(e) ran against {summary['million_counts']}; its peer column is the peer's (a)")
     if summary["password_signin"]:
@@ -121,7 +135,7 @@ def main() -> None:
 
 def number(value: float | None, spec: str) -> str:
     """A figure, or a dash where a run completed nothing (no ratio, no percentile)."""
-    return "—" if value is None or value != value else format(value, spec)
+    return "—" if value is None or math.isnan(value) else format(value, spec)
 
 
 def password_line(report: dict[str, Any]) -> str:

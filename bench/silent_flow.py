@@ -334,6 +334,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on this machine (the server under the broker runs here)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().startswith(("postgres", "postmaster")):
+                total += cpu_seconds(int(entry.name))
+        except (OSError, ValueError):
+            continue  # the process ended while we looked
+    return total
+
+
 async def load(
     target: Target, scenario: Scenario, concurrency: int, seconds: float | None = None
 ) -> dict[str, Any]:
@@ -356,11 +370,13 @@ async def load(
                 except Exception:  # noqa: BLE001 - counted and reported
                     errors += 1
 
-    cpu = cpu_seconds(target.proc.pid)
+    cpu, database, driver = cpu_seconds(target.proc.pid), postgres_cpu_seconds(), time.process_time()
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     cpu = cpu_seconds(target.proc.pid) - cpu
+    database = postgres_cpu_seconds() - database
+    driver = time.process_time() - driver
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     return {
         "concurrency": concurrency,
@@ -370,6 +386,10 @@ async def load(
         "p99_ms": round(q[98] * 1000, 1),
         # CPU time of the server process per completed flow: steadier than rates on a busy machine.
         "server_cpu_ms": round(1000 * cpu / len(latencies), 2) if latencies else None,
+        # Where the rest of the machine's two cores went, per flow: PostgreSQL (the peer uses none;
+        # background work of the database counts too) and this load driver itself.
+        "database_cpu_ms": round(1000 * database / len(latencies), 2) if latencies else None,
+        "driver_cpu_ms": round(1000 * driver / len(latencies), 2) if latencies else None,
     }
 
 
