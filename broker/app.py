@@ -91,6 +91,7 @@ def build_services(settings: Settings) -> Services:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         raise SettingsError(f"cannot use the database in BROKER_DATABASE_URL ({where}): {reason}") from None
+    proxy = proxy_from_environment(os.environ)
     return Services(
         settings=settings,
         engine=engine,
@@ -100,9 +101,8 @@ def build_services(settings: Settings) -> Services:
         passwords=PasswordService(),
         templates=_templates(settings),
         replay=make_replay_cache(settings.redis_url),
-        client_keys=ClientKeyResolver(
-            allow_private_outbound=settings.outbound_allows_private, proxy=proxy_from_environment(os.environ)
-        ),
+        client_keys=ClientKeyResolver(allow_private_outbound=settings.outbound_allows_private, proxy=proxy),
+        proxy=proxy,
     )
 
 
@@ -126,7 +126,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         settings.issuer,
         services.clock,
         allow_private_outbound=settings.outbound_allows_private,
-        proxy=proxy_from_environment(os.environ),
+        proxy=services.proxy,
         metrics=services.metrics,
     )
     outbox = (

@@ -21,6 +21,7 @@ from broker.observability_metrics import Metrics
 from broker.oidc.catalog import Catalog
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
+from broker.oidc.outbound_proxy import OutboundProxy
 from broker.oidc.replay import ReplayCache
 from broker.oidc.requests import Params
 from keys import KeyService, Signer
@@ -50,6 +51,8 @@ class Services:
     catalog: Catalog = field(default_factory=Catalog)
     # The outside authorities identity proofing asks, given a database session.
     authorities: Callable[[Session], Authorities] = simulated_authorities
+    # Where calls out (client keys, back-channel notices) go through: HTTPS_PROXY, read at start-up.
+    proxy: OutboundProxy | None = None
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in the
