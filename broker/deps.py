@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import fastapi.routing
 from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -167,3 +170,27 @@ def _in_session(
 ) -> Response:
     with services.session_factory() as db:
         return handler(request, oidc_context(services, db), query, form)
+
+
+class ProtocolRoute(APIRoute):
+    """The route class of the protocol routers: the endpoint is called with the request and nothing
+    else (it runs ``run_protocol``), so FastAPI's per-request work for parameters, dependencies and
+    response models is skipped. OpenAPI still describes the route (``openapi_extra``). A protocol
+    endpoint that declares a dependency or a parameter is refused at start-up, not silently ignored."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        parameters = list(inspect.signature(endpoint).parameters)
+        if not inspect.iscoroutinefunction(endpoint) or parameters != ["request"] or self.dependencies:
+            raise TypeError(
+                f"{path}: a protocol endpoint is `async def name(request: Request)` and nothing else"
+            )
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # Dependencies given to include_router arrive here, in the context FastAPI builds the
+        # included route's handler in.
+        included = getattr(fastapi.routing, "_effective_route_context_var", None)
+        context = included.get() if included is not None else None
+        if context is not None and getattr(context, "dependencies", None):
+            raise TypeError(f"{self.path}: a protocol router is included without dependencies")
+        return self.endpoint  # type: ignore[return-value]

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from broker.accounts.sessions import session_cookie
-from broker.deps import Oidc, run_protocol
+from broker.deps import ProtocolRoute, run_protocol
 from broker.oidc.authorization import Authorizer, Redirect
 from broker.oidc.context import OidcContext
 from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.oidc.openapi import AUTHORIZE
 from broker.oidc.requests import BrokerRequest, Params
 
-router = APIRouter(tags=["oidc"])
+router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
 
 
 def respond(ctx: OidcContext, redirect: Redirect, secret: str, is_new: bool) -> Response:
@@ -41,7 +41,13 @@ def authorization_response(request: Request, ctx: OidcContext, query: Params, fo
 
 
 @router.get("/authorize/resume/{interaction_id}", include_in_schema=False)
-def resume(interaction_id: str, request: Request, ctx: Oidc) -> Response:
+async def resume(request: Request) -> Response:
+    return await run_protocol(request, resumed_response)
+
+
+def resumed_response(request: Request, ctx: OidcContext, _query: Params, _form: Params) -> Response:
+    """Back from a page (sign-in, consent, identity): the stored request, answered now."""
+    interaction_id = request.path_params["interaction_id"]
     secret, is_new = browser_secret(request)
     interaction = InteractionService(ctx.db).load(interaction_id, None if is_new else secret, ctx.clock())
     items = [(k, v) for k, values in interaction.params.items() for v in values]

@@ -9,11 +9,11 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from broker.deps import run_protocol
+from broker.deps import ProtocolRoute, run_protocol
 from broker.oidc.openapi import REVOKE
 from broker.oidc.token_lookup import FindsTokens, TokenRef, run_endpoint
 
-router = APIRouter(tags=["oidc"])
+router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
 
 
 class Revocation(FindsTokens, RevocationEndpoint):

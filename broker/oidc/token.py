@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.deps import run_protocol
+from broker.deps import ProtocolRoute, run_protocol
 from broker.oidc.context import OidcContext
 from broker.oidc.openapi import TOKEN
 from broker.oidc.requests import BrokerRequest, Params
 from broker.oidc.server import BrokerServer
 
-router = APIRouter(tags=["oidc"])
+router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.deps import run_protocol
+from broker.deps import ProtocolRoute, run_protocol
 from broker.errors import BrokerError, InvalidToken
 from broker.oidc.access import bearer_token, verify_access_token
 from broker.oidc.claims import CLAIMS_SUPPORTED
@@ -18,7 +18,7 @@ from broker.oidc.release import record, releasable
 from broker.oidc.requests import Params
 from broker.oidc.tokens import account_claims
 
-router = APIRouter(tags=["oidc"])
+router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
 
 
 class TokenInQuery(BrokerError):
