@@ -82,13 +82,16 @@ def level(db: Session, account_id: str, today: date) -> str:
     return record.level if record else "P0"
 
 
-def document_proven_namesakes(db: Session, person: ClaimedPerson, account_id: str, today: date) -> list[str]:
-    """Other accounts holding an identity proven with a document that names this person (names and
-    date of birth, compared as documents print them): found by birth date (indexed), then by name."""
+def namesake_records(
+    db: Session, person: ClaimedPerson, account_id: str, today: date, route: str
+) -> list[IdentityRecord]:
+    """Other accounts' identities still standing, reached by ``route`` (``documents`` or ``vouching``),
+    that name this person (names and date of birth, compared as documents print them): found by birth
+    date (indexed), then by name."""
     held = db.scalars(
         select(IdentityRecord).where(
             IdentityRecord.birth_date == person.birth_date,
-            IdentityRecord.route == "documents",
+            IdentityRecord.route == route,
             IdentityRecord.account_id != account_id,
             IdentityRecord.level != "P0",
             IdentityRecord.revoked_at.is_(None),
@@ -96,7 +99,12 @@ def document_proven_namesakes(db: Session, person: ClaimedPerson, account_id: st
     )
     key = person_key(person)
     named = (r for r in held if is_current(r, today))
-    return sorted({r.account_id for r in named if (p := claimed_person(r)) and person_key(p) == key})
+    return [r for r in named if (p := claimed_person(r)) and person_key(p) == key]
+
+
+def document_proven_namesakes(db: Session, person: ClaimedPerson, account_id: str, today: date) -> list[str]:
+    """Other accounts holding an identity proven with a document that names this person."""
+    return sorted({r.account_id for r in namesake_records(db, person, account_id, today, "documents")})
 
 
 def counted_documents(record: IdentityRecord, key: bytes) -> list[tuple[int, str, str]]:
@@ -343,4 +351,14 @@ class IdentityService:
             level=result.level,
             profile=result.profile,
         )
+        if result.level != "P0":
+            self._reopen_vouched_namesakes(record)
         return result
+
+    def _reopen_vouched_namesakes(self, record: IdentityRecord) -> None:
+        """Vouches alone must not keep giving another account the identity this document has just
+        proved: such identities go back to review (``broker.identity.vouching`` builds on this module,
+        hence the import here)."""
+        from broker.identity.vouching import reopen_vouched_namesakes
+
+        reopen_vouched_namesakes(self.db, self.clock, self.authorities, record)

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from broker.accounts.service import normalise_email
 from broker.audit.log import record as audit
+from broker.identity.namesakes import RULE, CountedVouch, cooled_off, held_entry, to_hold, unweighed
 from broker.identity.service import (
     claimed_person,
     current,
     document_proven_namesakes,
     level,
     name_parts,
+    namesake_records,
     proven_documents,
     records,
 )
@@ -43,7 +45,6 @@ from vouching.rules import (
     Voucher,
     VouchingPolicy,
     check_vouch,
-    not_proven_elsewhere,
     person_key,
 )
 from vouching.scoring import LEVELS, assess
@@ -78,11 +79,6 @@ def is_invited(vouch: Vouch, account: Account) -> bool:
     """An invitation is answered only from the account of the email address it was sent to: a link
     passed on (or intercepted) is no vouch from the person the applicant named."""
     return normalise_email(account.email) == normalise_email(vouch.invited_email)
-
-
-def reviewed_for(vouch: Vouch, rule: str) -> bool:
-    """A reviewer accepted the vouch knowing this rule had held it."""
-    return vouch.reviewed_by is not None and any(r["rule"] == rule for r in vouch.refusals)
 
 
 def requested_person(request: VouchRequest) -> ClaimedPerson:
@@ -143,13 +139,20 @@ class VouchingService:
         clock: Callable[[], datetime],
         authorities: Authorities,
         policy: VouchingPolicy,
-        issuer: str,
+        issuer: str | None,
     ) -> None:
+        """``issuer`` is where emailed links point; None only for the service an identity check makes
+        to re-open namesakes' identities (:func:`reopen_vouched_namesakes`), which emails no link."""
         self.db = db
         self.clock = clock
         self.authorities = authorities
         self.policy = policy
         self.issuer = issuer
+
+    def _link(self, path: str) -> str:
+        if self.issuer is None:
+            raise RuntimeError("this vouching service does not know the broker's address")
+        return f"{self.issuer}{path}"
 
     # The applicant
     def open_request(self, applicant_id: str) -> VouchRequest | None:
@@ -218,7 +221,7 @@ class VouchingService:
                 "vouch_invitation",
                 {
                     "name": f"{request.given_names} {request.family_name}",
-                    "link": f"{self.issuer}/vouch/{token}",
+                    "link": self._link(f"/vouch/{token}"),
                     "days": self.policy.invitation_lifetime.days,
                 },
                 now,
@@ -407,7 +410,12 @@ class VouchingService:
         vouch.lives_with_applicant = statement.lives_with_applicant
         vouch.acknowledgement = ACKNOWLEDGEMENT
         vouch.is_referee = facts.is_referee
-        vouch.refusals = [{"rule": r.rule, "reason": r.reason, "review": r.review} for r in refusals]
+        vouch.refusals = [
+            held_entry(namesakes, counted=False)
+            if r.rule == RULE
+            else {"rule": r.rule, "reason": r.reason, "review": r.review}
+            for r in refusals
+        ]
 
         def recorded(action: str, **details: Any) -> None:
             audit(
@@ -444,7 +452,7 @@ class VouchingService:
             outbox.send_email(
                 applicant.email,
                 "vouch_received",
-                {"date": when, "link": f"{self.issuer}/identity/vouching"},
+                {"date": when, "link": self._link("/identity/vouching")},
                 now,
             )
         outbox.send_email(
@@ -453,7 +461,7 @@ class VouchingService:
             {
                 "name": f"{request.given_names} {request.family_name}",
                 "date": when,
-                "link": f"{self.issuer}/account/vouches",
+                "link": self._link("/account/vouches"),
             },
             now,
         )
@@ -509,8 +517,9 @@ class VouchingService:
             )
         now = self.clock()
         vouch.reviewed_by, vouch.review_note = reviewer.id, note
+        again = accept and cooled_off(vouch.refusals)
         if accept:
-            vouch.effective_at = now + self.policy.cooling_off
+            vouch.effective_at = now if again else now + self.policy.cooling_off
         else:
             vouch.refused_at = now
         audit(
@@ -522,6 +531,8 @@ class VouchingService:
             vouch=vouch.id,
             accepted=accept,
         )
+        if again:  # it had counted before it was held: the identity stands on it again now
+            self.settle(vouch.applicant_id)
 
     def flagged(self) -> list[Vouch]:
         query = select(Vouch).where(
@@ -592,36 +603,71 @@ class VouchingService:
         request.identity_record_id = record.id
         if previous is not None:
             previous.revoked_at, previous.revoked_reason = now, "vouches changed"
-            if LEVELS.index(record.level) < LEVELS.index(previous.level):
-                self._dropped(applicant_id, previous.level, level(self.db, applicant_id, now.date()))
+        applicant = self.db.get(Account, applicant_id)
+        if applicant is not None:  # once the old record is revoked, or a drop would leave it stale
+            applicant.identity_level = level(self.db, applicant_id, now.date())
+        if previous is not None and LEVELS.index(record.level) < LEVELS.index(previous.level):
+            self._dropped(applicant_id, previous.level, level(self.db, applicant_id, now.date()))
         return record
 
     def _held_for_namesake(self, vouch: Vouch, request: VouchRequest) -> bool:
         """A vouch about to count for someone whose name and date of birth a document has proved on
         another account since the vouch was given goes back to a reviewer (unless one accepted it
-        knowing): cooling-off must not let a vouched identity slip past the rule."""
-        rule = not_proven_elsewhere.__name__
-        if reviewed_for(vouch, rule):
-            return False
-        now = self.clock()
+        knowing of that account): cooling-off must not let a vouched identity slip past the rule."""
         namesakes = document_proven_namesakes(
-            self.db, requested_person(request), request.applicant_id, now.date()
+            self.db, requested_person(request), request.applicant_id, self.clock().date()
         )
-        if not namesakes:
+        if not unweighed(vouch.refusals, vouch.reviewed_by is not None, namesakes):
             return False
+        self._hold(vouch, namesakes, counted=False)
+        return True
+
+    def _hold(self, vouch: Vouch, namesakes: list[str], *, counted: bool) -> None:
+        """Back to a reviewer for ``not_proven_elsewhere``, naming the document-proven accounts."""
         vouch.effective_at, vouch.review_reason = None, PROVEN_ELSEWHERE
-        vouch.refusals = [*vouch.refusals, {"rule": rule, "reason": PROVEN_ELSEWHERE, "review": True}]
+        vouch.refusals = [*vouch.refusals, held_entry(namesakes, counted=counted)]
         audit(
             self.db,
             "vouch.flagged",
-            now=now,
+            now=self.clock(),
             actor="system",
-            subject=request.applicant_id,
+            subject=vouch.applicant_id,
             vouch=vouch.id,
-            rules=[rule],
+            rules=[RULE],
             proven_accounts=namesakes,
+            counted=counted,  # true when it had counted towards an identity a document proof re-opened
         )
-        return True
+
+    def reopen_namesakes(self, proven: IdentityRecord) -> list[str]:
+        """A document has just proved ``proven``: every other account whose identity, raised by
+        vouches, names the same person (name and date of birth) has the vouches it counted held for
+        review, and that identity settled again without them (a new record, the old one revoked,
+        relying services told when it drops). Returns the accounts re-opened."""
+        person = claimed_person(proven)
+        if person is None:
+            return []
+        today = self.clock().date()
+        reopened = []
+        for record in namesake_records(self.db, person, proven.account_id, today, "vouching"):
+            request = self.db.scalar(select(VouchRequest).filter_by(identity_record_id=record.id))
+            if request is None:
+                continue
+            namesakes = document_proven_namesakes(
+                self.db, requested_person(request), record.account_id, today
+            )
+            counted = {e.get("vouch_id") for e in record.evidence}
+            vouches = {v.id: v for v in self.vouches(request) if v.id in counted}
+            held = to_hold(
+                (CountedVouch(v.id, tuple(v.refusals), v.reviewed_by is not None) for v in vouches.values()),
+                namesakes,
+            )
+            if not held:
+                continue
+            for vouch_id in held:
+                self._hold(vouches[vouch_id], namesakes, counted=True)
+            self._settle_request(record.account_id, request)
+            reopened.append(record.account_id)
+        return reopened
 
     def _record(
         self, request: VouchRequest, vouches: list[Vouch], effective: list[EffectiveVouch]
@@ -677,9 +723,6 @@ class VouchingService:
         )
         self.db.add(record)
         self.db.flush()
-        applicant = self.db.get(Account, request.applicant_id)
-        if applicant is not None:
-            applicant.identity_level = level(self.db, applicant.id, now.date())
         audit(
             self.db,
             "identity.check_completed",
@@ -708,9 +751,9 @@ class VouchingService:
     def _dropped(self, applicant_id: str, was: str, now_level: str) -> None:
         now = self.clock()
         applicant = self.db.get(Account, applicant_id)
-        if applicant is not None:
+        if applicant is not None and self.issuer is not None:
             Outbox(self.db).send_email(
-                applicant.email, "identity_dropped", {"link": f"{self.issuer}/account/identity"}, now
+                applicant.email, "identity_dropped", {"link": self._link("/account/identity")}, now
             )
         notify_identity_dropped(self.db, applicant_id, was, now_level, now)
         audit(
@@ -749,3 +792,13 @@ class VouchingService:
         for applicant_id in dict.fromkeys(reached):
             self.settle(applicant_id)
         return list(dict.fromkeys(reached))
+
+
+def reopen_vouched_namesakes(
+    db: Session, clock: Callable[[], datetime], authorities: Authorities, proven: IdentityRecord
+) -> list[str]:
+    """:meth:`VouchingService.reopen_namesakes`, for an identity check, which holds neither the vouching
+    settings nor the broker's address. Neither is needed: re-opening settles only requests that already
+    gave an identity, which reads no setting (a voucher's minimum level is not one), and relying
+    services are told of a drop while the person, who is sent no link, sees it on their pages."""
+    return VouchingService(db, clock, authorities, VouchingPolicy(), None).reopen_namesakes(proven)

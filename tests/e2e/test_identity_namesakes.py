@@ -1,7 +1,8 @@
 """Vouching for someone a document already proved, over HTTP. An applicant without photo ID asks two
 proper vouchers to vouch that they are a person whose identity a passport proved on another account.
 Names and birth dates coincide, so this is neither accepted nor refused: the vouches wait for a
-reviewer, who decides; also when the passport proof comes during the vouches' cooling-off."""
+reviewer, who decides; also when the passport proof comes during the vouches' cooling-off, and when it
+comes after the vouches gave the identity, which then no longer stands until a reviewer accepts them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from broker.oidc.claims import CORE_IDENTITY
-from broker.store.models import Account, Vouch
+from broker.store.models import Account, AuditEvent, Vouch
 from tests.e2e.agent import UserAgent
 from tests.e2e.authenticator import SoftAuthenticator
 from tests.e2e.rp import claims_param
@@ -139,3 +140,45 @@ def test_a_passport_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(clo
             select(Vouch).where(Vouch.applicant_id == applicant_id, Vouch.voucher_id.is_not(None))
         )
         assert [v.withdrawn_reason for v in given] == ["the applicant cancelled"] * 2  # no longer for review
+
+
+def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make_rp, agent, person):
+    broker = clock
+    broker.travel(-timedelta(days=8))
+    who = somebody()
+    vouchers = two_vouchers(broker)
+    applicant = f"applicant-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_to_be(broker, agent, make_rp(claims=["email", CORE_IDENTITY]), applicant, vouchers, who)
+    for voucher in vouchers:
+        assert "Thank you for vouching" in vouch(broker, voucher, invitation_link(broker, voucher))
+    broker.offset[0] = timedelta(0)
+    page = progress(broker, agent, applicant)
+    assert "You have proved your identity" in page and "(P1)" in page
+
+    proven = proven_person(broker, who[0], who[1], who[2], "CF24 0AA")  # then their passport proves them
+    page = progress(broker, agent, applicant)
+    assert page.count("Being checked by our team") == 2 and "You have proved your identity" not in page
+    with broker.db() as db:
+        applicant_id, proven_id = (
+            db.scalar(select(Account.id).filter_by(email=e)) for e in (applicant, proven)
+        )
+        assert db.scalar(select(Account.identity_level).filter_by(id=applicant_id)) == "P0"
+        assert db.scalar(select(Account.identity_level).filter_by(id=proven_id)) == "P2"  # theirs stands
+        held = db.scalars(
+            select(Vouch.id).where(Vouch.applicant_id == applicant_id, Vouch.voucher_id.is_not(None))
+        ).all()
+        flagged = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "vouch.flagged", AuditEvent.subject == applicant_id)
+        ).all()
+        assert [(e.actor, e.details["proven_accounts"]) for e in flagged] == [("system", [proven_id])] * 2
+
+    reviewer = a_reviewer(broker, make_rp, person)
+    for vouch_id in held:
+        reviewer.submit(
+            f"{broker.url}/admin/vouches/{vouch_id}", {"decision": "accept", "note": "two people"}
+        )
+        assert reviewer.last_status == 200 and vouch_id not in reviewer.last_page
+    reviewer.close()
+    page = progress(broker, agent, applicant)  # restored at once: the vouches had served their cooling-off
+    assert "You have proved your identity" in page and "(P1)" in page

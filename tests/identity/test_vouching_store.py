@@ -62,39 +62,42 @@ class World:
         person = who or ClaimedPerson(
             f"Given{n}", f"Family{chr(65 + n % 26)}{n}", date(1970, 1, 1) + timedelta(days=n)
         )
-        number = passport or f"{n:09d}"
         with transaction(self.factory) as db:
             db.add(Account(id=account_id, email=f"p{n}@example.org", created_at=self.now))
             registry.put_person(db, person, records or {"fraud": "clear", "questions": QUESTIONS}, self.now)
-            db.flush()
-            if proven:
-                service = IdentityService(db, self.clock, registry.simulated_authorities(db), DOCUMENT_KEY)
-                record = service.start(db.get(Account, account_id), None)
-                mrz = parse_td3(
-                    *format_td3(
-                        surname=person.family_name,
-                        given_names=person.given_names,
-                        document_number=number,
-                        birth_date=person.birth_date,
-                        expiry_date=date(2034, 1, 1),
-                    ),
-                    today=self.now.date(),
-                )
-                check = passport_check(
-                    mrz, person, DocumentAnswer("confirmed", "t"), self.now.date(), truncated=False
-                )
-                service.add_document(
-                    record, person, check, {"documentNumber": number, "expiryDate": "2034-01-01"}
-                )
-                home = Address(
-                    str(n), "Street", "Town", postcode or f"CF{n % 90 + 10} {n % 9}AA", date(2010, 1, 1)
-                )
-                service.add_address(record, [home])
-                service.questions(record)
-                service.answer(record, {"q": "b", "r": "c"})
-                reached = service.complete(record, db.get(Account, account_id)).level
-                assert passport is not None or reached == "P2"
+        if proven:
+            reached = self.prove(
+                account_id, person, passport or f"{n:09d}", postcode or f"CF{n % 90 + 10} {n % 9}AA"
+            )
+            assert passport is not None or reached == "P2"
         return account_id
+
+    def prove(self, account_id: str, person: ClaimedPerson, number: str, postcode: str = "CF10 2BB") -> str:
+        """The account proves ``person`` with the passport ``number``; returns the level reached."""
+        with transaction(self.factory) as db:
+            service = IdentityService(db, self.clock, registry.simulated_authorities(db), DOCUMENT_KEY)
+            record = service.start(db.get(Account, account_id), None)
+            mrz = parse_td3(
+                *format_td3(
+                    surname=person.family_name,
+                    given_names=person.given_names,
+                    document_number=number,
+                    birth_date=person.birth_date,
+                    expiry_date=date(2034, 1, 1),
+                ),
+                today=self.now.date(),
+            )
+            check = passport_check(
+                mrz, person, DocumentAnswer("confirmed", "t"), self.now.date(), truncated=False
+            )
+            service.add_document(
+                record, person, check, {"documentNumber": number, "expiryDate": "2034-01-01"}
+            )
+            home = Address(account_id.removeprefix("acc"), "Street", "Town", postcode, date(2010, 1, 1))
+            service.add_address(record, [home])
+            service.questions(record)
+            service.answer(record, {"q": "b", "r": "c"})
+            return service.complete(record, db.get(Account, account_id)).level
 
     def ask(
         self,
