@@ -161,14 +161,18 @@ class IdentityService:
         clock: Callable[[], datetime],
         authorities: Authorities,
         document_key: bytes,
+        reopen_namesakes: Callable[[IdentityRecord], object] | None = None,
     ) -> None:
-        """``document_key`` fingerprints documents (``KeyService.document_key``); it has no default."""
+        """``document_key`` fingerprints documents (``KeyService.document_key``); it has no default.
+        ``reopen_namesakes``: the vouching service's, when the caller has one with the broker's address
+        (then the person whose vouched identity is re-opened is emailed); else one that emails no one."""
         if not document_key:
             raise ValueError("IdentityService needs the document key")
         self.db = db
         self.clock = clock
         self.authorities = authorities
         self.document_key = document_key
+        self.reopen_namesakes = reopen_namesakes
 
     def history(self, account_id: str) -> list[IdentityRecord]:
         """Every completed check, newest first."""
@@ -361,4 +365,7 @@ class IdentityService:
         hence the import here)."""
         from broker.identity.vouching import reopen_vouched_namesakes
 
-        reopen_vouched_namesakes(self.db, self.clock, self.authorities, record)
+        if self.reopen_namesakes is not None:
+            self.reopen_namesakes(record)
+        else:
+            reopen_vouched_namesakes(self.db, self.clock, self.authorities, record)

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from broker.accounts.throttle import DOCUMENT_LOOKUPS_PER_ACCOUNT, Locked, Throttle
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, ServicesDep, vouching_service
 from broker.errors import PageError
 from broker.identity.registry import simulated_authorities
 from broker.identity.service import DocumentInUse, IdentityService, claimed_person, scores_of
@@ -156,7 +156,13 @@ def authorities(db: Db, services: ServicesDep) -> Authorities:
 
 
 def _service(db: Db, services: ServicesDep) -> IdentityService:
-    return IdentityService(db, services.clock, authorities(db, services), services.key_service.document_key())
+    return IdentityService(
+        db,
+        services.clock,
+        authorities(db, services),
+        services.key_service.document_key(),
+        reopen_namesakes=lambda record: vouching_service(db, services).reopen_namesakes(record),
+    )
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from broker.oidc.claims import CORE_IDENTITY
-from broker.store.models import Account, AuditEvent, Vouch
+from broker.store.models import Account, AuditEvent, OutboxMessage, Vouch
 from tests.e2e.agent import UserAgent
 from tests.e2e.authenticator import SoftAuthenticator
+from tests.e2e.identity import KnownPerson
 from tests.e2e.rp import claims_param
+from tests.e2e.test_identity import P2, prove_with_passport, sign_in_to_proving
 from tests.e2e.test_passkeys import add_passkey, passkey_sign_in
 from tests.e2e.test_vouching import P1, sign_in, vouch
 from tests.e2e.vouchers import applicant_form, broker_command, invitation_link, proven_person
@@ -156,7 +158,17 @@ def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make
     page = progress(broker, agent, applicant)
     assert "You have proved your identity" in page and "(P1)" in page
 
-    proven = proven_person(broker, who[0], who[1], who[2], "CF24 0AA")  # then their passport proves them
+    # Then the person themselves proves it with their passport, on the identity pages.
+    proven = f"namesake-{os.urandom(4).hex()}@example.org"
+    broker.create_account(proven)
+    namesake = KnownPerson(given_names=who[0], family_name=who[1], birth_date=who[2]).register(broker)
+    theirs = UserAgent(broker)
+    url = make_rp(claims=["email", CORE_IDENTITY]).authorization_url(
+        vtr=P2, claims=claims_param(userinfo={CORE_IDENTITY: None})
+    )
+    prove_with_passport(theirs, sign_in_to_proving(theirs, url, proven), namesake)
+    assert "You have proved your identity" in theirs.last_page
+    theirs.close()
     page = progress(broker, agent, applicant)
     assert page.count("Being checked by our team") == 2 and "You have proved your identity" not in page
     with broker.db() as db:
@@ -172,6 +184,12 @@ def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make
             select(AuditEvent).where(AuditEvent.action == "vouch.flagged", AuditEvent.subject == applicant_id)
         ).all()
         assert [(e.actor, e.details["proven_accounts"]) for e in flagged] == [("system", [proven_id])] * 2
+        told = db.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient == applicant, OutboxMessage.template == "identity_dropped"
+            )
+        ).all()
+        assert [m.personalisation["link"] for m in told] == [f"{broker.url}/account/identity"]
 
     reviewer = a_reviewer(broker, make_rp, person)
     for vouch_id in held:
