@@ -58,6 +58,13 @@ def normalise_name(name: str) -> str:
     return " ".join(re.sub(r"[^A-Z]+", " ", plain).split())
 
 
+def normalise_building(building: str) -> str:
+    """A building number or name as one compares them: letters and digits only, upper case, accents
+    dropped. "10a", "10 A" and "10-A" are one building; "12" and "14" are two."""
+    plain = unicodedata.normalize("NFKD", building).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9]+", "", plain.upper())
+
+
 def normalise_postcode(postcode: str) -> str | None:
     """A UK postcode in its printed form (``SW1A 2AA``), or None when it is not one."""
     compact = re.sub(r"\s+", "", postcode.upper())

@@ -32,7 +32,7 @@ from broker.notify.outbox import Outbox
 from broker.oidc.security_events import notify_identity_dropped
 from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
 from vouching.authorities import Authorities
-from vouching.person import Address, ClaimedPerson, normalise_name
+from vouching.person import Address, ClaimedPerson, normalise_building, normalise_postcode
 from vouching.proofing import recheck_by
 from vouching.rules import (
     PROVEN_ELSEWHERE,
@@ -86,7 +86,10 @@ def requested_person(request: VouchRequest) -> ClaimedPerson:
 
 
 def address_key(address: Address) -> str:
-    return f"{normalise_name(address.building)}|{address.postcode}"
+    """One home: its building and postcode, each as one compares them (so two houses in a street are
+    two addresses, and "10a" and "10 A" one)."""
+    postcode = normalise_postcode(address.postcode) or address.postcode.strip().upper()
+    return f"{normalise_building(address.building)}|{postcode}"
 
 
 def token_hash(token: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from broker.identity import registry
 from broker.identity.service import IdentityService, claimed_person, current, level
-from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService
+from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService, address_key
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, Referee, Vouch, VouchRequest
 from vouching.authorities import DocumentAnswer
@@ -450,3 +450,27 @@ def test_a_namesake_whose_identity_no_longer_holds_holds_nothing(world):
     assert world.vouch(tokens[0], v1) == [] and world.vouch(tokens[1], v2) == []
     world.now += timedelta(days=8)
     assert world.settle(a) == "P1"
+
+
+def test_a_neighbour_in_the_same_postcode_lives_apart_and_a_housemate_does_not(world):
+    """Homes are compared by building and postcode: the house next door is another home."""
+    neighbour = world.person(postcode="CF10 1AA")  # lives at number <their n>, CF10 1AA
+    housemate = world.person(postcode="CF10 1AA")
+    a = world.person(proven=False)
+    tokens = world.ask(a, (neighbour,), postcode="cf10 1aa", building="9 ")
+    assert world.vouch(tokens[0], neighbour) == []
+    b = world.person(proven=False)
+    number = housemate.removeprefix("acc")
+    tokens = world.ask(b, (housemate,), postcode="CF101AA", building=f"{number}")
+    assert world.vouch(tokens[0], housemate) == ["lives_apart"]
+
+
+def test_a_building_is_one_whatever_its_spelling_and_two_numbers_are_two():
+    home = Address("10a", "High Street", "Cardiff", "cf10 1aa", date(2015, 1, 1))
+    same = Address("10 A", "High St", "Cardiff", "CF10 1AA", date(2019, 1, 1))
+    next_door = Address("12", "High Street", "Cardiff", "CF10 1AA", date(2015, 1, 1))
+    assert address_key(home) == address_key(same) == "10A|CF10 1AA"
+    assert address_key(next_door) == "12|CF10 1AA" != address_key(home)
+    assert address_key(Address("Rosé Cottage", "Lane", "Usk", "NP15 1AA", date(2015, 1, 1))) == (
+        "ROSECOTTAGE|NP15 1AA"
+    )
