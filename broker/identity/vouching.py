@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from broker.identity.service import (
 from broker.notify.outbox import Outbox
 from broker.oidc.security_events import notify_identity_dropped
 from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
-from vouching.authorities import Authorities
+from vouching.authorities import Authorities, AuthorityUnavailable
 from vouching.person import Address, ClaimedPerson, normalise_building, normalise_postcode
 from vouching.proofing import recheck_by
 from vouching.rules import (
@@ -50,6 +51,8 @@ from vouching.rules import (
 from vouching.scoring import LEVELS, assess
 from vouching.text import N_, Filled
 from vouching.vouches import EffectiveVouch, VouchState, vouch_scores
+
+log = structlog.get_logger(__name__)
 
 ACKNOWLEDGEMENT = N_(
     "I confirm that what I have said is true. I understand that vouching for someone lets them use "
@@ -659,7 +662,12 @@ class VouchingService:
                 self.db, requested_person(request), record.account_id, today
             )
             counted = {e.get("vouch_id") for e in record.evidence}
-            vouches = {v.id: v for v in self.vouches(request) if v.id in counted}
+            now = self.clock()
+            vouches = {  # still standing: the others are withdrawn when the identity is settled
+                v.id: v
+                for v in self.vouches(request)
+                if v.id in counted and v.voucher_id is not None and state(v).status(now) == "effective"
+            }
             held = to_hold(
                 (CountedVouch(v.id, tuple(v.refusals), v.reviewed_by is not None) for v in vouches.values()),
                 namesakes,
@@ -668,7 +676,14 @@ class VouchingService:
                 continue
             for vouch_id in held:
                 self._hold(vouches[vouch_id], namesakes, counted=True)
-            self._settle_request(record.account_id, request)
+            try:
+                with self.db.begin_nested():
+                    self._settle_request(record.account_id, request)
+            except AuthorityUnavailable:
+                # Scoring the re-opened identity asks the authorities; one that does not answer must
+                # not fail this person's own proof. The holds stand, and the identity is settled again
+                # when it is next read (services and pages settle an identity before reading it).
+                log.warning("re-opened identity to be settled later", reason="authority unavailable")
             reopened.append(record.account_id)
         return reopened
 

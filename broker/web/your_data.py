@@ -44,6 +44,15 @@ def _plain(row: Any, *fields: str) -> dict[str, Any]:
     return out
 
 
+# Details of a person's own events that are about someone else: a vouch held because a document
+# proved a namesake names that person's account, for the reviewer, never for the person held.
+ABOUT_OTHERS = frozenset({"proven_accounts"})
+
+
+def _own(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if k not in ABOUT_OTHERS}
+
+
 @router.get("/account/data.json")
 def download(request: Request, db: Db, services: ServicesDep) -> Response:
     """Everything the broker holds about the person (secrets and hashes excepted)."""
@@ -112,7 +121,7 @@ def download(request: Request, db: Db, services: ServicesDep) -> Response:
             for v in _rows(db, Vouch, applicant_id=account.id)
         ],
         "activity": [
-            _plain(e, "at", "action", "details")
+            {**_plain(e, "at", "action"), "details": _own(e.details)}
             for e in db.scalars(
                 select(AuditEvent).where(AuditEvent.subject == account.id).order_by(AuditEvent.seq)
             )

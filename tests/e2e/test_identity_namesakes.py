@@ -191,6 +191,11 @@ def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make
         ).all()
         assert [m.personalisation["link"] for m in told] == [f"{broker.url}/account/identity"]
 
+    # The applicant's own data shows their vouches held, never whose document proved the namesake.
+    download = agent.http.get(f"{broker.url}/account/data.json")
+    assert download.status_code == 200 and "vouch.flagged" in download.text
+    assert proven_id not in download.text
+
     reviewer = a_reviewer(broker, make_rp, person)
     for vouch_id in held:
         reviewer.submit(

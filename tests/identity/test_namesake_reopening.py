@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from broker.identity import registry
 from broker.identity.service import current, records
+from broker.identity.vouching import VouchingService
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, Vouch
 from tests.identity.test_vouching_store import QUESTIONS, World, review_all
+from vouching.authorities import AuthorityUnavailable
 from vouching.person import ClaimedPerson
 from vouching.rules import PROVEN_ELSEWHERE
 
@@ -138,3 +140,23 @@ def test_a_reviewer_refusing_leaves_the_identity_without_the_vouches(world):
     world.now += timedelta(days=8)
     assert world.settle(a) == "P0"
     assert all(v.refused_at is not None for v in given_to(world, a))
+
+
+def test_an_authority_that_does_not_answer_leaves_the_proof_done_and_the_identity_settled_later(
+    world, monkeypatch
+):
+    """Scoring the re-opened identity asks the authorities: one that does not answer must not fail the
+    namesake's own proof. The vouches are held at once, and the identity is settled at its next read."""
+    a, _v1, _v2 = vouched_as(world, SAM)
+    real = VouchingService._record
+
+    def unanswered(self, request, vouches, effective):  # type: ignore[no-untyped-def]
+        raise AuthorityUnavailable("fraud check timed out")
+
+    monkeypatch.setattr(VouchingService, "_record", unanswered)
+    proven = world.person(who=SAM)  # the passport check completes and is kept
+
+    assert world.level(proven) == "P2"
+    assert [(v.effective_at, v.review_reason) for v in given_to(world, a)] == [(None, PROVEN_ELSEWHERE)] * 2
+    monkeypatch.setattr(VouchingService, "_record", real)
+    assert world.settle(a) == "P0"  # the next read settles it without the held vouches
