@@ -176,7 +176,9 @@ class ProtocolRoute(APIRoute):
     """The route class of the protocol routers: the endpoint is called with the request and nothing
     else (it runs ``run_protocol``), so FastAPI's per-request work for parameters, dependencies and
     response models is skipped. OpenAPI still describes the route (``openapi_extra``). A protocol
-    endpoint that declares a dependency or a parameter is refused at start-up, not silently ignored."""
+    endpoint that declares a dependency or a parameter, or whose router does, is refused at start-up;
+    one given dependencies by ``include_router`` or the app fails its every request. None is silently
+    skipped."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
@@ -192,5 +194,5 @@ class ProtocolRoute(APIRoute):
         included = getattr(fastapi.routing, "_effective_route_context_var", None)
         context = included.get() if included is not None else None
         if context is not None and getattr(context, "dependencies", None):
-            raise TypeError(f"{self.path}: a protocol router is included without dependencies")
+            raise TypeError(f"{self.path}: include a protocol router without dependencies")
         return self.endpoint  # type: ignore[return-value]
