@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import fastapi.routing
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -162,7 +165,29 @@ async def run_protocol(request: Request, handler: ProtocolHandler) -> Response:
     services: Services = request.app.state.services
     query = await read_query(request)
     form = await read_form(request)
-    return await run_in_threadpool(_in_session, services, handler, request, query, form)
+    return await to_thread.run_sync(
+        _in_session, services, handler, request, query, form, limiter=_protocol_threads()
+    )
+
+
+# Protocol requests run on a few worker threads of their own, not on the 40 shared with the pages.
+# A process runs Python on one core at a time: with many threads each waiting for the database, every
+# reply from it waits again for the interpreter behind the others, and a flow took longer, and more
+# CPU, the more threads took part (bench/README.md: at 16 flows at once, 4 threads did 20-30% more
+# flows per second than 40). Four keep the core busy while some wait for the database. A request that
+# waits on something slow holds one of them: the calls out on this path (a client's jwks_uri) time out,
+# and one that failed is not made again for a while (broker/oidc/client_keys.py).
+PROTOCOL_THREADS = 4
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _protocol_threads() -> CapacityLimiter:
+    """The protocol threads' limiter, one per event loop (a limiter belongs to the loop it is used on)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = CapacityLimiter(PROTOCOL_THREADS)
+    return limiter
 
 
 def _in_session(

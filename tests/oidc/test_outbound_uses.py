@@ -5,8 +5,10 @@ jwks_uri fetch refuse them again when sending, after DNS; loopback still works i
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey
@@ -17,8 +19,9 @@ from broker.accounts.sessions import SessionService, session_cookie
 from broker.app import create_app
 from broker.config import load_settings
 from broker.deps import utc_now
+from broker.oidc import client_keys
 from broker.oidc.backchannel import BackchannelSender
-from broker.oidc.client_keys import ClientKeyResolver
+from broker.oidc.client_keys import JWKS_FAILED_SECONDS, ClientKeyResolver, KeysUnavailable
 from broker.oidc.clients import ClientInvalid, NewClient, register_client
 from broker.oidc.interactions import BROWSER_COOKIE
 from broker.oidc.outbound_http import OutboundRefused, ResponseRefused
@@ -285,3 +288,25 @@ def test_the_console_in_test_mode_registers_a_loopback_receiver(tmp_path):
     with http:
         page = _register(http, backchannel_logout_uri="http://127.0.0.1:8001/backchannel-logout")
         assert "Boat registration is registered" in page.text
+
+
+def test_a_jwks_uri_that_failed_is_not_asked_again_for_a_while(monkeypatch):
+    """Each token request would otherwise wait out the time-out again, holding a protocol thread."""
+    with listening() as listener:
+        resolver = ClientKeyResolver(allow_private_outbound=True)
+        client = _jwks_client(listener.url("/status/503"))
+        with pytest.raises(httpx.HTTPStatusError):
+            resolver.key_set(client)
+        with pytest.raises(KeysUnavailable):
+            resolver.key_set(client)
+        assert len(listener.seen) == 1  # asked once
+
+        later = time.monotonic() + JWKS_FAILED_SECONDS + 1
+        monkeypatch.setattr(client_keys.time, "monotonic", lambda: later)
+        with pytest.raises(httpx.HTTPStatusError):
+            resolver.key_set(client)
+        assert len(listener.seen) == 2  # asked again once the pause is over
+
+        listener.jwks = json.dumps({"keys": [ECKey.generate_key("P-256").as_dict(private=False)]}).encode()
+        working = _jwks_client(listener.url("/jwks/ok"))  # another service's keys are still fetched
+        assert len(resolver.key_set(working).keys) == 1
