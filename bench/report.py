@@ -117,7 +117,7 @@ def main() -> None:
             f"{number(r['peer_p99_ms'], '.0f'):>8}ms{r['errors']:>8}"
         )
     budget = [r for r in table if r["scenario"] == "silent_flow"]
-    if budget and budget[0]["broker_database_cpu_ms"] is not None:
+    if budget and budget[0]["broker_driver_cpu_ms"] is not None:
         print("CPU per silent flow (ms): server + PostgreSQL + load driver, at each concurrency")
         for r in budget:
             print(

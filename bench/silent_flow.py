@@ -370,6 +370,7 @@ async def load(
                 except Exception:  # noqa: BLE001 - counted and reported
                     errors += 1
 
+    on_postgres = getattr(target, "database", None) == "postgresql"  # the peer and SQLite use none
     cpu, database, driver = cpu_seconds(target.proc.pid), postgres_cpu_seconds(), time.process_time()
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -388,7 +389,7 @@ async def load(
         "server_cpu_ms": round(1000 * cpu / len(latencies), 2) if latencies else None,
         # Where the rest of the machine's two cores went, per flow: PostgreSQL (the peer uses none;
         # background work of the database counts too) and this load driver itself.
-        "database_cpu_ms": round(1000 * database / len(latencies), 2) if latencies else None,
+        "database_cpu_ms": round(1000 * database / len(latencies), 2) if latencies and on_postgres else None,
         "driver_cpu_ms": round(1000 * driver / len(latencies), 2) if latencies else None,
     }
 
