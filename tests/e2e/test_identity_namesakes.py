@@ -84,6 +84,20 @@ def progress(broker, agent: UserAgent, applicant: str) -> str:  # type: ignore[n
     return agent.last_page
 
 
+def vouched_a_week_ago(broker, make_rp, agent: UserAgent) -> tuple[tuple[str, str, date], str]:  # type: ignore[no-untyped-def]
+    """A week ago, two proven people vouched for a new applicant that they are somebody nobody else is;
+    the broker's clock stays a week back. Returns (who, the applicant's email)."""
+    broker.travel(-timedelta(days=8))
+    who = somebody()
+    vouchers = two_vouchers(broker)
+    applicant = f"applicant-{os.urandom(4).hex()}@example.org"
+    broker.create_account(applicant)
+    ask_to_be(broker, agent, make_rp(claims=["email", CORE_IDENTITY]), applicant, vouchers, who)
+    for voucher in vouchers:
+        assert "Thank you for vouching" in vouch(broker, voucher, invitation_link(broker, voucher))
+    return who, applicant
+
+
 def test_vouches_naming_someone_a_passport_proved_wait_for_a_reviewer(clock, make_rp, agent, person):
     broker = clock
     broker.travel(-timedelta(days=8))
@@ -122,14 +136,7 @@ def test_vouches_naming_someone_a_passport_proved_wait_for_a_reviewer(clock, mak
 
 def test_a_passport_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(clock, make_rp, agent):
     broker = clock
-    broker.travel(-timedelta(days=8))
-    who = somebody()
-    vouchers = two_vouchers(broker)
-    applicant = f"applicant-{os.urandom(4).hex()}@example.org"
-    broker.create_account(applicant)
-    ask_to_be(broker, agent, make_rp(claims=["email", CORE_IDENTITY]), applicant, vouchers, who)
-    for voucher in vouchers:
-        assert "Thank you for vouching" in vouch(broker, voucher, invitation_link(broker, voucher))
+    who, applicant = vouched_a_week_ago(broker, make_rp, agent)
 
     proven_person(broker, who[0], who[1], who[2], "CF24 0AA")  # then their passport proves them
     broker.offset[0] = timedelta(0)
@@ -146,14 +153,7 @@ def test_a_passport_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(clo
 
 def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make_rp, agent, person):
     broker = clock
-    broker.travel(-timedelta(days=8))
-    who = somebody()
-    vouchers = two_vouchers(broker)
-    applicant = f"applicant-{os.urandom(4).hex()}@example.org"
-    broker.create_account(applicant)
-    ask_to_be(broker, agent, make_rp(claims=["email", CORE_IDENTITY]), applicant, vouchers, who)
-    for voucher in vouchers:
-        assert "Thank you for vouching" in vouch(broker, voucher, invitation_link(broker, voucher))
+    who, applicant = vouched_a_week_ago(broker, make_rp, agent)
     broker.offset[0] = timedelta(0)
     page = progress(broker, agent, applicant)
     assert "You have proved your identity" in page and "(P1)" in page
