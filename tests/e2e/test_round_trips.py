@@ -14,12 +14,14 @@ from sqlalchemy import event
 
 from broker.notify.sender import OutboxSender
 from broker.oidc.backchannel import BackchannelSender
+from broker.oidc.catalog import CatalogListener
 from tests.catalog import settle
 from tests.e2e.agent import UserAgent
 
 SQL = ("SELECT", "INSERT", "UPDATE", "DELETE")
-# The background senders poll the same database on their own threads; their statements are not the flow's.
-WORKERS = {OutboxSender.name, BackchannelSender.name}
+# The background senders poll the same database on their own threads, and the catalog listener sends
+# its heartbeat every 10 s on its own: their statements are not the flow's.
+WORKERS = {OutboxSender.name, BackchannelSender.name, CatalogListener.name}
 # The signer re-reads its keys every 15 seconds (keys/signer.py) on whichever request comes then: a
 # timer's read, not the flow's.
 KEY_REFRESH = "FROM signing_key"
