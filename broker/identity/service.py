@@ -161,11 +161,13 @@ class IdentityService:
         clock: Callable[[], datetime],
         authorities: Authorities,
         document_key: bytes,
-        reopen_namesakes: Callable[[IdentityRecord], object] | None = None,
+        *,
+        reopen_namesakes: Callable[[IdentityRecord], object],
     ) -> None:
         """``document_key`` fingerprints documents (``KeyService.document_key``); it has no default.
-        ``reopen_namesakes``: the vouching service's, when the caller has one with the broker's address
-        (then the person whose vouched identity is re-opened is emailed); else one that emails no one."""
+        ``reopen_namesakes``: the vouching service's (``VouchingService.reopen_namesakes``), called when
+        a document proves someone, so that vouches alone stop giving another account that identity.
+        It is passed in because the vouching service builds on this module."""
         if not document_key:
             raise ValueError("IdentityService needs the document key")
         self.db = db
@@ -356,16 +358,5 @@ class IdentityService:
             profile=result.profile,
         )
         if result.level != "P0":
-            self._reopen_vouched_namesakes(record)
-        return result
-
-    def _reopen_vouched_namesakes(self, record: IdentityRecord) -> None:
-        """Vouches alone must not keep giving another account the identity this document has just
-        proved: such identities go back to review (``broker.identity.vouching`` builds on this module,
-        hence the import here)."""
-        from broker.identity.vouching import reopen_vouched_namesakes
-
-        if self.reopen_namesakes is not None:
             self.reopen_namesakes(record)
-        else:
-            reopen_vouched_namesakes(self.db, self.clock, self.authorities, record)
+        return result

@@ -145,20 +145,13 @@ class VouchingService:
         clock: Callable[[], datetime],
         authorities: Authorities,
         policy: VouchingPolicy,
-        issuer: str | None,
+        issuer: str,
     ) -> None:
-        """``issuer`` is where emailed links point; None only for the service an identity check makes
-        to re-open namesakes' identities (:func:`reopen_vouched_namesakes`), which emails no link."""
         self.db = db
         self.clock = clock
         self.authorities = authorities
         self.policy = policy
         self.issuer = issuer
-
-    def _link(self, path: str) -> str:
-        if self.issuer is None:
-            raise RuntimeError("this vouching service does not know the broker's address")
-        return f"{self.issuer}{path}"
 
     # The applicant
     def open_request(self, applicant_id: str) -> VouchRequest | None:
@@ -227,7 +220,7 @@ class VouchingService:
                 "vouch_invitation",
                 {
                     "name": f"{request.given_names} {request.family_name}",
-                    "link": self._link(f"/vouch/{token}"),
+                    "link": f"{self.issuer}/vouch/{token}",
                     "days": self.policy.invitation_lifetime.days,
                 },
                 now,
@@ -458,7 +451,7 @@ class VouchingService:
             outbox.send_email(
                 applicant.email,
                 "vouch_received",
-                {"date": when, "link": self._link("/identity/vouching")},
+                {"date": when, "link": f"{self.issuer}/identity/vouching"},
                 now,
             )
         outbox.send_email(
@@ -467,7 +460,7 @@ class VouchingService:
             {
                 "name": f"{request.given_names} {request.family_name}",
                 "date": when,
-                "link": self._link("/account/vouches"),
+                "link": f"{self.issuer}/account/vouches",
             },
             now,
         )
@@ -609,11 +602,12 @@ class VouchingService:
         request.identity_record_id = record.id
         if previous is not None:
             previous.revoked_at, previous.revoked_reason = now, "vouches changed"
+        now_level = level(self.db, applicant_id, now.date())  # once the old record is revoked
         applicant = self.db.get(Account, applicant_id)
-        if applicant is not None:  # once the old record is revoked, or a drop would leave it stale
-            applicant.identity_level = level(self.db, applicant_id, now.date())
+        if applicant is not None:
+            applicant.identity_level = now_level
         if previous is not None and LEVELS.index(record.level) < LEVELS.index(previous.level):
-            self._dropped(applicant_id, previous.level, level(self.db, applicant_id, now.date()))
+            self._dropped(applicant_id, previous.level, now_level)
         return record
 
     def _held_for_namesake(self, vouch: Vouch, request: VouchRequest) -> bool:
@@ -652,7 +646,8 @@ class VouchingService:
         person = claimed_person(proven)
         if person is None:
             return []
-        today = self.clock().date()
+        now = self.clock()
+        today = now.date()
         reopened = []
         for record in namesake_records(self.db, person, proven.account_id, today, "vouching"):
             request = self.db.scalar(select(VouchRequest).filter_by(identity_record_id=record.id))
@@ -662,7 +657,6 @@ class VouchingService:
                 self.db, requested_person(request), record.account_id, today
             )
             counted = {e.get("vouch_id") for e in record.evidence}
-            now = self.clock()
             vouches = {  # still standing: the others are withdrawn when the identity is settled
                 v.id: v
                 for v in self.vouches(request)
@@ -769,9 +763,9 @@ class VouchingService:
     def _dropped(self, applicant_id: str, was: str, now_level: str) -> None:
         now = self.clock()
         applicant = self.db.get(Account, applicant_id)
-        if applicant is not None and self.issuer is not None:
+        if applicant is not None:
             Outbox(self.db).send_email(
-                applicant.email, "identity_dropped", {"link": self._link("/account/identity")}, now
+                applicant.email, "identity_dropped", {"link": f"{self.issuer}/account/identity"}, now
             )
         notify_identity_dropped(self.db, applicant_id, was, now_level, now)
         audit(
@@ -810,13 +804,3 @@ class VouchingService:
         for applicant_id in dict.fromkeys(reached):
             self.settle(applicant_id)
         return list(dict.fromkeys(reached))
-
-
-def reopen_vouched_namesakes(
-    db: Session, clock: Callable[[], datetime], authorities: Authorities, proven: IdentityRecord
-) -> list[str]:
-    """:meth:`VouchingService.reopen_namesakes`, for an identity check, which holds neither the vouching
-    settings nor the broker's address. Neither is needed: re-opening settles only requests that already
-    gave an identity, which reads no setting (a voucher's minimum level is not one), and relying
-    services are told of a drop while the person, who is sent no link, sees it on their pages."""
-    return VouchingService(db, clock, authorities, VouchingPolicy(), None).reopen_namesakes(proven)

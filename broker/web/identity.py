@@ -161,7 +161,7 @@ def _service(db: Db, services: ServicesDep) -> IdentityService:
         services.clock,
         authorities(db, services),
         services.key_service.document_key(),
-        reopen_namesakes=lambda record: vouching_service(db, services).reopen_namesakes(record),
+        reopen_namesakes=vouching_service(db, services).reopen_namesakes,
     )
 
 

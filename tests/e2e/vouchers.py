@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from broker.deps import utc_now
+from broker.deps import utc_now, vouching_service
 from broker.identity import registry
 from broker.identity.service import IdentityService
 from broker.store.db import transaction
@@ -44,6 +44,7 @@ def proven_person(  # type: ignore[no-untyped-def]
             broker.services.clock,
             registry.simulated_authorities(db),
             broker.services.key_service.document_key(),
+            reopen_namesakes=vouching_service(db, broker.services).reopen_namesakes,
         )
         record = service.start(account, None)
         mrz = parse_td3(

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select, text
 
 from broker.identity import registry
-from broker.identity.service import DocumentInUse, IdentityService, current, level
+from broker.identity.service import DocumentInUse, current, level
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, IdentityRecord, ProvenDocument
+from tests.identity.services import identity_service
 from vouching.authorities import DocumentAnswer
 from vouching.documents import fingerprint, format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
@@ -30,7 +31,7 @@ HOME = Address("10", "Downing Street", "London", "SW1A 2AA", date(2015, 1, 1))
 def _prove(
     db, account: Account, clock, *, answers: dict[str, str], confirmed: bool = True, number: str = "123456789"
 ) -> IdentityRecord:
-    service = IdentityService(db, clock, registry.simulated_authorities(db), DOCUMENT_KEY)
+    service = identity_service(db, clock, DOCUMENT_KEY)
     record = service.start(account, None)
     mrz = parse_td3(
         *format_td3(
@@ -116,7 +117,7 @@ def test_one_passport_proves_one_account(session_factory):
     with transaction(session_factory) as db:
         assert _prove(db, db.get(Account, "twin1"), lambda: NOW, answers=answers).level == "P2"
     with transaction(session_factory) as db:
-        service = IdentityService(db, lambda: NOW, registry.simulated_authorities(db), DOCUMENT_KEY)
+        service = identity_service(db, lambda: NOW, DOCUMENT_KEY)
         service.check_document_free(db.get(Account, "twin1"), "uk_passport", "123456789")  # its own
         with pytest.raises(DocumentInUse):
             service.check_document_free(db.get(Account, "twin2"), "uk_passport", "1234 56789<")
@@ -153,7 +154,7 @@ def test_a_failed_check_keeps_no_document(session_factory):
 
 def test_an_identity_service_needs_its_document_key(session_factory):
     with session_factory() as db, pytest.raises(ValueError, match="document key"):
-        IdentityService(db, lambda: NOW, registry.simulated_authorities(db), b"")
+        identity_service(db, lambda: NOW, b"")
 
 
 def test_a_checked_document_is_stored_without_its_number(session_factory):

@@ -16,6 +16,7 @@ from broker.identity.sealing import DocumentSealer, Sealing
 from broker.identity.service import DocumentInUse, IdentityService, name_parts, person_key
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, IdentityRecord, ProvenDocument
+from tests.identity import services
 from vouching.documents import fingerprint
 from vouching.person import Address, ClaimedPerson
 
@@ -79,7 +80,7 @@ def legacy_record(
 
 
 def identity_service(db) -> IdentityService:
-    return IdentityService(db, lambda: NOW, registry.simulated_authorities(db), KEY)
+    return services.identity_service(db, lambda: NOW, KEY)
 
 
 def seal(session_factory, batch: int = 200) -> Sealing:

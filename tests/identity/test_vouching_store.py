@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from broker.identity import registry
-from broker.identity.service import IdentityService, claimed_person, current, level
+from broker.identity.service import claimed_person, current, level
 from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService, address_key
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, Referee, Vouch, VouchRequest
+from tests.identity.services import identity_service
 from vouching.authorities import DocumentAnswer
 from vouching.documents import format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
@@ -75,7 +76,7 @@ class World:
     def prove(self, account_id: str, person: ClaimedPerson, number: str, postcode: str = "CF10 2BB") -> str:
         """The account proves ``person`` with the passport ``number``; returns the level reached."""
         with transaction(self.factory) as db:
-            service = IdentityService(db, self.clock, registry.simulated_authorities(db), DOCUMENT_KEY)
+            service = identity_service(db, self.clock, DOCUMENT_KEY)
             record = service.start(db.get(Account, account_id), None)
             mrz = parse_td3(
                 *format_td3(
