@@ -202,6 +202,26 @@ def test_private_key_jwt_with_keys_fetched_from_the_clients_jwks_uri(broker, rec
     assert _with_assertion(forged, person, agent, _assertion(forged)).json()["error"] == "invalid_client"
 
 
+@SQLITE_ONLY
+def test_a_client_whose_jwks_uri_fails_is_refused_and_not_fetched_again_at_once(
+    broker, receiver, person, agent
+):
+    """A failed key fetch is the client's problem: invalid_client, not a 500; the broker does not ask
+    again at once (each try would hold a protocol thread for the whole time-out)."""
+    key, jwks = make_rp_key()
+    name = uuid.uuid4().hex  # nothing published there yet: the receiver answers 404
+    redirect_uri = f"http://localhost:9000/callback/{name[:8]}"
+    info = broker.create_client(
+        redirect_uris=[redirect_uri], auth_method="private_key_jwt", jwks_uri=f"{receiver.url}/jwks/{name}"
+    )
+    rp = RelyingParty(broker.url, str(info["client_id"]), redirect_uri, private_key=key)
+    refused = _with_assertion(rp, person, agent, _assertion(rp))
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_client"
+    receiver.key_sets[name] = jwks  # published now, but the failure is remembered for a while
+    again = _with_assertion(rp, person, agent, _assertion(rp))
+    assert again.status_code == 400 and again.json()["error"] == "invalid_client"
+
+
 def test_refresh_tokens_only_with_offline_access_and_they_rotate(make_rp, person, agent):
     rp = make_rp()
     assert "refresh_token" not in rp.redeem(agent.authorize(rp.authorization_url(), email=person))
