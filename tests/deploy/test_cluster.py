@@ -413,6 +413,9 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
             clock=utc_now,
             session_factory=factory,
             key_service=SimpleNamespace(document_key=lambda: b"cluster test document key"),
+            # What the identity check's vouching service is made of (broker.deps.vouching_service).
+            authorities=simulated_authorities,
+            settings=SimpleNamespace(vouching_policy=VouchingPolicy, issuer=cluster.url),
         ),
     )
     invitations = []
