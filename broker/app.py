@@ -25,15 +25,16 @@ from broker.hardening import HardeningMiddleware, check_production
 from broker.notify.outbox import TEMPLATES as TEMPLATES_TO_SEND
 from broker.notify.sender import GovUkNotify, OutboxSender
 from broker.observability import ObservabilityMiddleware
-from broker.oidc import authorize, discovery, introspection, jwks, logout, revocation, token, userinfo
+from broker.oidc import authorize, discovery, introspection, jwks, revocation, token, userinfo
 from broker.oidc.backchannel import BackchannelSender
-from broker.oidc.catalog import CatalogListener
 from broker.oidc.client_keys import ClientKeyResolver
-from broker.oidc.outbound_check import check_at_startup
-from broker.oidc.outbound_proxy import proxy_from_environment
 from broker.oidc.replay import make_replay_cache
+from broker.outbound.check import check_at_startup
+from broker.outbound.proxy import proxy_from_environment
+from broker.store.catalog import CatalogListener
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import is_empty, upgrade
+from broker.store.signing_keys import build_key_service
 from broker.web import (
     account,
     activity,
@@ -44,6 +45,7 @@ from broker.web import (
     health,
     i18n,
     identity,
+    logout,
     lost_factor,
     passkeys,
     recovery,
@@ -56,7 +58,8 @@ from broker.web import (
 )
 from broker.web import services as service_pages
 from broker.web.i18n import LanguageMiddleware
-from keys import KeyringSigner, build_key_service
+from broker.webkit.access import UndeclaredPage, undeclared_pages
+from keys import KeyringSigner
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 STATIC = Path(__file__).parent / "web" / "static"
@@ -166,7 +169,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(HardeningMiddleware, settings=settings)
     app.add_middleware(LanguageMiddleware, secure=settings.issuer_is_https)
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
-    for module in (
+    modules = (
         discovery,
         jwks,
         authorize,
@@ -196,7 +199,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         health,
         brand,
         observability,
-    ):
+    )
+    if missing := undeclared_pages(module.router for module in modules):
+        raise UndeclaredPage(f"declare the session these pages need in broker.webkit.access.PAGES: {missing}")
+    for module in modules:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     frontend = govuk_frontend()

@@ -189,7 +189,7 @@ def clients_create(
 @clients_app.command("check")
 def clients_check() -> None:
     """Name registered URIs the broker will not call (internal or private addresses); exit 1 if any."""
-    from broker.oidc.outbound_check import refused_uris, registered_uris
+    from broker.outbound.check import refused_uris, registered_uris
     from broker.store.db import make_engine, make_sessionmaker
 
     settings = settings_or_exit()
@@ -383,7 +383,7 @@ def identities_seal_documents() -> None:
     from broker.identity.sealing import DocumentSealer
     from broker.store.db import make_engine, make_sessionmaker
     from broker.store.migrate import is_empty, upgrade
-    from keys.service import build_key_service
+    from broker.store.signing_keys import build_key_service
 
     settings = settings_or_exit()
     if not settings.key_encryption_key_file.exists():  # a new key would fingerprint nothing usefully
@@ -503,7 +503,7 @@ def mou_import(
 
 
 def _mount_keys() -> None:
-    from keys.cli import app as keys_app
+    from broker.keys_cli import app as keys_app
 
     app.add_typer(keys_app, name="keys", help="Signing keys: list, rotate, retire.")
 

@@ -24,12 +24,12 @@ from broker.config import Settings
 from broker.identity.registry import simulated_authorities
 from broker.identity.vouching import VouchingService
 from broker.observability_metrics import Metrics
-from broker.oidc.catalog import Catalog
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
-from broker.oidc.outbound_proxy import OutboundProxy
 from broker.oidc.replay import ReplayCache
 from broker.oidc.requests import Params
+from broker.outbound.proxy import OutboundProxy
+from broker.store.catalog import Catalog
 from keys import KeyService, Signer
 from vouching.authorities import Authorities
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from broker.web.i18n import _
+from broker.language import _
 from vouching.text import N_
 
 log = structlog.get_logger(__name__)

@@ -23,3 +23,7 @@ class TokenInvalid(KeyError_):
 
 class RotationRefused(KeyError_):
     """A rotation would sign with a next key that cached copies of the JWKS may not hold yet."""
+
+
+class ConcurrentChange(KeyError_):
+    """Another process changed an algorithm's keys at the same moment; the change can be tried again."""

@@ -1,4 +1,4 @@
-"""Waiting for a broker's catalog listener (broker/oidc/catalog.py) in tests on PostgreSQL."""
+"""Waiting for a broker's catalog listener (broker/store/catalog.py) in tests on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
-from broker.oidc.catalog import CHANNEL, Catalog
+from broker.store.catalog import CHANNEL, Catalog
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from broker.accounts import factors
 from broker.accounts.codes import MINUTES, Codes
+from broker.accounts.interactions import CODE_TTL
 from broker.notify.outbox import Outbox
-from broker.oidc.interactions import CODE_TTL
 from broker.store.models import Account, AccountChange, BrowserSession
 
 # What a pending change is about; "app" and "phone" are whichever role the app or phone plays.

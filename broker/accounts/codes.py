@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from broker.accounts.interactions import CODE_TTL, InteractionService
 from broker.accounts.text import N_
 from broker.accounts.throttle import (
     CODE_PER_ACCOUNT,
@@ -18,7 +19,6 @@ from broker.accounts.throttle import (
 )
 from broker.audit.log import record
 from broker.notify.outbox import Outbox
-from broker.oidc.interactions import CODE_TTL, InteractionService
 from broker.store.models import Interaction
 
 MINUTES = int(CODE_TTL.total_seconds() // 60)

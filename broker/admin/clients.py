@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from broker.admin.access import staff
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageNotFound
@@ -24,10 +23,11 @@ from broker.oidc.clients import (
     register_client,
 )
 from broker.store.models import Client, Grant
-from broker.web.csrf import check_csrf
-from broker.web.pages import render, see_other
+from broker.webkit.access import staff
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["admin"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router("admin")
 
 AUTH_METHODS = (
     ("client_secret_basic", "Client secret"),
@@ -143,14 +143,14 @@ def _as_text(values: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/admin/services/new")
 def new_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    staff(request, db, services, "client_manager")
+    staff(request, "client_manager")
     values = {"auth_method": "private_key_jwt", "id_token_alg": "ES256", "claims": "email"}
     return _form(request, services, "Register a relying service", "/admin/services/new", values, None, False)
 
 
 @router.post("/admin/services/new")
 def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account = staff(request, db, services, "client_manager")
+    account = staff(request, "client_manager")
     values, errors = _read(form, services.settings.outbound_allows_private)
     if not errors and values["sector_identifier"]:
         try:  # on its own field (register_client checks it again, with everything else)
@@ -204,7 +204,7 @@ def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
 
 @router.get("/admin/services/{client_id}")
 def edit_page(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    staff(request, db, services, "client_manager")
+    staff(request, "client_manager")
     client = db.get(Client, client_id)
     if client is None:
         raise PageNotFound("There is no such service.")
@@ -235,7 +235,7 @@ def edit_page(client_id: str, request: Request, db: Db, services: ServicesDep) -
 
 @router.post("/admin/services/{client_id}")
 def edit(client_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account = staff(request, db, services, "client_manager")
+    account = staff(request, "client_manager")
     client = db.get(Client, client_id)
     if client is None:
         raise PageNotFound("There is no such service.")

@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from broker.admin.access import ROLES, staff
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
-from broker.oidc.claims import HUMAN_NAMES
+from broker.policy.claims import HUMAN_NAMES
 from broker.policy.mou import (
     LEVELS,
     TRANSITIONS,
@@ -28,10 +27,11 @@ from broker.policy.mou import (
 from broker.policy.release import Agreement, ConsentFacts, decide
 from broker.policy.service import add_version, apply, governing, history, terms_of, with_companion_terms
 from broker.store.models import Client, Mou, MouVersion, ReleaseRecord
-from broker.web.csrf import check_csrf
-from broker.web.pages import render, see_other
+from broker.webkit.access import ROLES, staff
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["admin"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router("admin")
 
 ACTIONS = {  # action → (button words, roles that may do it)
     "submit": ("Submit for approval", ("policy_author",)),
@@ -60,7 +60,7 @@ def _mou(db: Db, reference: str) -> tuple[Mou, list[MouVersion]]:
 
 @router.get("/admin")
 def home(request: Request, db: Db, services: ServicesDep) -> Response:
-    account = staff(request, db, services)
+    account = staff(request)
     roles = [ROLES[r] for r in sorted(set(account.roles) & set(ROLES))]
     return render(
         services, request, "admin/home.html", {"title": "Admin", "roles": roles, "account": account}
@@ -71,7 +71,7 @@ def home(request: Request, db: Db, services: ServicesDep) -> Response:
 def mous(request: Request, db: Db, services: ServicesDep) -> Response:
     """Every MOU with the version that governs its service today (its state is what the service
     gets), and the newest version when that is another (a draft, or one approved to start later)."""
-    staff(request, db, services, *READERS)
+    staff(request, *READERS)
     today = services.clock().date()
     rows = []
     for mou in db.scalars(select(Mou).order_by(Mou.reference)):
@@ -94,7 +94,7 @@ def mous(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/admin/mous/{reference}")
 def mou_page(reference: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    account = staff(request, db, services, *READERS)
+    account = staff(request, *READERS)
     return _mou_page(request, db, services, reference, account.roles, None)
 
 
@@ -158,7 +158,7 @@ def act_on(
 ) -> Response:
     if action not in ACTIONS:
         raise NoSuchMou("There is no such action.")
-    account = staff(request, db, services, *ACTIONS[action][1])
+    account = staff(request, *ACTIONS[action][1])
     _, versions = _mou(db, reference)
     row = next((v for v in versions if v.number == number), None)
     if row is None:
@@ -184,7 +184,7 @@ def _draft_form(
 
 @router.get("/admin/mous/{reference}/new")
 def draft_page(reference: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    staff(request, db, services, "policy_author")
+    staff(request, "policy_author")
     mou, versions = _mou(db, reference)
     values: dict[str, str] = {}
     if versions:
@@ -238,7 +238,7 @@ def read_terms(form: Form) -> tuple[Terms | None, dict[str, str]]:
 
 @router.post("/admin/mous/{reference}/new")
 def draft(reference: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account = staff(request, db, services, "policy_author")
+    account = staff(request, "policy_author")
     mou, _ = _mou(db, reference)
     terms, errors = read_terms(form)
     if terms is None:
@@ -251,7 +251,7 @@ def draft(reference: str, request: Request, db: Db, services: ServicesDep, form:
 @router.get("/admin/mous/{reference}/dry-run")
 def dry_run(reference: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """What this service would receive for a person at a given level who agreed to everything."""
-    staff(request, db, services, *READERS)
+    staff(request, *READERS)
     mou, versions = _mou(db, reference)
     level = request.query_params.get("level", "P0")
     level = level if level in LEVELS else "P0"
@@ -285,7 +285,7 @@ def dry_run(reference: str, request: Request, db: Db, services: ServicesDep) -> 
 @router.get("/admin/releases")
 def releases(request: Request, db: Db, services: ServicesDep) -> Response:
     """The release ledger, filtered by service, person (account id) and date."""
-    staff(request, db, services, "auditor")
+    staff(request, "auditor")
     query = select(ReleaseRecord).order_by(ReleaseRecord.released_at.desc()).limit(200)
     filters = {k: (request.query_params.get(k) or "").strip() for k in ("client", "account", "since")}
     if filters["client"]:
@@ -313,7 +313,7 @@ def releases(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/admin/services")
 def services_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    staff(request, db, services, "client_manager", "auditor")
+    staff(request, "client_manager", "auditor")
     clients = list(db.scalars(select(Client).order_by(Client.name)))
     mous = {m.client_id: m for m in db.scalars(select(Mou))}
     return render(

@@ -18,8 +18,8 @@ from broker.demo.identity import banner, seed_identity
 from broker.demo.rp import create_rp_app
 from broker.deps import Services, utc_now
 from broker.logs import configure_logging
-from broker.oidc.claims import CORE_IDENTITY, VOCAB
 from broker.oidc.clients import NewClient, register_client
+from broker.policy.claims import CORE_IDENTITY, VOCAB
 from broker.store.db import transaction
 from broker.store.models import Account, Client
 

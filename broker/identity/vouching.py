@@ -30,7 +30,7 @@ from broker.identity.service import (
     records,
 )
 from broker.notify.outbox import Outbox
-from broker.oidc.security_events import notify_identity_dropped
+from broker.policy.security_events import notify_identity_dropped
 from broker.store.models import Account, IdentityRecord, Referee, Vouch, VouchRequest
 from vouching.authorities import Authorities, AuthorityUnavailable
 from vouching.person import Address, ClaimedPerson, normalise_building, normalise_postcode

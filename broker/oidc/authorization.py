@@ -14,17 +14,18 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.util import scope_to_list
 
+from broker.accounts.interactions import InteractionService
 from broker.accounts.sessions import SessionService
+from broker.accounts.subject import subject
 from broker.errors import UnknownClient, UntrustedRedirectUri
 from broker.identity.service import level as identity_level_of
-from broker.oidc import claims as claims_mod
 from broker.oidc.context import OidcContext
 from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
-from broker.oidc.interactions import InteractionService
 from broker.oidc.release import release_decision
 from broker.oidc.requests import BrokerRequest
-from broker.oidc.server import Approval, BrokerServer, subject
+from broker.oidc.server import Approval, BrokerServer
 from broker.oidc.vtr import TrustRequest, VtrInvalid, best_identity_level, parse_vtr
+from broker.policy import claims as claims_mod
 from broker.policy.release import Agreement
 from broker.policy.release import decide as decide_release
 from broker.store.models import BrowserSession, Client, Interaction

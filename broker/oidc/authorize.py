@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from broker.accounts.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.accounts.sessions import session_cookie
 from broker.deps import ProtocolRoute, run_protocol
 from broker.oidc.authorization import Authorizer, Redirect
 from broker.oidc.context import OidcContext
-from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.oidc.openapi import AUTHORIZE
 from broker.oidc.requests import BrokerRequest, Params
 

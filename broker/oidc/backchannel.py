@@ -21,11 +21,11 @@ from broker.accounts.sessions import SessionService
 from broker.config import Settings
 from broker.observability_metrics import Metrics
 from broker.oidc.backchannel_policy import Attempt, Outcome, decide
-from broker.oidc.outbound_http import outbound_client
-from broker.oidc.outbound_proxy import OutboundProxy
 from broker.oidc.repository import OidcRepository
-from broker.oidc.security_events import SET_TYP, assurance_change_claims
 from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
+from broker.outbound.client import outbound_client
+from broker.outbound.proxy import OutboundProxy
+from broker.policy.security_events import SET_TYP, assurance_change_claims
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout, Client
 from broker.workers import PollingWorker

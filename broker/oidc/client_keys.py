@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from joserfc.jwk import KeySet
 
-from broker.oidc.outbound_http import outbound_client, read_limited
-from broker.oidc.outbound_proxy import OutboundProxy
+from broker.outbound.client import outbound_client, read_limited
+from broker.outbound.proxy import OutboundProxy
 from broker.store.models import Client
 
 JWKS_CACHE_SECONDS = 300

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from broker.accounts.subject import default_sector
 from broker.errors import BrokerError
 from broker.oidc.adapters import hash_secret
-from broker.oidc.claims import CLAIMS_SUPPORTED, COMPANIONS
-from broker.oidc.outbound import uri_refusal
-from broker.oidc.subject import default_sector
+from broker.outbound.addresses import uri_refusal
+from broker.policy.claims import CLAIMS_SUPPORTED, COMPANIONS
 from broker.policy.service import first_agreement
 from broker.store.models import Client
 

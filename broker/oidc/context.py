@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from broker.config import Settings
-from broker.oidc.catalog import Catalog
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.replay import ReplayCache
 from broker.oidc.repository import OidcRepository
 from broker.policy.release import Agreement, ConsentFacts
 from broker.policy.service import agreement_for, consent_facts, with_companion_terms
+from broker.store.catalog import Catalog
 from keys import Signer
 
 

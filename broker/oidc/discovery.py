@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response
 
 from broker.config import Settings
 from broker.deps import ServicesDep
-from broker.oidc.claims import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
 from broker.oidc.openapi import JSON_DOCUMENT
 from broker.oidc.vtr import AUTH_LEVELS, IDENTITY_LEVELS, SUPPORTED_VTR
+from broker.policy.claims import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
 
 router = APIRouter(tags=["discovery"])
 

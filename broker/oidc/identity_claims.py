@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from broker.identity.service import claimed_person, current, evidence_about_claimed, records
-from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.oidc.context import OidcContext
+from broker.policy.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.models import Grant, IdentityRecord
 from vouching.scoring import LEVELS
 

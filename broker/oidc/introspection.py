@@ -10,9 +10,9 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from broker.accounts.subject import subject
 from broker.deps import ProtocolRoute, run_protocol
 from broker.oidc.openapi import INTROSPECT
-from broker.oidc.server import subject
 from broker.oidc.token_lookup import FindsTokens, TokenRef, run_endpoint
 
 router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)

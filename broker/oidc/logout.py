@@ -11,24 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.common.urls import add_params_to_uri
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Request
 
 from broker.accounts.sessions import SessionService, session_cookie
-from broker.deps import Form, Oidc, Query, ServicesDep
 from broker.errors import PageError
 from broker.oidc.backchannel import queue_logout_notices
 from broker.oidc.context import OidcContext
-from broker.oidc.interactions import browser_secret, set_browser_cookie
-from broker.oidc.openapi import LOGOUT
 from broker.oidc.requests import Params
 from broker.oidc.tokens import ID_TOKEN_TYP
 from broker.store.models import BrowserSession
-from broker.web.csrf import check_csrf, token_for
 from keys import TokenInvalid
-
-router = APIRouter(tags=["oidc"])
 
 
 class LogoutRequestInvalid(PageError):
@@ -103,61 +95,16 @@ def sign_out(ctx: OidcContext, session: BrowserSession) -> int:
     return queue_logout_notices(ctx.db, session.id, now)
 
 
-def _current_session(request: Request, ctx: OidcContext) -> BrowserSession | None:
+def end_session(ctx: OidcContext, session: BrowserSession | None) -> int:
+    """Sign ``session`` out (when there is one) and commit; the number of back-channel notices queued."""
+    queued = sign_out(ctx, session) if session else 0
+    ctx.db.commit()
+    return queued
+
+
+def current_session(request: Request, ctx: OidcContext) -> BrowserSession | None:
     return SessionService(ctx.db, ctx.settings).find(
         request.cookies.get(session_cookie(ctx.settings)), ctx.clock()
     )
 
 
-def _finish(
-    request: Request,
-    services: ServicesDep,
-    ctx: OidcContext,
-    logout: LogoutRequest,
-    session: BrowserSession | None,
-) -> Response:
-    queued = sign_out(ctx, session) if session else 0
-    ctx.db.commit()
-    if queued:
-        request.app.state.backchannel.wake()
-    if logout.post_logout_redirect_uri:
-        params = [("state", logout.state)] if logout.state else []
-        response: Response = RedirectResponse(add_params_to_uri(logout.post_logout_redirect_uri, params), 303)
-    else:
-        response = services.templates.TemplateResponse(request, "signed_out.html", {})
-    response.delete_cookie(
-        session_cookie(ctx.settings), path="/", secure=ctx.settings.issuer_is_https, httponly=True
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.get("/logout", **LOGOUT)
-@router.post("/logout", include_in_schema=False)
-def logout(request: Request, services: ServicesDep, ctx: Oidc, query: Query, form: Form) -> Response:
-    params = form if request.method == "POST" else query
-    logout_request = parse_logout_request(ctx, params)
-    session = _current_session(request, ctx)
-    if signs_out_at_once(ctx, logout_request, session):
-        return _finish(request, services, ctx, logout_request, session)
-    browser, is_new = browser_secret(request)
-    response = services.templates.TemplateResponse(
-        request,
-        "logout_confirm.html",
-        {
-            "csrf_token": token_for(browser),
-            "client_id": logout_request.client_id or "",
-            "post_logout_redirect_uri": logout_request.post_logout_redirect_uri or "",
-            "state": logout_request.state or "",
-        },
-        headers={"Cache-Control": "no-store"},
-    )
-    if is_new:
-        set_browser_cookie(response, ctx.settings, browser)
-    return response
-
-
-@router.post("/logout/confirm", dependencies=[Depends(check_csrf)], include_in_schema=False)
-def confirm(request: Request, services: ServicesDep, ctx: Oidc, form: Form) -> Response:
-    params = Params([(k, v) for k, v in form.to_items() if v and k != "csrf_token"])
-    return _finish(request, services, ctx, parse_logout_request(ctx, params), _current_session(request, ctx))

@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
-from broker.oidc.catalog import Catalog
 from broker.store.base import Base
+from broker.store.catalog import Catalog
 from broker.store.fast import Statement, columns, inserting, instance, instances
 from broker.store.models import (
     Account,

@@ -22,15 +22,15 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import KeySet
 
+from broker.accounts.subject import subject
 from broker.oidc.adapters import CodeRecord, GrantUser, OidcClient, RefreshRecord, hash_secret
-from broker.oidc.claims import CLAIMS_SUPPORTED
 from broker.oidc.context import OidcContext
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.release import agreement_in_force, record, releasable
-from broker.oidc.subject import subject_for
 from broker.oidc.tokens import ID_TOKEN_TYP, access_token_claims, account_claims, id_token_claims, new_jti
+from broker.policy.claims import CLAIMS_SUPPORTED
 from broker.store.base import Base
-from broker.store.models import Account, AuthorizationCode, Client, Grant, IssuedAccessToken, RefreshToken
+from broker.store.models import Account, AuthorizationCode, Grant, IssuedAccessToken, RefreshToken
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
 
@@ -49,10 +49,6 @@ class Approval:
 
     def get_user_id(self) -> str:
         return self.account.id
-
-
-def subject(client: Client, account: Account) -> str:
-    return subject_for(client.subject_type, client.sector_identifier, account.id, account.pairwise_seed)
 
 
 class BrokerServer(AuthorizationServer):

@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse, Response
 from broker.deps import ProtocolRoute, run_protocol
 from broker.errors import BrokerError, InvalidToken
 from broker.oidc.access import bearer_token, verify_access_token
-from broker.oidc.claims import CLAIMS_SUPPORTED
 from broker.oidc.context import OidcContext
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.openapi import USERINFO
 from broker.oidc.release import record, releasable
 from broker.oidc.requests import Params
 from broker.oidc.tokens import account_claims
+from broker.policy.claims import CLAIMS_SUPPORTED
 
 router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
 

@@ -10,8 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
-from broker.oidc.catalog import Catalog
-from broker.oidc.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
+from broker.policy.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
 from broker.policy.mou import (
     EVER_APPROVED,
     AttributeTerm,
@@ -24,6 +23,7 @@ from broker.policy.mou import (
 )
 from broker.policy.release import Agreement, ConsentFacts, Release, decide
 from broker.store.base import new_id
+from broker.store.catalog import Catalog
 from broker.store.fast import Statement, inserting, instance
 from broker.store.models import AuditEvent, Consent, Mou, MouVersion, ReleaseRecord
 

@@ -2,78 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from urllib.parse import urlencode
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from broker.accounts.interactions import InteractionService, browser_secret, set_browser_cookie
 from broker.accounts.passkeys import Passkeys, RelyingPartyIdentity
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
-from broker.errors import PageError, SignInFirst
+from broker.errors import PageError
 from broker.oidc.backchannel import end_everywhere
-from broker.oidc.interactions import InteractionService, browser_secret, set_browser_cookie
-from broker.store.models import Account, BrowserSession
-from broker.web.csrf import check_csrf
-from broker.web.i18n import N_, _
-from broker.web.pages import render, see_other
+from broker.store.models import BrowserSession
+from broker.web.i18n import _
 from broker.web.passkeys import NO_STORE, PasskeyBody
 from broker.web.signin import client_address, local_path, set_session_cookie
+from broker.webkit.access import signed_in
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
-
-SECURITY = "/account/security"
-
-
-class SignInNeeded(PageError):
-    status = 401
-    code = "login_required"
-    title = N_("You need to sign in")
-
-
-def signed_in(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
-    """The person signed in here; a page opened without a session sends them to sign in and back."""
-    session = SessionService(db, services.settings).find(
-        request.cookies.get(session_cookie(services.settings)), services.clock()
-    )
-    account = db.get(Account, session.account_id) if session else None
-    if session is None or account is None:
-        if request.method == "GET":
-            raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
-        raise SignInNeeded(_("Sign in, then come back to this page."))
-    return session, account
-
-
-RECENT_SIGN_IN = timedelta(minutes=15)
-
-
-def signed_in_recently(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account]:
-    """As :func:`signed_in`, for changes that need a sign-in within the last 15 minutes (password,
-    deleting the account): an older one sends the person to sign in again, then back here."""
-    session, account = signed_in(request, db, services)
-    if services.clock() - session.auth_time > RECENT_SIGN_IN:
-        raise SignInFirst("/account/sign-in?" + urlencode({"next": request.url.path}))
-    return session, account
-
-
-def signed_in_strongly(
-    request: Request, db: Db, services: ServicesDep, back_to: str | None = None
-) -> tuple[BrowserSession, Account]:
-    """As :func:`signed_in_recently`, and with two factors (``Cl.Cm``: a password and a code, or a
-    passkey): a password-only session (a service may ask for ``Cl``) must never be enough to change
-    how the person proves who they are. Anything less sends them to sign in again with two factors,
-    then back to ``back_to`` (this page when it is one)."""
-    again = "/account/sign-in?" + urlencode({"next": back_to or request.url.path})
-    try:
-        session, account = signed_in_recently(request, db, services)
-    except SignInFirst:
-        raise SignInFirst(again) from None
-    if "Cm" not in session.level.split("."):
-        raise SignInFirst(again)
-    return session, account
-
+router = page_router()
 
 def new_session_secret(response: Response, db: Db, services: ServicesDep, session: BrowserSession) -> None:
     """After a change to how the person signs in (a privilege change): the session gets a new secret
@@ -102,7 +49,7 @@ def _passkeys(db: Db, services: ServicesDep) -> Passkeys:
 
 @router.get("/account/security")
 def security(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     notice = request.query_params.get("notice", "")
     return render(
         services,
@@ -114,7 +61,7 @@ def security(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/passkeys/options")
 def add_passkey_options(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, account = signed_in_strongly(request, db, services, SECURITY)
+    session, account = signed_in(request)
     options, session.webauthn_challenge = _passkeys(db, services).registration_options(account)
     db.commit()
     return JSONResponse(options, headers=NO_STORE)
@@ -122,7 +69,7 @@ def add_passkey_options(request: Request, db: Db, services: ServicesDep) -> Resp
 
 @router.post("/account/passkeys")
 def add_passkey(request: Request, db: Db, services: ServicesDep, body: PasskeyBody) -> Response:
-    session, account = signed_in_strongly(request, db, services, SECURITY)
+    session, account = signed_in(request)
     challenge, session.webauthn_challenge = session.webauthn_challenge, None
     if not challenge:
         return JSONResponse(
@@ -153,7 +100,7 @@ def add_passkey(request: Request, db: Db, services: ServicesDep, body: PasskeyBo
 def rename_passkey(
     credential_id: str, request: Request, db: Db, services: ServicesDep, form: Form
 ) -> Response:
-    _session, account = signed_in_strongly(request, db, services, SECURITY)
+    _session, account = signed_in(request)
     name = (form.get("name") or "").strip()[:100]
     passkey = next(
         (p for p in _passkeys(db, services).of(account.id) if p.credential_id == credential_id), None
@@ -175,7 +122,7 @@ def rename_passkey(
 
 @router.post("/account/passkeys/{credential_id}/remove")
 def remove_passkey(credential_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    session, account = signed_in_strongly(request, db, services, SECURITY)
+    session, account = signed_in(request)
     if not _passkeys(db, services).remove(account.id, credential_id):
         raise PageError(_("That passkey is not on your account."))
     record(
@@ -206,7 +153,7 @@ def end_everywhere_recorded(
 
 @router.post("/account/sign-out-everywhere")
 def sign_out_everywhere(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     end_everywhere_recorded(request, db, services, account.id, "sessions.ended_all", "signed out everywhere")
     response = services.templates.TemplateResponse(request, "signed_out.html", {}, headers=NO_STORE)
     response.delete_cookie(session_cookie(services.settings), path="/")

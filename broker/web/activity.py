@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -16,16 +16,17 @@ from broker.accounts.throttle import PasswordGuess, Throttle
 from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
-from broker.oidc.claims import HUMAN_NAMES
+from broker.policy.claims import HUMAN_NAMES
 from broker.store.models import AuditEvent, Client, ReleaseRecord
-from broker.web.account import end_everywhere_recorded, signed_in, signed_in_recently
-from broker.web.csrf import check_csrf
+from broker.web.account import end_everywhere_recorded
 from broker.web.i18n import N_, _
 from broker.web.journeys import new_password_errors
-from broker.web.pages import form_page, render, see_other
 from broker.web.signin import client_address
+from broker.webkit.access import signed_in
+from broker.webkit.pages import form_page, render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 WORDS = {
     "sign_in.success": N_("You signed in"),
@@ -89,7 +90,7 @@ PASSWORD_FIELDS = [
 
 @router.get("/account/activity")
 def activity(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     events = db.scalars(
         select(AuditEvent).where(AuditEvent.subject == account.id).order_by(AuditEvent.seq.desc()).limit(100)
     )
@@ -141,7 +142,7 @@ def event_words(action: str) -> str:
 def report(request: Request, db: Db, services: ServicesDep) -> Response:
     """Something not recognised: every session ends (services told), refresh tokens stop working,
     and the report is recorded for the team to look at."""
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     end_everywhere_recorded(request, db, services, account.id, "activity.reported", "activity reported")
     paragraphs = [
         _("Thank you for telling us. We have signed you out on every device and told the services you use."),
@@ -168,13 +169,13 @@ def _password_page(request: Request, services: ServicesDep, errors: dict[str, st
 
 @router.get("/account/password")
 def password_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    signed_in_recently(request, db, services)
+    signed_in(request)
     return _password_page(request, services)
 
 
 @router.post("/account/password", dependencies=[HashingTurn])
 def change_password(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _session, account = signed_in_recently(request, db, services)
+    _session, account = signed_in(request)
     now, address = services.clock(), client_address(request)
     # Guessed from a stolen session, the current password is throttled as at sign-in (the same count).
     guess = PasswordGuess(Throttle(db), account.email, address, now)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts.changes import backup_choices, change_app, change_phone, remove_backup, set_backup
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
-from broker.web.account import SECURITY, signed_in_strongly
 from broker.web.change_steps import (
     Flow,
     add_app_routes,
@@ -20,11 +19,12 @@ from broker.web.change_steps import (
     finish,
     tell_owner,
 )
-from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _
-from broker.web.pages import form_page, see_other
+from broker.webkit.access import SECURITY, signed_in
+from broker.webkit.pages import form_page, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 BACKUP = f"{SECURITY}/backup"
 OPTIONS = {"sms": N_("Text message"), "totp": N_("Authenticator app")}
@@ -90,13 +90,13 @@ def _choose_page(services: ServicesDep, request: Request, account: Account, **kw
 
 @router.get("/account/security/backup")
 def choose_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in_strongly(request, db, services)
+    _session, account = signed_in(request)
     return _choose_page(services, request, account)
 
 
 @router.post("/account/security/backup")
 def choose(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _session, account = signed_in_strongly(request, db, services)
+    _session, account = signed_in(request)
     method = form.get("method")
     if method not in backup_choices(account):
         return _choose_page(services, request, account, errors={"method": CHOOSE})
@@ -106,7 +106,7 @@ def choose(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
 
 @router.get("/account/security/backup/remove")
 def remove_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in_strongly(request, db, services)
+    _session, account = signed_in(request)
     if not account.backup_method:
         return see_other(f"{services.settings.issuer}{SECURITY}")
     return form_page(
@@ -126,7 +126,7 @@ def remove_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/security/backup/remove")
 def remove(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     method = account.backup_method
     if not method:
         return see_other(f"{services.settings.issuer}{SECURITY}")

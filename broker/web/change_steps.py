@@ -24,11 +24,12 @@ from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, AccountChange, BrowserSession
-from broker.web.account import SECURITY, new_session_secret, signed_in_strongly
+from broker.web.account import new_session_secret
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
-from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address
+from broker.webkit.access import SECURITY, signed_in
+from broker.webkit.pages import form_page, see_other
 
 ENTER_CODE = N_("Enter the security code")
 CODE_DIGITS = N_("Enter the security code using only 6 digits")
@@ -90,7 +91,7 @@ class Flow:
 
 
 def phone_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
-    _session, account = signed_in_strongly(request, db, services)
+    _session, account = signed_in(request)
     if not flow.allowed(account):
         return see_other(f"{services.settings.issuer}{SECURITY}")
     return _phone_page(services, request, flow)
@@ -109,7 +110,7 @@ def _phone_page(services: ServicesDep, request: Request, flow: Flow, **kw: Any) 
 
 
 def phone_start(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     if not flow.allowed(account):
         return see_other(f"{services.settings.issuer}{SECURITY}")
     raw = (form.get("phone") or "").strip()
@@ -148,7 +149,7 @@ def _phone_code_page(
 
 
 def phone_code_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
-    session, _account = signed_in_strongly(request, db, services)
+    session, _account = signed_in(request)
     change = changes_for(request, db, services).pending(session, flow.kind)
     if change is None:
         return see_other(f"{services.settings.issuer}{flow.path}")
@@ -156,7 +157,7 @@ def phone_code_page(request: Request, db: Db, services: ServicesDep, flow: Flow)
 
 
 def phone_confirm(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     changes = changes_for(request, db, services)
     change = changes.pending(session, flow.kind)
     if change is None or not change.new_phone or not flow.allowed(account):
@@ -197,7 +198,7 @@ def _app_page(services: ServicesDep, request: Request, flow: Flow, account: Acco
 
 def app_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
     """A new secret for this session (kept while the page is reloaded), shown as a QR code and text."""
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     if not flow.allowed(account):
         return see_other(f"{services.settings.issuer}{SECURITY}")
     changes = changes_for(request, db, services)
@@ -209,7 +210,7 @@ def app_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Res
 
 
 def app_confirm(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     changes = changes_for(request, db, services)
     change = changes.pending(session, flow.kind)
     if change is None or not change.new_totp_secret or not flow.allowed(account):

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
+from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.audit.log import record
 from broker.deps import Db, Form, Oidc, ServicesDep
 from broker.errors import InteractionExpired
-from broker.oidc import claims as claims_mod
 from broker.oidc.authorization import error_redirect
-from broker.oidc.interactions import BROWSER_COOKIE, InteractionService
 from broker.oidc.requests import Params
+from broker.policy import claims as claims_mod
 from broker.policy.mou import Terms
 from broker.policy.service import agreement_for
 from broker.store.models import Consent, Interaction
-from broker.web.csrf import check_csrf
 from broker.web.i18n import _
-from broker.web.pages import render, see_other
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 def _requested(interaction: Interaction) -> tuple[list[str], set[str]]:

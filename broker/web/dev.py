@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.deps import Db, ServicesDep
 from broker.errors import PageNotFound
 from broker.notify.outbox import Outbox
 from broker.notify.outbox import render as render_message
-from broker.web.pages import render
+from broker.webkit.pages import render
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = page_router()
 
 
 @router.get("/dev/outbox")

@@ -10,69 +10,25 @@ so a choice is remembered; otherwise English.
 
 from __future__ import annotations
 
-import gettext
 from datetime import date, datetime
-from functools import cache
 from http.cookies import CookieError, SimpleCookie
-from io import BytesIO
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.language import DEFAULT, LANGUAGES, current_language, language
+from broker.language import DEFAULT, LANGUAGES, N_, _, catalogue, current_language, language, ngettext
 from vouching.text import Filled
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # The staff console and the development outbox are in English only, whatever the visitor chose.
 ENGLISH_ONLY = ("/admin", "/dev/")
-LOCALES = Path(__file__).parent / "locales"
-
 _language = language
-
-
-def N_(message: str) -> str:
-    """Marks text for the catalogue where it is defined; it is translated where it is shown."""
-    return message
-
-
-@cache
-def catalogue(language: str) -> gettext.NullTranslations:
-    """The compiled catalogue for a language, read once from its .po file (no build step)."""
-    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    if language == DEFAULT or not po.is_file():
-        return gettext.NullTranslations()
-    with po.open("rb") as handle:
-        messages = read_po(handle, locale=language)
-    compiled = BytesIO()
-    write_mo(compiled, messages)
-    compiled.seek(0)
-    return Translations(fp=compiled)
-
-
-def _(message: str, **values: Any) -> str:
-    """``message`` in this request's language, with ``%(name)s`` placeholders filled from ``values``.
-
-    A :class:`~vouching.text.Filled` text (English already filled in by a layer below the web) is
-    looked up by its message and filled again with its values.
-    """
-    if isinstance(message, Filled) and not values:
-        values = message.values
-        message = message.message
-    text = catalogue(_language.get()).gettext(message)
-    return text % values if values else text
-
-
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
-    text = catalogue(_language.get()).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+# The pages import the catalogue's functions from here, beside the rest of the web's language kit.
+__all__ = ["N_", "_", "choose_language", "current_language", "install", "language_link", "ngettext"]
 
 
 def choose_language(query_lang: str | None, ui_locales: str | None, cookie_lang: str | None) -> str:

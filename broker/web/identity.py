@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -22,19 +22,19 @@ from broker.errors import PageError
 from broker.identity.registry import simulated_authorities
 from broker.identity.service import DocumentInUse, IdentityService, claimed_person, scores_of
 from broker.store.models import Account, IdentityRecord, Interaction, Vouch
-from broker.web.account import signed_in
-from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _, upper_first
-from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
 from broker.web.vouch_words import status_words, vouch_status
+from broker.webkit.access import signed_in
+from broker.webkit.pages import form_page, render, see_other
+from broker.webkit.router import page_router
 from vouching.authorities import Authorities, DocumentAnswer, DocumentQuery
 from vouching.documents import DocumentInvalid, parse_td3
 from vouching.person import Address, ClaimedPerson, normalise_postcode
 from vouching.proofing import advice, licence_check, licence_problems, passport_check, passport_problems
 from vouching.scoring import assess
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 MAX_DOCUMENT_CHECKS = 3  # authority look-ups per attempt: enough for a typo or two, too few to trawl
 LEVEL_WORDS = {"P1": N_("low"), "P2": N_("medium"), "P3": N_("high")}
@@ -166,7 +166,7 @@ def _service(db: Db, services: ServicesDep) -> IdentityService:
 
 
 def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     record = _service(db, services).attempt(account.id)
     if record is None:
         raise NoAttempt(_("Your answers were not saved. Go to Prove your identity and start again."))
@@ -271,7 +271,7 @@ def _interaction(
 def start_page(
     request: Request, db: Db, services: ServicesDep, interaction_id: str | None = None
 ) -> Response:
-    signed_in(request, db, services)
+    signed_in(request)
     _interaction(request, db, services, interaction_id)
     return _start_page(request, services, request.url.path)
 
@@ -281,7 +281,7 @@ def start_page(
 def start(
     request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
 ) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     interaction = _interaction(request, db, services, interaction_id)
     choice = form.get("document")
     pages = {"passport": "/identity/passport", "driving_licence": "/identity/driving-licence"}
@@ -298,7 +298,7 @@ def start(
 
 @router.get("/identity/no-photo-id")
 def no_photo_id(request: Request, db: Db, services: ServicesDep) -> Response:
-    signed_in(request, db, services)
+    signed_in(request)
     waiting = request.query_params.get("for")
     return render(
         services,
@@ -561,7 +561,7 @@ def _finish(db: Db, services: ServicesDep, account: Account, record: IdentityRec
 
 @router.get("/identity/result")
 def result(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     history = _service(db, services).history(account.id)
     if not history:
         return see_other("/identity/prove")
@@ -583,7 +583,7 @@ def result(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/account/identity")
 def your_identity(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     service = _service(db, services)
     held = service.current(account.id)
     now = services.clock()

@@ -18,8 +18,8 @@ from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, EMAIL_FIELD, PASSWORD_FIELDS
 from broker.web.i18n import _
-from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, load_interaction
+from broker.webkit.pages import form_page, see_other
 
 __all__ = [
     "WRONG_CODE",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts.codes import Codes, Purpose
@@ -20,14 +20,14 @@ from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
-from broker.web.csrf import check_csrf
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _, long_date
 from broker.web.journeys import WRONG_CODE
-from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, password_checked
+from broker.webkit.pages import form_page, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Request
 from fastapi.responses import JSONResponse, Response
 
 from broker.accounts.passkeys import AMR, PasskeyFailed, Passkeys, RelyingPartyIdentity
 from broker.audit.log import record
 from broker.deps import Db, ServicesDep
 from broker.store.models import Interaction
-from broker.web.csrf import check_csrf
 from broker.web.i18n import _
-from broker.web.pages import render, see_other
 from broker.web.signin import client_address, load_interaction, set_session_cookie, start_session
 from broker.web.signup import account_setting_up_factor
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 NO_STORE = {"Cache-Control": "no-store"}
 PasskeyBody = Annotated[dict[str, Any], Body()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts.codes import Codes, Purpose
@@ -10,13 +10,13 @@ from broker.accounts.service import AccountService
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.web.account import end_everywhere_recorded
-from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _
 from broker.web.journeys import EmailJourney, new_password_errors, read_email
-from broker.web.pages import see_other
 from broker.web.signin import client_address, load_interaction
+from broker.webkit.pages import see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 JOURNEY = EmailJourney(

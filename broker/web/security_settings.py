@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts.changes import change_app, change_email, change_phone, uses_app, uses_phone
@@ -13,7 +13,6 @@ from broker.accounts.codes import WRONG_CODE
 from broker.accounts.service import AccountService
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
-from broker.web.account import SECURITY, signed_in_strongly
 from broker.web.change_steps import (
     Flow,
     add_app_routes,
@@ -22,13 +21,14 @@ from broker.web.change_steps import (
     code_problem,
     finish,
 )
-from broker.web.csrf import check_csrf
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import read_email
-from broker.web.pages import form_page, see_other
+from broker.webkit.access import SECURITY, signed_in
+from broker.webkit.pages import form_page, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 EMAIL_FIELD = {"name": "email", "label": N_("New email address"), "type": "email", "autocomplete": "email"}
 SAME_EMAIL = N_("Enter a different email address from the one you sign in with now")
@@ -54,13 +54,13 @@ def _email_page(services: ServicesDep, request: Request, account: Account, **kw:
 
 @router.get("/account/security/email")
 def email_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in_strongly(request, db, services)
+    _session, account = signed_in(request)
     return _email_page(services, request, account)
 
 
 @router.post("/account/security/email")
 def email(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     raw = (form.get("email") or "").strip()
     address, message = read_email(raw)
     if address is None or address == account.email:
@@ -97,7 +97,7 @@ def _email_code_page(services: ServicesDep, request: Request, change: AccountCha
 
 @router.get("/account/security/email/code")
 def email_code_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, _account = signed_in_strongly(request, db, services)
+    session, _account = signed_in(request)
     change = changes_for(request, db, services).pending(session, "email")
     if change is None:
         return see_other(f"{services.settings.issuer}{SECURITY}/email")
@@ -106,7 +106,7 @@ def email_code_page(request: Request, db: Db, services: ServicesDep) -> Response
 
 @router.post("/account/security/email/code")
 def email_code(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in_strongly(request, db, services)
+    session, account = signed_in(request)
     changes = changes_for(request, db, services)
     change = changes.pending(session, "email")
     if change is None or not change.new_email:

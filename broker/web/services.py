@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
+from broker.accounts.subject import subject
 from broker.audit.log import record
 from broker.deps import Db, ServicesDep
 from broker.errors import PageNotFound
-from broker.oidc.claims import HUMAN_NAMES
-from broker.oidc.server import subject
+from broker.policy.claims import HUMAN_NAMES
 from broker.policy.service import governing, terms_of
 from broker.store.models import (
     BackchannelLogout,
@@ -25,17 +25,17 @@ from broker.store.models import (
     ReleaseRecord,
     SessionClient,
 )
-from broker.web.account import signed_in
-from broker.web.csrf import check_csrf
 from broker.web.i18n import _
-from broker.web.pages import NO_STORE, render, see_other
+from broker.webkit.access import signed_in
+from broker.webkit.pages import NO_STORE, render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 @router.get("/account/services")
 def your_services(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     rows = []
     consents = db.scalars(
         select(Consent).filter_by(account_id=account.id).order_by(Consent.granted_at.desc())
@@ -60,7 +60,7 @@ def your_services(request: Request, db: Db, services: ServicesDep) -> Response:
 def withdraw(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """Consent withdrawn: the service's refresh tokens stop working and it gets a back-channel logout
     for every session it took part in."""
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     consent = db.scalars(select(Consent).filter_by(account_id=account.id, client_id=client_id)).first()
     client = db.get(Client, client_id)
     if consent is None or client is None:
@@ -95,7 +95,7 @@ def withdraw(client_id: str, request: Request, db: Db, services: ServicesDep) ->
 @router.get("/account/services/{client_id}/consent-receipt.json")
 def consent_receipt(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     """The consent as a receipt (Kantara Consent Receipt 1.1 fields, as ISO/IEC TS 27560 builds on)."""
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     consent = db.scalars(select(Consent).filter_by(account_id=account.id, client_id=client_id)).first()
     client = db.get(Client, client_id)
     if consent is None or client is None:

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
 from broker.accounts.codes import WRONG_CODE, Codes, Purpose
+from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
 from broker.accounts.service import AccountService, normalise_email
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.accounts.throttle import PasswordGuess, Throttle
 from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.oidc.backchannel import queue_logout_notices
-from broker.oidc.interactions import BROWSER_COOKIE, InteractionService
 from broker.oidc.vtr import VtrInvalid, parse_vtr
 from broker.store.models import Account, Interaction
-from broker.web.csrf import check_csrf
 from broker.web.i18n import _
-from broker.web.pages import render, see_other
+from broker.webkit.pages import render, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 def client_address(request: Request) -> str | None:

@@ -7,25 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
 from broker.accounts.changes import code_matches, new_code
 from broker.accounts.codes import MINUTES, WRONG_CODE, Codes
+from broker.accounts.interactions import CODE_TTL
 from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
 from broker.notify.outbox import Outbox
-from broker.oidc.interactions import CODE_TTL
 from broker.store.models import Account, Interaction
 from broker.web.change_steps import code_problem
-from broker.web.csrf import check_csrf
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _
-from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, complete_sign_in, password_checked, verify_second_factor
+from broker.webkit.pages import form_page, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:

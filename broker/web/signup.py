@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
@@ -18,14 +18,14 @@ from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
-from broker.web.csrf import check_csrf
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
-from broker.web.pages import form_page, see_other
 from broker.web.signin import client_address, complete_sign_in, load_interaction
+from broker.webkit.pages import form_page, see_other
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 FACTOR_CHOICES = {
     "name": "method",

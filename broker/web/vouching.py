@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
-from broker.admin.access import staff
 from broker.deps import Db, Form, ServicesDep
 from broker.errors import PageError
 from broker.identity.service import current
@@ -22,8 +21,6 @@ from broker.identity.vouching import (
     state,
 )
 from broker.store.models import Account, Vouch, VouchRequest
-from broker.web.account import signed_in
-from broker.web.csrf import check_csrf
 from broker.web.i18n import N_, _, long_date
 from broker.web.identity import (
     ADDRESS_FIELDS,
@@ -34,14 +31,16 @@ from broker.web.identity import (
     read_person,
 )
 from broker.web.journeys import read_email
-from broker.web.pages import form_page, render, see_other
 from broker.web.signin import load_interaction
 from broker.web.vouch_words import status_words, vouch_status
+from broker.webkit.access import signed_in, staff
+from broker.webkit.pages import form_page, render, see_other
+from broker.webkit.router import page_router
 from vouching.rules import RELATIONSHIPS, Statement, VouchingPolicy
 from vouching.text import Filled
 from vouching.vouches import EffectiveVouch, advice
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 REVIEWER = "vouch_reviewer"
 EMAIL_FIELDS = [
@@ -97,7 +96,7 @@ def _details_form(
 def start_page(
     request: Request, db: Db, services: ServicesDep, interaction_id: str | None = None
 ) -> Response:
-    signed_in(request, db, services)
+    signed_in(request)
     if interaction_id:
         load_interaction(request, db, services, interaction_id)
     return _details_form(request, services, {}, None)
@@ -108,7 +107,7 @@ def start_page(
 def start(
     request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
 ) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     interaction = load_interaction(request, db, services, interaction_id) if interaction_id else None
     today = services.clock().date()
     person, errors = read_person(form, today)
@@ -124,7 +123,7 @@ def start(
 def _request(
     request: Request, db: Db, services: ServicesDep
 ) -> tuple[Account, VouchRequest, VouchingService]:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     service = vouching(db, services)
     found = service.open_request(account.id)
     if found is None:
@@ -301,7 +300,7 @@ def _vouch_form(
 @router.get("/vouch/{token}")
 def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> Response:
     invitation, found = _invitation(request, db, services, token)
-    _session, voucher = signed_in(request, db, services)
+    _session, voucher = signed_in(request)
     _invited(db, vouching(db, services), invitation, voucher)
     return _vouch_form(request, services, found, {}, None)
 
@@ -309,7 +308,7 @@ def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> R
 @router.post("/vouch/{token}")
 def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     invitation, found = _invitation(request, db, services, token)
-    _session, voucher = signed_in(request, db, services)
+    _session, voucher = signed_in(request)
     service = vouching(db, services)
     _invited(db, service, invitation, voucher)
     if form.get("decision") == "decline":
@@ -387,7 +386,7 @@ def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: For
 
 @router.get("/account/vouches")
 def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     now = services.clock()
     given = db.query(Vouch).filter(Vouch.voucher_id == account.id).order_by(Vouch.invited_at.desc()).all()
     rows = []
@@ -409,7 +408,7 @@ def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/vouches/{vouch_id}/withdraw")
 def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     vouch = db.get(Vouch, vouch_id)
     if vouch is None or vouch.voucher_id != account.id:
         raise NotYours(_("There is no such vouch."))
@@ -421,7 +420,7 @@ def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: Service
 # The reviewer
 def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
     """A vouching reviewer, signed in with a passkey like every administrator (``admin.access.staff``)."""
-    return staff(request, db, services, REVIEWER)
+    return staff(request, REVIEWER)
 
 
 def _review_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
@@ -24,12 +24,12 @@ from broker.store.models import (
     ReleaseRecord,
     Vouch,
 )
-from broker.web.account import signed_in, signed_in_recently
-from broker.web.csrf import check_csrf
 from broker.web.i18n import _
-from broker.web.pages import NO_STORE, render
+from broker.webkit.access import signed_in
+from broker.webkit.pages import NO_STORE, render
+from broker.webkit.router import page_router
 
-router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(check_csrf)])
+router = page_router()
 
 
 def _rows(db: Db, model: Any, **where: str) -> list[Any]:
@@ -56,7 +56,7 @@ def _own(details: dict[str, Any]) -> dict[str, Any]:
 @router.get("/account/data.json")
 def download(request: Request, db: Db, services: ServicesDep) -> Response:
     """Everything the broker holds about the person (secrets and hashes excepted)."""
-    _session, account = signed_in(request, db, services)
+    _session, account = signed_in(request)
     data = {
         "account": _plain(
             account,
@@ -133,13 +133,13 @@ def download(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/account/delete")
 def delete_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    signed_in(request, db, services)
+    signed_in(request)
     return render(services, request, "delete_account.html", {"title": _("Delete your account")})
 
 
 @router.post("/account/delete")
 def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _session, account = signed_in_recently(request, db, services)
+    _session, account = signed_in(request)
     now = services.clock()
     if form.get("confirm") != "yes":
         return render(

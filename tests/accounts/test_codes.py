@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from broker.accounts.codes import Codes, Purpose
-from broker.oidc.interactions import InteractionService
+from broker.accounts.interactions import InteractionService
 from broker.store.models import OutboxMessage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

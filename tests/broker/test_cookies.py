@@ -12,7 +12,7 @@ from broker.config import load_settings
 from broker.deps import utc_now
 from broker.oidc.clients import NewClient, register_client
 from broker.store.db import transaction
-from broker.web.csrf import token_for
+from broker.webkit.csrf import token_for
 
 
 def test_https_issuer_sets_host_prefixed_secure_cookies(tmp_path):

@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from markupsafe import Markup
 
+from broker import language
 from broker.web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def source_messages() -> set[str]:
 
 
 def welsh_catalogue():
-    with (i18n.LOCALES / "cy" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+    with (language.LOCALES / "cy" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale="cy")
 
 

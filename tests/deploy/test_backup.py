@@ -18,6 +18,7 @@ from broker.audit.log import record
 from broker.deps import utc_now
 from broker.store.db import make_engine, make_sessionmaker, transaction
 from broker.store.models import Account, SigningKey
+from broker.store.signing_keys import SqlKeyStore
 from keys import KeyringSigner, KeyService, load_kek
 from tests.conftest import POSTGRES_URL, fresh_postgres_database
 
@@ -37,7 +38,7 @@ def test_backup_and_restore(tmp_path):
     with fresh_postgres_database() as source, fresh_postgres_database() as target:
         engine = make_engine(source)
         factory = make_sessionmaker(engine)
-        KeyService(factory, kek, max_token_ttl=3600).ensure_keys()
+        KeyService(SqlKeyStore(factory), kek, max_token_ttl=3600).ensure_keys()
         with transaction(factory) as db:
             AccountService(db, PasswordService()).create(
                 "kept@example.org", "velvet otter cabbage", verified=True, now=utc_now()
@@ -69,7 +70,7 @@ def test_backup_and_restore(tmp_path):
         with factory() as db:
             assert db.scalars(select(Account.email)).all() == ["kept@example.org"]
             assert db.scalar(select(func.count()).select_from(SigningKey)) == 4
-        signer = KeyringSigner(KeyService(factory, kek, max_token_ttl=3600))
+        signer = KeyringSigner(KeyService(SqlKeyStore(factory), kek, max_token_ttl=3600))
         token = signer.sign({"iss": "https://b", "aud": "x", "exp": 2_000_000_000})
         assert signer.verify(token, audience="x", issuer="https://b")["aud"] == "x"
         target_engine.dispose()

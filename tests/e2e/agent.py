@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 from sqlalchemy import select
 
+from broker.accounts.interactions import BROWSER_COOKIE
 from broker.notify.outbox import Outbox
-from broker.oidc.interactions import BROWSER_COOKIE
 from broker.store.models import OutboxMessage
-from broker.web.csrf import token_for
+from broker.webkit.csrf import token_for
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveBroker

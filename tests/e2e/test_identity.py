@@ -16,7 +16,7 @@ from jwt.api_jwk import PyJWK
 from sqlalchemy import select
 
 from broker.identity.service import level as identity_level
-from broker.oidc.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
+from broker.policy.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, IdentityRecord
 from tests.e2e.agent import Callback, UserAgent, latest_code

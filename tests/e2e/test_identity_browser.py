@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from broker.oidc.claims import CORE_IDENTITY
+from broker.policy.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.identity import KnownPerson

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from broker.oidc.claims import CORE_IDENTITY
+from broker.policy.claims import CORE_IDENTITY
 from broker.store.models import Account, AuditEvent, OutboxMessage, Vouch
 from tests.e2e.agent import UserAgent
 from tests.e2e.authenticator import SoftAuthenticator

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from broker.notify.sender import OutboxSender
 from broker.oidc.backchannel import BackchannelSender
-from broker.oidc.catalog import CatalogListener
+from broker.store.catalog import CatalogListener
 from tests.catalog import settle
 from tests.e2e.agent import UserAgent
 

@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.jws import JWSRegistry
 from sqlalchemy import select
 
-from broker.oidc.claims import CORE_IDENTITY, VERIFIED_CLAIMS
-from broker.oidc.security_events import ASSURANCE_LEVEL_CHANGE
+from broker.policy.claims import CORE_IDENTITY, VERIFIED_CLAIMS
+from broker.policy.security_events import ASSURANCE_LEVEL_CHANGE
 from broker.store.models import Account, Vouch
 from tests.e2e.agent import UserAgent, latest_code
 from tests.e2e.authenticator import SoftAuthenticator
@@ -229,7 +229,7 @@ def test_cancelling_withdraws_the_request(broker, make_rp, agent, two_vouchers):
     agent.submit(f"{broker.url}/identity/vouching/cancel", {})
     link = invitation_link(broker, two_vouchers[0])
     voucher = UserAgent(broker)
-    voucher.go(link)
+    sign_in(voucher, link, two_vouchers[0])  # a voucher signs in before seeing any request to vouch
     assert voucher.last_status == 410 and "cancelled" in voucher.last_page
     voucher.close()
     with broker.db() as db:

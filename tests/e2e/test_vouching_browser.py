@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.jws import JWSRegistry
 from playwright.sync_api import expect
 
-from broker.oidc.claims import CORE_IDENTITY
+from broker.policy.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty, claims_param

@@ -8,6 +8,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from broker.store.signing_keys import SqlKeyStore
 from keys.envelope import load_kek, unwrap, wrap
 from keys.errors import KeyEncryptionKeyError, TamperedKeyError
 from keys.generate import generate_private_key, private_bytes
@@ -89,6 +90,6 @@ def test_the_document_key_is_its_own_purpose():
     from keys.service import KeyService
 
     kek = bytes(range(32))
-    service = KeyService(sessionmaker(create_engine("sqlite://")), kek, max_token_ttl=3600)
+    service = KeyService(SqlKeyStore(sessionmaker(create_engine("sqlite://"))), kek, max_token_ttl=3600)
     assert service.document_key() == derive(kek, IDENTITY_DOCUMENT)
     assert service.document_key() not in (derive(kek, AUDIT_ADDRESS), service.audit_address_key(), kek)

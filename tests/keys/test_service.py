@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, text, update
 
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.models import SigningKey
+from broker.store.signing_keys import SqlKeyStore
 from keys import KeyringSigner, KeyService, RotationRefused, TokenInvalid, envelope
 from keys.envelope import load_kek
 from keys.errors import KeyEncryptionKeyError, KeyError_, TamperedKeyError
@@ -34,7 +35,7 @@ def clock():
 
 @pytest.fixture
 def service(session_factory, kek, clock):
-    svc = KeyService(session_factory, kek, max_token_ttl=3600, clock=lambda: clock[0])
+    svc = KeyService(SqlKeyStore(session_factory), kek, max_token_ttl=3600, clock=lambda: clock[0])
     svc.ensure_keys()
     return svc
 
@@ -100,7 +101,7 @@ def test_rotation_waits_until_cached_jwks_copies_hold_the_next_key(service, cloc
 
 def test_retired_keys_are_removed_after_retention(session_factory, kek):
     clock = [datetime(2026, 11, 23, tzinfo=UTC)]
-    service = KeyService(session_factory, kek, max_token_ttl=3600, clock=lambda: clock[0])
+    service = KeyService(SqlKeyStore(session_factory), kek, max_token_ttl=3600, clock=lambda: clock[0])
     service.ensure_keys(("ES256",))
     clock[0] += NEXT_KEY_MIN_AGE
     service.rotate("ES256")
@@ -186,7 +187,7 @@ def test_tampering_with_a_stored_key_is_detected(service, session_factory):
 
 
 def test_wrong_kek_is_refused(service, session_factory, tmp_path):
-    other = KeyService(session_factory, load_kek(tmp_path / "other-kek", create=True), max_token_ttl=3600)
+    other = KeyService(SqlKeyStore(session_factory), load_kek(tmp_path / "other-kek", create=True), max_token_ttl=3600)
     with pytest.raises(KeyEncryptionKeyError):
         other.ensure_keys()
 
@@ -204,7 +205,7 @@ def test_database_dump_holds_no_usable_private_key(service, engine):
 
 def _rotate_in_process(database_url: str, kek: bytes, barrier) -> None:
     engine = make_engine(database_url)
-    service = KeyService(make_sessionmaker(engine), kek, max_token_ttl=3600)
+    service = KeyService(SqlKeyStore(make_sessionmaker(engine)), kek, max_token_ttl=3600)
     barrier.wait()
     for _ in range(3):
         service.rotate(force=True)  # back to back: only the locking is under test

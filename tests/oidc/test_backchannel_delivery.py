@@ -17,7 +17,7 @@ from broker.observability_metrics import Metrics
 from broker.oidc.backchannel import BackchannelSender
 from broker.oidc.backchannel_policy import MAX_ATTEMPTS
 from broker.oidc.clients import NewClient, register_client
-from broker.oidc.outbound_http import outbound_client
+from broker.outbound.client import outbound_client
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout
 from tests.oidc.http_listener import listening

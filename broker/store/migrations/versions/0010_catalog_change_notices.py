@@ -4,7 +4,7 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 18:30:00.000000
 
-Each instance holds clients and MOU versions in memory (broker/oidc/catalog.py) and forgets them when
+Each instance holds clients and MOU versions in memory (broker/store/catalog.py) and forgets them when
 any of these tables changes: a statement-level trigger notifies the ``broker_catalog`` channel, and
 PostgreSQL delivers the notice when the change commits. SQLite has no notifications; there the
 catalog stays off.

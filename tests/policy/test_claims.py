@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from broker.oidc.claims import (
+from broker.accounts.subject import default_sector, pairwise_sub, subject_for
+from broker.policy.claims import (
     CORE_IDENTITY,
     ClaimsRequestInvalid,
     parse_claims_parameter,
@@ -14,7 +15,6 @@ from broker.oidc.claims import (
     shareable,
     with_companions,
 )
-from broker.oidc.subject import default_sector, pairwise_sub, subject_for
 
 
 def test_claims_parameter_members():

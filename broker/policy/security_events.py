@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.oidc.server import subject
+from broker.accounts.subject import subject
 from broker.store.models import Account, BackchannelLogout, Client, Grant
 
 ASSURANCE_LEVEL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"

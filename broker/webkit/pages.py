@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from broker.deps import Services
-from broker.web.csrf import csrf_token
+from broker.webkit.csrf import csrf_token
 
 NO_STORE = {"Cache-Control": "no-store"}
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey
 from sqlalchemy import select
 
+from broker.accounts.interactions import BROWSER_COOKIE
 from broker.accounts.service import AccountService
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.app import create_app
@@ -23,11 +24,10 @@ from broker.oidc import client_keys
 from broker.oidc.backchannel import BackchannelSender
 from broker.oidc.client_keys import JWKS_FAILED_SECONDS, ClientKeyResolver, KeysUnavailable
 from broker.oidc.clients import ClientInvalid, NewClient, register_client
-from broker.oidc.interactions import BROWSER_COOKIE
-from broker.oidc.outbound_http import OutboundRefused, ResponseRefused
+from broker.outbound.client import OutboundRefused, ResponseRefused
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout, Client
-from broker.web.csrf import token_for
+from broker.webkit.csrf import token_for
 from tests.oidc.http_listener import listening
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text, update
 
-from broker.oidc.catalog import Catalog, CatalogListener, Heartbeat
 from broker.oidc.clients import NewClient, register_client
 from broker.oidc.repository import OidcRepository
+from broker.store.catalog import Catalog, CatalogListener, Heartbeat
 from broker.store.db import make_engine, make_sessionmaker, transaction
 from broker.store.models import Client
 from tests.catalog import settle, wait_for

@@ -20,7 +20,7 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from broker.config import SettingsError
-from broker.oidc.outbound import IPAddress, literal_address
+from broker.outbound.addresses import IPAddress, literal_address
 
 MAX_HEAD = 8192  # a proxy's answer to CONNECT is a status line and a few headers
 

@@ -14,7 +14,7 @@ def _service():  # type: ignore[no-untyped-def]
     from broker.config import load_settings
     from broker.store.db import make_engine
     from broker.store.migrate import is_empty, upgrade
-    from keys.service import build_key_service
+    from broker.store.signing_keys import build_key_service
 
     settings = load_settings()
     engine = make_engine(settings.database_url)

@@ -17,8 +17,8 @@ from broker.deps import utc_now
 from broker.oidc.backchannel import BackchannelSender
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.clients import NewClient, register_client
-from broker.oidc.outbound_http import OutboundRefused, outbound_client
-from broker.oidc.outbound_proxy import (
+from broker.outbound.client import OutboundRefused, outbound_client
+from broker.outbound.proxy import (
     OutboundProxy,
     connect_request,
     connect_status,

@@ -1,5 +1,5 @@
 """The HTTP client for requests to URIs relying services registered (back-channel logout, security
-events, ``jwks_uri``), so that none of them reaches an address :mod:`broker.oidc.outbound` refuses.
+events, ``jwks_uri``), so that none of them reaches an address :mod:`broker.outbound.addresses` refuses.
 
 The check runs where the connection is made: the host is resolved once, every address it resolves to
 is checked, and the socket is opened to a checked address, so a name cannot answer one address to a
@@ -22,8 +22,8 @@ import httpcore
 import httpx
 import structlog
 
-from broker.oidc.outbound import IPAddress, addresses_refusal, literal_address
-from broker.oidc.outbound_proxy import MAX_HEAD, OutboundProxy, connect_request, connect_status
+from broker.outbound.addresses import IPAddress, addresses_refusal, literal_address
+from broker.outbound.proxy import MAX_HEAD, OutboundProxy, connect_request, connect_status
 
 log = structlog.get_logger(__name__)
 
@@ -196,7 +196,7 @@ def outbound_client(
 ) -> httpx.Client:
     """A client for URIs relying services registered. ``allow_private`` is the operator's
     ``BROKER_OUTBOUND_ALLOW_PRIVATE`` (see :attr:`broker.config.Settings.outbound_allows_private`);
-    ``proxy``, from ``HTTPS_PROXY`` (:func:`broker.oidc.outbound_proxy.proxy_from_environment`), carries
+    ``proxy``, from ``HTTPS_PROXY`` (:func:`broker.outbound.proxy.proxy_from_environment`), carries
     ``https://`` calls; ``ssl_context`` replaces the system's trusted certificates (tests)."""
 
     def transport(via: OutboundProxy | None) -> _CheckedTransport:

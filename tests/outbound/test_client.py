@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 import httpx
 import pytest
 
-from broker.oidc.outbound_http import (
+from broker.outbound.client import (
     CheckedBackend,
     OutboundRefused,
     ResponseRefused,

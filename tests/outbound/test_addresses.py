@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from broker.config import load_settings
-from broker.oidc.outbound import embedded_ipv4, host_refusal, literal_address, refusal, uri_refusal
+from broker.outbound.addresses import embedded_ipv4, host_refusal, literal_address, refusal, uri_refusal
 
 NEVER = [
     "0.0.0.0",

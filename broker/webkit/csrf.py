@@ -10,8 +10,8 @@ import hmac
 
 from fastapi import Request
 
+from broker.accounts.interactions import BROWSER_COOKIE
 from broker.errors import PageError
-from broker.oidc.interactions import BROWSER_COOKIE
 
 
 class CsrfFailed(PageError):

@@ -6,6 +6,8 @@ import base64
 import hashlib
 from urllib.parse import urlsplit
 
+from broker.store.models import Account, Client
+
 SUB_PREFIX = "urn:fdc:broker:2026:"
 
 
@@ -22,3 +24,8 @@ def subject_for(subject_type: str, sector: str, account_id: str, pairwise_seed: 
     if subject_type == "public":
         return account_id
     return pairwise_sub(sector, account_id, pairwise_seed)
+
+
+def subject(client: Client, account: Account) -> str:
+    """The ``sub`` this client knows the account by."""
+    return subject_for(client.subject_type, client.sector_identifier, account.id, account.pairwise_seed)

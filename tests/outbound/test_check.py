@@ -16,7 +16,7 @@ from broker.app import create_app
 from broker.cli import app as cli
 from broker.config import load_settings
 from broker.oidc.clients import NewClient, register_client
-from broker.oidc.outbound_check import (
+from broker.outbound.check import (
     RefusedUri,
     RegisteredUri,
     check_at_startup,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker.oidc.outbound import addresses_refusal, host_refusal, literal_address
-from broker.oidc.outbound_http import Resolver, system_resolver
+from broker.outbound.addresses import addresses_refusal, host_refusal, literal_address
+from broker.outbound.client import Resolver, system_resolver
 from broker.store.models import Client
 
 log = structlog.get_logger(__name__)
