@@ -109,6 +109,40 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+# Every module with routes, in the order they are matched.
+ROUTED = (
+    discovery,
+    jwks,
+    authorize,
+    token,
+    userinfo,
+    revocation,
+    introspection,
+    logout,
+    signin,
+    signup,
+    passkeys,
+    recovery,
+    lost_factor,
+    signin_backup,
+    account,
+    security_settings,
+    backup_method,
+    consent,
+    identity,
+    vouching,
+    admin_clients,
+    admin_pages,
+    service_pages,
+    your_data,
+    activity,
+    dev,
+    health,
+    brand,
+    observability,
+)
+
+
 def check_notify_templates(settings: Settings) -> None:
     missing = sorted(set(TEMPLATES_TO_SEND) - set(settings.notify_templates))
     if settings.notify_api_key and missing:
@@ -169,40 +203,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(HardeningMiddleware, settings=settings)
     app.add_middleware(LanguageMiddleware, secure=settings.issuer_is_https)
     app.add_middleware(ObservabilityMiddleware, metrics=services.metrics)
-    modules = (
-        discovery,
-        jwks,
-        authorize,
-        token,
-        userinfo,
-        revocation,
-        introspection,
-        logout,
-        signin,
-        signup,
-        passkeys,
-        recovery,
-        lost_factor,
-        signin_backup,
-        account,
-        security_settings,
-        backup_method,
-        consent,
-        identity,
-        vouching,
-        admin_clients,
-        admin_pages,
-        service_pages,
-        your_data,
-        activity,
-        dev,
-        health,
-        brand,
-        observability,
-    )
-    if missing := undeclared_pages(module.router for module in modules):
+    if missing := undeclared_pages(module.router for module in ROUTED):
         raise UndeclaredPage(f"declare the session these pages need in broker.webkit.access.PAGES: {missing}")
-    for module in modules:
+    for module in ROUTED:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     frontend = govuk_frontend()
