@@ -13,7 +13,6 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from broker import observability
 from broker.accounts.passwords import PasswordService
 from broker.admin import clients as admin_clients
 from broker.admin import pages as admin_pages
@@ -139,8 +138,7 @@ ROUTED = (
     dev,
     health,
     brand,
-    observability,
-)
+    )
 
 
 def check_notify_templates(settings: Settings) -> None:

@@ -6,11 +6,14 @@ import gc
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from broker.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 app = typer.Typer(help="Single sign-on identity broker for public services.", no_args_is_help=True)
 clients_app = typer.Typer(help="Relying services.", no_args_is_help=True)
@@ -36,7 +39,7 @@ app.add_typer(referees_app, name="referees")
 app.add_typer(identities_app, name="identities")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.echo(f"broker: {message}", err=True)
     raise typer.Exit(2)
 
@@ -60,13 +63,23 @@ def startup_errors() -> tuple[type[Exception], ...]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics at /metrics on this port (never on the public one)."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address of the metrics listener: the loopback, or a private interface.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the broker (migrates an empty SQLite database on first start)."""
     import uvicorn
 
     from broker.app import create_app
     from broker.logs import configure_logging
+    from broker.observability import metrics_app
 
+    if metrics_port == port:
+        fail("--metrics-port must differ from --port: metrics are never served on the public listener")
     settings = settings_or_exit()
     configure_logging(settings)
     try:
@@ -77,6 +90,8 @@ def serve(
     # What start-up built lives as long as the process: move it out of the garbage collector's way, so
     # a full collection does not walk it again (one took ~100 ms of a busy server, every request
     # waiting behind it).
+    if metrics_port is not None:
+        _serve_in_background(metrics_app(application.state.services), metrics_host, metrics_port)
     gc.collect()
     gc.freeze()
     uvicorn.run(
@@ -88,6 +103,21 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )
+
+
+def _serve_in_background(application: ASGIApp, host: str, port: int) -> None:
+    """A second listener on a thread of its own (it stops with the process); a port that cannot be
+    bound stops start-up with one line, before the public listener opens."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(application, host=host, port=port, log_config=None, access_log=False))
+    try:
+        sockets = [server.config.bind_socket()]
+    except SystemExit:  # uvicorn has logged why
+        fail(f"cannot listen for metrics on {host}:{port}")
+    threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True, name="metrics").start()
 
 
 @app.command()

@@ -1,4 +1,9 @@
-"""Request IDs in every log line, and Prometheus metrics at /metrics."""
+"""Request IDs in every log line, and Prometheus metrics on a listener of their own.
+
+``/metrics`` is never served on the public listener: ``broker serve --metrics-port`` serves
+:func:`metrics_app` on another port, bound to the loopback interface unless told otherwise
+(``--metrics-host``), for Prometheus to scrape from inside the private network (docs/operating.md).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import secrets
 import time
 
 import structlog
-from fastapi import APIRouter
-from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.deps import ServicesDep
+from broker.deps import Services
 from broker.observability_metrics import Metrics
 from broker.store.models import AuditEvent, BackchannelLogout, OutboxMessage, ReleaseRecord
 
@@ -62,11 +70,17 @@ class ObservabilityMiddleware:
             structlog.contextvars.clear_contextvars()
 
 
-router = APIRouter(tags=["health"], include_in_schema=False)
+def metrics_app(services: Services) -> Starlette:
+    """The metrics listener's application: ``GET /metrics`` and nothing else."""
+
+    async def metrics(_request: Request) -> Response:
+        return Response(await run_in_threadpool(exposition, services), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
 
 
-@router.get("/metrics")
-def metrics(services: ServicesDep) -> Response:
+def exposition(services: Services) -> bytes:
+    """Every metric in Prometheus's text format; the gauges read from the database at this moment."""
     registry = services.metrics
     with services.session_factory() as db:
         messages = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
@@ -89,4 +103,4 @@ def metrics(services: ServicesDep) -> Response:
         releases = select(ReleaseRecord.endpoint, func.count()).group_by(ReleaseRecord.endpoint)
         for endpoint, count in db.execute(releases):
             registry.releases.labels(endpoint).set(count)
-    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+    return generate_latest(registry.registry)

@@ -13,7 +13,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -51,6 +51,7 @@ class Cluster:
     env: dict[str, str]
     workdir: Path
     database_url: str
+    metrics_ports: dict[int, int] = field(default_factory=dict)  # each instance's metrics listener
 
     @property
     def broker_env(self) -> dict[str, str]:
@@ -62,8 +63,9 @@ class Cluster:
     def start(self, *ports: int) -> None:
         """Start an instance on each port, all at once, and wait until each is ready."""
         for port in ports:
+            self.metrics_ports.setdefault(port, free_port())
             self.instances[port] = subprocess.Popen(
-                [BROKER, "serve", "--port", str(port)],
+                [BROKER, "serve", "--port", str(port), "--metrics-port", str(self.metrics_ports[port])],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=subprocess.DEVNULL,
@@ -95,7 +97,7 @@ class Cluster:
         self.instances[port].wait(timeout=10)
 
     def served(self, port: int, route: str) -> float:
-        text = httpx.get(f"{self.instance_url(port)}/metrics").text
+        text = httpx.get(f"http://127.0.0.1:{self.metrics_ports[port]}/metrics").text
         return sum(
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()

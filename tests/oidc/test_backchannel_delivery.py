@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from broker.app import create_app
 from broker.deps import utc_now
+from broker.observability import metrics_app
 from broker.observability_metrics import Metrics
 from broker.oidc.backchannel import BackchannelSender
 from broker.oidc.backchannel_policy import MAX_ATTEMPTS
@@ -186,7 +187,7 @@ def test_metrics_expose_each_outcome_by_kind_without_uris_or_people(settings):
             _queue(services.session_factory, listener.url(path), utc_now())
         assert app.state.backchannel.deliver_due() == 2
         assert len(listener.seen) == 2
-    text = TestClient(app).get("/metrics").text
+    text = TestClient(metrics_app(services)).get("/metrics").text
     assert 'broker_backchannel_notices_total{kind="logout",outcome="delivered"} 1.0' in text
     assert 'broker_backchannel_notices_total{kind="logout",outcome="refused"} 1.0' in text
     assert 'broker_backchannel_notices_total{kind="logout",outcome="failed_after_retries"} 0.0' in text
