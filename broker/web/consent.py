@@ -10,8 +10,10 @@ from broker.accounts.sessions import SessionService, session_cookie
 from broker.deps import Db, Form, Oidc, ServicesDep
 from broker.errors import InteractionExpired
 from broker.oidc.authorization import error_redirect
+from broker.oidc.context import OidcContext
+from broker.oidc.requests import Params
 from broker.policy.claims import HUMAN_NAMES
-from broker.policy.consent import ConsentService, asked_by, asks
+from broker.policy.consent import ConsentService, asked_by, asks, optional_claims
 from broker.store.models import Interaction
 from broker.web.i18n import _
 from broker.webkit.pages import render, see_other
@@ -32,11 +34,19 @@ def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) 
     return interaction, session.account_id
 
 
-@router.get("/consent/{interaction_id}")
-def consent_page(interaction_id: str, request: Request, db: Db, services: ServicesDep, ctx: Oidc) -> Response:
+DECISIONS = ("agree", "cancel")
+
+
+def _page(
+    request: Request,
+    db: Db,
+    services: ServicesDep,
+    ctx: OidcContext,
+    interaction: Interaction,
+    errors: dict[str, str] | None = None,
+) -> Response:
     """The service, the purpose from its MOU, each attribute and how long it is kept; optional ones
     can be declined."""
-    interaction, _account_id = _load(request, db, services, interaction_id)
     client_id = interaction.client_id or ""
     agreement = ConsentService(db, services.clock).agreement(client_id)
     terms = agreement.terms if agreement else None
@@ -51,7 +61,22 @@ def consent_page(interaction_id: str, request: Request, db: Db, services: Servic
         "optional": [i for i in items if not i["required"]],
         "interaction": interaction,
     }
-    return render(services, request, "consent.html", context)
+    return render(services, request, "consent.html", context, errors)
+
+
+def _form_errors(form: Params, optional: frozenset[str]) -> dict[str, str]:
+    """The buttons send ``decision``; the boxes send only the optional attributes they list."""
+    if form.get("decision") not in DECISIONS:
+        return {"decision": _("Choose whether to agree and continue or to cancel")}
+    if not set(form.datalist.get("share", [])) <= optional:
+        return {"share-1": _("Choose only from the information listed")}
+    return {}
+
+
+@router.get("/consent/{interaction_id}")
+def consent_page(interaction_id: str, request: Request, db: Db, services: ServicesDep, ctx: Oidc) -> Response:
+    interaction, _account_id = _load(request, db, services, interaction_id)
+    return _page(request, db, services, ctx, interaction)
 
 
 @router.post("/consent/{interaction_id}")
@@ -60,7 +85,12 @@ def consent(
 ) -> Response:
     interaction, account_id = _load(request, db, services, interaction_id)
     consents = ConsentService(db, services.clock)
-    if form.get("decision") != "agree":
+    agreement = consents.agreement(interaction.client_id or "")
+    optional = optional_claims(asked_by(interaction).asked_about, agreement.terms if agreement else None)
+    errors = _form_errors(form, optional)
+    if errors:
+        return _page(request, db, services, ctx, interaction, errors)
+    if form.get("decision") == "cancel":
         consents.refuse(interaction, account_id)
         redirect = error_redirect(
             ctx,
