@@ -124,18 +124,17 @@ def check_claims(
     """Every claim asked for must be covered by the service's MOU in force: refused here, with the
     reason, never silently dropped (``invalid_scope`` for a scope, ``access_denied`` for a claim)."""
     try:
-        request = claims_mod.parse_claims_parameter(raw)
+        asked = claims_mod.requested(scopes, raw)
     except claims_mod.ClaimsRequestInvalid as exc:
         raise AuthorizeError("invalid_request", str(exc)) from None
-    by_scope = claims_mod.scope_claims(scopes)
-    requested = by_scope | request.names
+    by_scope, requested = asked.by_scope, set(asked.claims)
     allowed = decide_release(agreement, frozenset(requested), None, "P3", now, consent_needed=False)
     refused = sorted(allowed.refused)
     if refused:
         error = "invalid_scope" if set(refused) <= by_scope else "access_denied"
         reason = allowed.refused[refused[0]]
         raise AuthorizeError(error, f"this service may not receive {', '.join(refused)}: {reason}")
-    return request, requested
+    return asked.parameter, requested
 
 
 class Authorizer:

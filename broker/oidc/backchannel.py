@@ -17,14 +17,14 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broker.accounts.sessions import SessionService
-from broker.config import Settings
 from broker.observability_metrics import Metrics
 from broker.oidc.backchannel_policy import Attempt, Outcome, decide
-from broker.oidc.repository import OidcRepository
 from broker.oidc.tokens import LOGOUT_TOKEN_TYP, logout_token_claims, new_jti
 from broker.outbound.client import outbound_client
 from broker.outbound.proxy import OutboundProxy
+
+# Notices are queued by the grants service; these names stay here for the pages that import them.
+from broker.policy.grants import end_everywhere, queue_logout_notices  # noqa: F401
 from broker.policy.security_events import SET_TYP, assurance_change_claims
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout, Client
@@ -36,34 +36,6 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=60)
 SEND_TIMEOUT = 5.0  # each connect, write and read
 SEND_BUDGET = 15.0  # the whole request, however slowly the service answers
-
-
-def queue_logout_notices(db: Session, session_id: str, now: datetime) -> int:
-    """One notice for each service that took part in the session and listens for them."""
-    queued = 0
-    for participant in OidcRepository(db).participants(session_id):
-        client = db.get(Client, participant.client_id)
-        if client is None or not client.backchannel_logout_uri:
-            continue
-        db.add(
-            BackchannelLogout(
-                client_id=client.client_id,
-                session_id=session_id,
-                sub=participant.sub,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-        queued += 1
-    return queued
-
-
-def end_everywhere(db: Session, settings: Settings, account_id: str, now: datetime, reason: str) -> None:
-    """Every live session of the account ends (each service in it is told) and every grant is revoked,
-    so refresh tokens stop working: sign out everywhere, a password change or reset, a report."""
-    for session_id in SessionService(db, settings).end_all(account_id, now):
-        queue_logout_notices(db, session_id, now)
-    OidcRepository(db).revoke_account_grants(account_id, now, reason)
 
 
 @dataclass

@@ -15,10 +15,10 @@ from fastapi import Request
 
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.errors import PageError
-from broker.oidc.backchannel import queue_logout_notices
 from broker.oidc.context import OidcContext
 from broker.oidc.requests import Params
 from broker.oidc.tokens import ID_TOKEN_TYP
+from broker.policy import grants
 from broker.store.models import BrowserSession
 from keys import TokenInvalid
 
@@ -87,24 +87,13 @@ def signs_out_at_once(ctx: OidcContext, logout: LogoutRequest, session: BrowserS
     return session is None or hint_names_session(ctx, logout, session)
 
 
-def sign_out(ctx: OidcContext, session: BrowserSession) -> int:
-    """End the session, its non-offline grants, and queue a notice to every service in it."""
-    now = ctx.clock()
-    SessionService(ctx.db, ctx.settings).end(session.id, now)
-    ctx.repo.revoke_session_grants(session.id, now)
-    return queue_logout_notices(ctx.db, session.id, now)
-
-
 def end_session(ctx: OidcContext, session: BrowserSession | None) -> int:
-    """Sign ``session`` out (when there is one) and commit; the number of back-channel notices queued."""
-    queued = sign_out(ctx, session) if session else 0
-    ctx.db.commit()
-    return queued
+    """Sign ``session`` out (when there is one: the session, its non-offline grants, a notice to every
+    service in it) as one unit of work; the number of back-channel notices queued."""
+    return grants.sign_out(ctx.db, ctx.settings, session.id if session else None, ctx.clock())
 
 
 def current_session(request: Request, ctx: OidcContext) -> BrowserSession | None:
     return SessionService(ctx.db, ctx.settings).find(
         request.cookies.get(session_cookie(ctx.settings)), ctx.clock()
     )
-
-

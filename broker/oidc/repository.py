@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from broker.oidc.adapters import hash_secret
+from broker.policy import grants
 from broker.store.base import Base
 from broker.store.catalog import Catalog
 from broker.store.fast import Statement, columns, inserting, instance, instances
@@ -146,29 +147,8 @@ class OidcRepository:
         return grant  # type: ignore[no-any-return]
 
     def revoke_grant(self, grant_id: str, now: datetime, reason: str) -> None:
-        self.db.execute(
-            update(Grant)
-            .where(Grant.id == grant_id, Grant.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-        )
-
-    def revoke_session_grants(self, session_id: str, now: datetime, keep_offline: bool = True) -> None:
-        grants = self.db.scalars(
-            select(Grant).where(Grant.session_id == session_id, Grant.revoked_at.is_(None))
-        ).all()
-        for grant in grants:
-            if keep_offline and "offline_access" in grant.scope.split():
-                continue
-            grant.revoked_at = now
-            grant.revoked_reason = "logout"
-
-    def revoke_account_grants(self, account_id: str, now: datetime, reason: str) -> None:
-        """Every grant of an account, offline ones included (password reset, account deleted)."""
-        self.db.execute(
-            update(Grant)
-            .where(Grant.account_id == account_id, Grant.revoked_at.is_(None))
-            .values(revoked_at=now, revoked_reason=reason)
-        )
+        """Code reuse, refresh replay, token revocation: the one revoke (``broker.policy.grants``)."""
+        grants.revoke_grant(self.db, grant_id, now, reason)
 
     # Tokens
     def claim_refresh_token(

@@ -103,3 +103,30 @@ def shareable(claims: set[str]) -> set[str]:
     """The claims a person is asked about: companions ride along with their main claim."""
     companions = {c for group in COMPANIONS.values() for c in group}
     return {c for c in claims if c not in companions}
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What an authorization request asks to know about the person: the claims its scopes stand for
+    and the claims its ``claims`` parameter names. The authorizer and the consent page both ask
+    :func:`requested`, so what is checked against the MOU is what the person is asked about."""
+
+    scopes: tuple[str, ...]
+    parameter: ClaimsRequest
+    by_scope: frozenset[str]
+
+    @property
+    def claims(self) -> frozenset[str]:
+        return self.by_scope | self.parameter.names
+
+    @property
+    def asked_about(self) -> frozenset[str]:
+        """The claims the person is asked to agree to (companions ride along with their main claim)."""
+        return frozenset(shareable(set(self.claims)))
+
+
+def requested(scopes: list[str] | tuple[str, ...], claims_parameter: str | None) -> Requested:
+    """The claims a request asks for; :class:`ClaimsRequestInvalid` when its ``claims`` parameter is
+    malformed (OIDC Core §5.5)."""
+    parameter = parse_claims_parameter(claims_parameter)
+    return Requested(tuple(scopes), parameter, frozenset(scope_claims(list(scopes))))

@@ -1,4 +1,5 @@
-"""Telling relying services an identity they received has lost its level.
+"""Telling relying services an identity they received has lost its level (beside
+:mod:`broker.policy.grants`, which revokes the grants and queues the back-channel logouts).
 
 Each service that received the identity (a live grant carrying an identity level) loses that grant
 (its refresh tokens stop working), gets a back-channel logout for the session it was issued in, and,
@@ -12,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.accounts.subject import subject
-from broker.store.models import Account, BackchannelLogout, Client, Grant
+from broker.policy import grants
+from broker.store.models import Account, BackchannelLogout, Client
 
 ASSURANCE_LEVEL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"
 SET_TYP = "secevent+jwt"
@@ -52,33 +53,20 @@ def notify_identity_dropped(db: Session, account_id: str, previous: str, current
     if account is None:
         return 0
     levels = ("P0", "P1", "P2", "P3")
-    grants = db.scalars(
-        select(Grant).where(
-            Grant.account_id == account_id, Grant.identity_vot.is_not(None), Grant.revoked_at.is_(None)
-        )
-    ).all()
     queued = 0
     told: set[tuple[str, str]] = set()
-    for grant in grants:
+    for grant in grants.live_identity_grants(db, account_id):
         assert grant.identity_vot is not None
         if levels.index(grant.identity_vot) <= levels.index(current):
             continue
-        grant.revoked_at, grant.revoked_reason = now, "identity level dropped"
+        grants.revoke_grant(db, grant.id, now, grants.IDENTITY_DROPPED)
         client = db.get(Client, grant.client_id)
         if client is None or (client.client_id, grant.session_id or "") in told:
             continue
         told.add((client.client_id, grant.session_id or ""))
         sub = subject(client, account)
         if client.backchannel_logout_uri and grant.session_id:
-            db.add(
-                BackchannelLogout(
-                    client_id=client.client_id,
-                    session_id=grant.session_id,
-                    sub=sub,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+            grants.queue_logout(db, client.client_id, grant.session_id, sub, now)
             queued += 1
         if client.security_event_uri:
             db.add(
