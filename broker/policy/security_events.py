@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from broker.accounts.subject import subject
 from broker.store.models import Account, BackchannelLogout, Client, Grant
+from vouching.levels import rank
 
 ASSURANCE_LEVEL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"
 SET_TYP = "secevent+jwt"
@@ -51,7 +52,6 @@ def notify_identity_dropped(db: Session, account_id: str, previous: str, current
     account = db.get(Account, account_id)
     if account is None:
         return 0
-    levels = ("P0", "P1", "P2", "P3")
     grants = db.scalars(
         select(Grant).where(
             Grant.account_id == account_id, Grant.identity_vot.is_not(None), Grant.revoked_at.is_(None)
@@ -61,7 +61,7 @@ def notify_identity_dropped(db: Session, account_id: str, previous: str, current
     told: set[tuple[str, str]] = set()
     for grant in grants:
         assert grant.identity_vot is not None
-        if levels.index(grant.identity_vot) <= levels.index(current):
+        if rank(grant.identity_vot) <= rank(current):
             continue
         grant.revoked_at, grant.revoked_reason = now, "identity level dropped"
         client = db.get(Client, grant.client_id)

@@ -14,7 +14,7 @@ from broker.identity.service import claimed_person, current, level
 from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService, address_key
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, Referee, Vouch, VouchRequest
-from tests.identity.services import identity_service
+from tests.identity.services import identity_service, vouching_service
 from vouching.authorities import DocumentAnswer
 from vouching.documents import format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
@@ -42,9 +42,7 @@ class World:
         return self.now
 
     def service(self, db) -> VouchingService:
-        return VouchingService(
-            db, self.clock, registry.simulated_authorities(db), VouchingPolicy(), "http://b"
-        )
+        return vouching_service(db, self.clock, VouchingPolicy(), "http://b")
 
     def person(
         self,
