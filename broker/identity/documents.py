@@ -76,7 +76,7 @@ class IdentityCheck(IdentityService):
             raise NoAttempt()
         return record
 
-    def begin(self, account: Account, interaction_id: str | None) -> IdentityRecord:
+    def start_attempt(self, account: Account, interaction_id: str | None) -> IdentityRecord:
         """A new attempt (one under way is abandoned, kept as it is)."""
         require_proofing(self.authorities)
         with unit_of_work(self.db):

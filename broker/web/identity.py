@@ -265,7 +265,7 @@ def start(
         return _start_page(
             request, services, request.url.path, {"document": _("Select which photo ID you have")}
         )
-    identity_check(db, services).begin(account, waiting)
+    identity_check(db, services).start_attempt(account, waiting)
     return see_other(pages[choice])
 
 

@@ -70,7 +70,7 @@ def test_a_passport_check_walks_to_its_result_and_each_step_is_kept(session_fact
     account(session_factory, "a1")
     with session_factory() as db:
         service, person = check(db), db.get(Account, "a1")
-        service.begin(person, None)
+        service.start_attempt(person, None)
         step = service.check_passport(person, JANE, mrz(), truncated=False)
     with session_factory() as db:  # a new session sees what the step kept
         record = db.scalar(select(IdentityRecord).filter_by(account_id="a1"))
@@ -96,7 +96,7 @@ def test_a_licence_problem_names_its_field_and_keeps_nothing(session_factory, is
     account(session_factory, "a2")
     with session_factory() as db:
         service, person = check(db), db.get(Account, "a2")
-        service.begin(person, None)
+        service.start_attempt(person, None)
         with pytest.raises(DocumentProblem) as raised:
             service.check_licence(person, JANE, "SMITH853125J99AB", issued, expires)
         assert raised.value.field == field
@@ -112,7 +112,7 @@ def test_a_document_that_proved_another_account_is_refused_beside_its_number(ses
         db.commit()
     with session_factory() as db:
         service, person = check(db), db.get(Account, "a3")
-        service.begin(person, None)
+        service.start_attempt(person, None)
         record = service.attempt_of("a3")
         service.check_document_free(person, "uk_passport", "123456789")  # free so far
         db.add(
@@ -141,7 +141,7 @@ def test_in_production_the_simulated_authorities_check_nobody(session_factory):
     with session_factory() as db:
         person = db.get(Account, "a5")
         with pytest.raises(ProofingUnavailable):
-            check(db, env="production").begin(person, None)
+            check(db, env="production").start_attempt(person, None)
         vouching = wiring.vouching_service(
             db,
             lambda: NOW,
