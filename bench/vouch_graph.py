@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from broker.identity import wiring
 from broker.identity.registry import simulated_authorities
-from broker.identity.vouching import VouchingService
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import upgrade
 from broker.store.models import Account, IdentityRecord, Vouch, VouchRequest
@@ -161,7 +161,14 @@ def measure(url: str, people: int, samples: int, seed: int) -> list[float]:
     for _ in range(samples):
         applicant_id, voucher_id = f"p{rng.randrange(people):06d}", f"p{rng.randrange(people):06d}"
         with factory() as db:
-            service = VouchingService(db, lambda: NOW, simulated_authorities(db), policy, "http://bench")
+            service = wiring.vouching_service(
+                db,
+                lambda: NOW,
+                simulated_authorities,
+                env="development",
+                policy=policy,
+                issuer="http://bench",
+            )
             request = db.get(VouchRequest, f"q{applicant_id}")
             voucher = db.get(Account, voucher_id)
             assert request is not None and voucher is not None

@@ -392,12 +392,17 @@ def identities_revoke(
 ) -> None:
     """Revoke an identity: its vouches are withdrawn and every identity resting on them re-scored."""
     from broker.deps import utc_now
+    from broker.identity import wiring
     from broker.identity.registry import simulated_authorities
-    from broker.identity.vouching import VouchingService
 
     with _with_account(email) as (settings, db, account):
-        service = VouchingService(
-            db, utc_now, simulated_authorities(db), settings.vouching_policy(), settings.issuer
+        service = wiring.vouching_service(
+            db,
+            utc_now,
+            simulated_authorities,
+            env=settings.env,
+            policy=settings.vouching_policy(),
+            issuer=settings.issuer,
         )
         reached = service.revoke_identity(account, reason, "operator")
         typer.echo(json.dumps({"id": account.id, "rescored": len(reached)}))

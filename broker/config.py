@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as PydanticSettingsError
 
-from vouching.rules import VouchingPolicy
+from vouching.rules import DEFAULT_VOUCHING, VouchingPolicy
 
 
 class SettingsError(Exception):
@@ -68,13 +68,14 @@ class Settings(BaseSettings):
     trustmark_url: str | None = None
 
     # Social vouching thresholds (defaults and their sources: docs/vouching.md).
-    vouching_min_known_years: int = Field(default=2, ge=1)
-    vouching_min_vouchers: int = Field(default=2, ge=2)
-    vouching_max_per_year: int = Field(default=3, ge=1)
-    vouching_max_per_year_referee: int = Field(default=10, ge=1)
-    vouching_cooling_off_days: int = Field(default=7, ge=0)
-    vouching_voucher_proven_within_days: int = Field(default=3 * 365, ge=30)
-    vouching_invitation_days: int = Field(default=14, ge=1)
+    # Each default is VouchingPolicy's own (vouching/rules.py), so a rule's default changes in one place.
+    vouching_min_known_years: int = Field(default=DEFAULT_VOUCHING.min_known_years, ge=1)
+    vouching_min_vouchers: int = Field(default=DEFAULT_VOUCHING.min_vouchers, ge=2)
+    vouching_max_per_year: int = Field(default=DEFAULT_VOUCHING.max_vouches_per_year, ge=1)
+    vouching_max_per_year_referee: int = Field(default=DEFAULT_VOUCHING.max_vouches_per_year_referee, ge=1)
+    vouching_cooling_off_days: int = Field(default=DEFAULT_VOUCHING.cooling_off.days, ge=0)
+    vouching_voucher_proven_within_days: int = Field(default=DEFAULT_VOUCHING.voucher_proven_within.days, ge=30)
+    vouching_invitation_days: int = Field(default=DEFAULT_VOUCHING.invitation_lifetime.days, ge=1)
 
     @field_validator("logo_file")
     @classmethod

@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from broker.accounts.passwords import PasswordService
 from broker.config import Settings
+from broker.identity import wiring
+from broker.identity.documents import IdentityCheck
 from broker.identity.registry import simulated_authorities
 from broker.identity.vouching import VouchingService
 from broker.observability_metrics import Metrics
@@ -119,12 +121,30 @@ def oidc_context(services: Services, db: Session) -> OidcContext:
 
 
 def vouching_service(db: Session, services: Services) -> VouchingService:
-    return VouchingService(
+    """The vouching service for this request (:func:`broker.identity.wiring.vouching_service`, with its
+    production guard)."""
+    settings = services.settings
+    return wiring.vouching_service(
         db,
         services.clock,
-        services.authorities(db),
-        services.settings.vouching_policy(),
-        services.settings.issuer,
+        services.authorities,
+        env=settings.env,
+        policy=settings.vouching_policy(),
+        issuer=settings.issuer,
+    )
+
+
+def identity_check(db: Session, services: Services) -> IdentityCheck:
+    """The identity check by documents for this request (:func:`broker.identity.wiring.identity_check`)."""
+    settings = services.settings
+    return wiring.identity_check(
+        db,
+        services.clock,
+        services.authorities,
+        services.key_service.document_key(),
+        env=settings.env,
+        policy=settings.vouching_policy(),
+        issuer=settings.issuer,
     )
 
 

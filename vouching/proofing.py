@@ -95,9 +95,27 @@ def passport_check(
     return _scored("uk_passport", ["check_digits", "in_date", "matches_claim"], problems, answer)
 
 
-def licence_problems(
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a document as entered, and the part of it the problem is in (its form
+    field: ``licence_number``, ``issue_date``, ``expiry_date``; ``mrz_line1`` for a passport)."""
+
+    field: str
+    words: str
+
+
+def passport_problems_by_field(
+    mrz: PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool
+) -> list[Problem]:
+    """Every passport problem is shown beside its code's first line, where the details are read from."""
+    return [
+        Problem("mrz_line1", words) for words in passport_problems(mrz, claim, today, truncated=truncated)
+    ]
+
+
+def licence_problems_by_field(
     number: str, claim: ClaimedPerson, issue_date: date, expiry_date: date, today: date
-) -> list[str]:
+) -> list[Problem]:
     words = {
         "format": N_("the licence number is not in the right format"),
         "surname": N_("the licence number does not match your last name"),
@@ -107,14 +125,20 @@ def licence_problems(
     found = driver_number_problems(
         number, surname=claim.family_name, given_names=claim.given_names, birth_date=claim.birth_date
     )
-    problems = [words[p] for p in found]
+    problems = [Problem("licence_number", words[p]) for p in found]
     if issue_date > today:
-        problems.append(N_("the issue date is in the future"))
+        problems.append(Problem("issue_date", N_("the issue date is in the future")))
     if expiry_date < today:
-        problems.append(N_("the licence has expired"))
+        problems.append(Problem("expiry_date", N_("the licence has expired")))
     if expiry_date <= issue_date:
-        problems.append(N_("the expiry date must be after the issue date"))
+        problems.append(Problem("expiry_date", N_("the expiry date must be after the issue date")))
     return problems
+
+
+def licence_problems(
+    number: str, claim: ClaimedPerson, issue_date: date, expiry_date: date, today: date
+) -> list[str]:
+    return [p.words for p in licence_problems_by_field(number, claim, issue_date, expiry_date, today)]
 
 
 def licence_check(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from vouching.calendar import a_year_before
+from vouching.levels import at_least
 from vouching.person import age_on, normalise_name
 from vouching.text import N_, Filled
 
@@ -46,6 +48,10 @@ class VouchingPolicy:
     shared_vouchers_limit: int = 2
     applicants_per_address_limit: int = 3
     cycle_search_depth: int = 4
+
+
+# The defaults, as one value: settings (broker/config.py) start from these.
+DEFAULT_VOUCHING = VouchingPolicy()
 
 
 @dataclass(frozen=True)
@@ -128,9 +134,6 @@ class Case:
     policy: VouchingPolicy = field(default_factory=VouchingPolicy)
 
 
-LEVEL_ORDER = ("P0", "P1", "P2", "P3")
-
-
 def person_key(given_names: str, family_name: str, birth_date: date) -> str:
     """A person as their documents name them: one person on two accounts gives one key."""
     return f"{normalise_name(given_names)}|{normalise_name(family_name)}|{birth_date.isoformat()}"
@@ -155,7 +158,7 @@ def one_vouch_each(case: Case) -> str | None:
 
 def voucher_identity_is_strong(case: Case) -> str | None:
     v, p = case.voucher, case.policy
-    if LEVEL_ORDER.index(v.level) < LEVEL_ORDER.index(p.voucher_min_level):
+    if not at_least(v.level, p.voucher_min_level):
         return Filled(N_("the voucher's own identity is below %(level)s"), level=p.voucher_min_level)
     if v.proven_at is None or case.now - v.proven_at > p.voucher_proven_within:
         return N_("the voucher's identity was not checked recently enough")
@@ -215,7 +218,7 @@ def vouchers_independent(case: Case) -> str | None:
 
 def within_caps(case: Case) -> str | None:
     v, p = case.voucher, case.policy
-    year_ago = case.now - timedelta(days=365)
+    year_ago = a_year_before(case.now)
     recent = [
         pv for pv in v.past_vouches if pv.at > year_ago and pv.applicant_id != case.applicant.account_id
     ]

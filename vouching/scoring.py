@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import permutations
 
-LEVELS = ("P0", "P1", "P2", "P3")
+from vouching.levels import NO_IDENTITY, next_level, rank
+
 ORDINALS = ("a", "a second", "a third")
 
 
@@ -95,11 +96,11 @@ class Assessment:
 
 def assess(scores: Scores) -> Assessment:
     met = [p for p in PROFILES if not gaps(p, scores)]
-    best = max(met, key=lambda p: LEVELS.index(p.level), default=None)
-    level = best.level if best else "P0"
-    if level == LEVELS[-1]:
+    best = max(met, key=lambda p: rank(p.level), default=None)
+    level = best.level if best else NO_IDENTITY
+    target = next_level(level)
+    if target is None:
         return Assessment(level, best.name if best else None, ())
-    target = LEVELS[LEVELS.index(level) + 1]
     steps = sorted(
         ((p.name, tuple(gaps(p, scores))) for p in PROFILES if p.level == target),
         key=lambda step: len(step[1]),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 
+from vouching.levels import at_least
 from vouching.scoring import Evidence, Scores
 from vouching.text import N_
 
@@ -91,7 +92,7 @@ def vouch_scores(vouches: list[EffectiveVouch], activity: int, fraud: int) -> Sc
 
 def advice(level: str, vouches: list[EffectiveVouch], activity: int) -> list[str]:
     """What would raise a vouched identity, in plain words."""
-    if level in ("P2", "P3"):
+    if at_least(level, "P2"):
         return []
     words = []
     if independent_vouchers(vouches) < 2:

@@ -24,6 +24,7 @@ from broker.identity.evidence import clear_number, sealed
 from broker.identity.service import counted_documents, holder, lock_documents
 from broker.store.db import transaction
 from broker.store.models import IdentityRecord, ProvenDocument
+from vouching.levels import NO_IDENTITY
 
 BATCH = 200  # records per transaction
 
@@ -45,7 +46,7 @@ def holds_numbers(record: IdentityRecord) -> bool:
 def proved_an_identity(record: IdentityRecord) -> bool:
     """A record whose documents were kept when it completed (a revoked one no longer proves anyone:
     its document stays free for the person it belongs to)."""
-    return record.completed_at is not None and record.revoked_at is None and record.level != "P0"
+    return record.completed_at is not None and record.revoked_at is None and record.level != NO_IDENTITY
 
 
 def _completed_after(db: Session, last: IdentityRecord | None, size: int) -> Sequence[IdentityRecord]:

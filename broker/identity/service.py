@@ -12,13 +12,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from broker.audit.log import record as audit
+from broker.identity.errors import DocumentInUse
 from broker.identity.evidence import document_fingerprint, sealed
 from broker.store.models import Account, IdentityRecord, ProvenDocument
 from vouching.authorities import Authorities, Question
 from vouching.documents import fingerprint
+from vouching.levels import NO_IDENTITY, rank
 from vouching.person import Address, ClaimedPerson, normalise_name
 from vouching.proofing import IN_USE, DocumentCheck, recheck_by
-from vouching.scoring import LEVELS, Assessment, Evidence, Scores, assess
+from vouching.scoring import Assessment, Evidence, Scores, assess
 
 
 def name_parts(person: ClaimedPerson) -> list[dict[str, str]]:
@@ -73,13 +75,13 @@ def records(db: Session, account_id: str) -> list[IdentityRecord]:
 def current(db: Session, account_id: str, today: date) -> IdentityRecord | None:
     """The completed record with the highest level still in date (the newest among equals).
     A later attempt that reached less does not take away what an earlier one proved."""
-    held = [r for r in records(db, account_id) if is_current(r, today) and r.level != "P0"]
-    return max(held, key=lambda r: (LEVELS.index(r.level), r.version), default=None)
+    held = [r for r in records(db, account_id) if is_current(r, today) and r.level != NO_IDENTITY]
+    return max(held, key=lambda r: (rank(r.level), r.version), default=None)
 
 
 def level(db: Session, account_id: str, today: date) -> str:
     record = current(db, account_id, today)
-    return record.level if record else "P0"
+    return record.level if record else NO_IDENTITY
 
 
 def namesake_records(
@@ -93,7 +95,7 @@ def namesake_records(
             IdentityRecord.birth_date == person.birth_date,
             IdentityRecord.route == route,
             IdentityRecord.account_id != account_id,
-            IdentityRecord.level != "P0",
+            IdentityRecord.level != NO_IDENTITY,
             IdentityRecord.revoked_at.is_(None),
         )
     )
@@ -144,14 +146,6 @@ def proven_documents(db: Session, account_ids: list[str]) -> dict[str, set[str]]
         for account_id, print_ in rows:
             out[account_id].add(print_)
     return out
-
-
-class DocumentInUse(ValueError):
-    """The document already proved an identity on another account."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(IN_USE[kind])
-        self.kind = kind
 
 
 class IdentityService:
@@ -209,7 +203,7 @@ class IdentityService:
             activity=0,
             fraud=0,
             verification=0,
-            level="P0",
+            level=NO_IDENTITY,
         )
         self.db.add(record)
         self.db.flush()
@@ -335,7 +329,7 @@ class IdentityService:
         now = self.clock()
         kept = self._settle_documents(record, account.id)
         result = assess(scores_of(record))
-        if result.level != "P0":
+        if result.level != NO_IDENTITY:
             self._keep_documents(record, account.id, kept)
         expiries = [
             date.fromisoformat(e["document"]["expiryDate"])
@@ -357,6 +351,6 @@ class IdentityService:
             level=result.level,
             profile=result.profile,
         )
-        if result.level != "P0":
+        if result.level != NO_IDENTITY:
             self.reopen_namesakes(record)
         return result

@@ -15,7 +15,7 @@ from broker.identity.service import claimed_person, current, evidence_about_clai
 from broker.oidc.context import OidcContext
 from broker.policy.claims import CORE_IDENTITY, RETURN_CODE, VERIFIED_CLAIMS, VOCAB
 from broker.store.models import Grant, IdentityRecord
-from vouching.scoring import LEVELS
+from vouching.levels import LEVELS
 
 CORE_IDENTITY_TTL = 30 * 60
 ADDRESS, PASSPORT, DRIVING_PERMIT = VOCAB + "address", VOCAB + "passport", VOCAB + "drivingPermit"

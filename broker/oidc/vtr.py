@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from vouching.levels import LEVELS as IDENTITY_LEVELS
+
 AUTH_LEVELS = ("Cl", "Cl.Cm")
-IDENTITY_LEVELS = ("P0", "P1", "P2", "P3")
 DEFAULT_VTR = '["Cl.Cm"]'
 SUPPORTED_VTR = ["Cl", "Cl.Cm", "Cl.Cm.P1", "Cl.Cm.P2", "Cl.Cm.P3"]
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-LEVELS = ("P0", "P1", "P2", "P3")
+from vouching.levels import LEVELS
+
 STATUSES = ("draft", "submitted", "approved", "active", "suspended", "expired", "terminated")
 # Versions that were approved once: each can govern a service (suspended and terminated ones too).
 EVER_APPROVED = ("approved", "active", "suspended", "terminated")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from broker.accounts.subject import subject
 from broker.policy import grants
 from broker.store.models import Account, BackchannelLogout, Client
+from vouching.levels import rank
 
 ASSURANCE_LEVEL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"
 SET_TYP = "secevent+jwt"
@@ -52,12 +53,11 @@ def notify_identity_dropped(db: Session, account_id: str, previous: str, current
     account = db.get(Account, account_id)
     if account is None:
         return 0
-    levels = ("P0", "P1", "P2", "P3")
     queued = 0
     told: set[tuple[str, str]] = set()
     for grant in grants.live_identity_grants(db, account_id):
         assert grant.identity_vot is not None
-        if levels.index(grant.identity_vot) <= levels.index(current):
+        if rank(grant.identity_vot) <= rank(current):
             continue
         grants.revoke_grant(db, grant.id, now, grants.IDENTITY_DROPPED)
         client = db.get(Client, grant.client_id)

@@ -14,29 +14,26 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from broker.accounts.throttle import DOCUMENT_LOOKUPS_PER_ACCOUNT, Locked, Throttle
-from broker.deps import Db, Form, ServicesDep, vouching_service
-from broker.errors import PageError
-from broker.identity.registry import simulated_authorities
-from broker.identity.service import DocumentInUse, IdentityService, claimed_person, scores_of
-from broker.store.models import Account, IdentityRecord, Interaction, Vouch
+from broker.deps import Db, Form, ServicesDep, identity_check, vouching_service
+from broker.identity.documents import Next
+from broker.identity.errors import FieldError
+from broker.identity.service import claimed_person, scores_of
+from broker.store.models import IdentityRecord
 from broker.web.i18n import N_, _, upper_first
 from broker.web.signin import load_interaction
-from broker.web.vouch_words import status_words, vouch_status
+from broker.web.vouch_words import reason_words, status_words, vouch_status
 from broker.webkit.access import signed_in
 from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
-from vouching.authorities import Authorities, DocumentAnswer, DocumentQuery
 from vouching.documents import DocumentInvalid, parse_td3
+from vouching.levels import NO_IDENTITY
 from vouching.person import Address, ClaimedPerson, normalise_postcode
-from vouching.proofing import advice, licence_check, licence_problems, passport_check, passport_problems
+from vouching.proofing import advice
 from vouching.scoring import assess
 
 router = page_router()
 
-MAX_DOCUMENT_CHECKS = 3  # authority look-ups per attempt: enough for a typo or two, too few to trawl
 LEVEL_WORDS = {"P1": N_("low"), "P2": N_("medium"), "P3": N_("high")}
 
 DOCUMENT_CHOICES = {
@@ -136,41 +133,19 @@ LICENCE = Step(
 ADDRESS = Step(N_("Enter your home address"), "/identity/address", ADDRESS_FIELDS)
 
 
-class NoAttempt(PageError):
-    status = 400
-    code = "no_identity_check"
-    title = N_("Start proving your identity again")
+# Where the journey goes after each step.
+STEP_PAGES = {
+    Next.START: "/identity/prove",
+    Next.ADDRESS: "/identity/address",
+    Next.QUESTIONS: "/identity/questions",
+    Next.COULD_NOT_CHECK: "/identity/could-not-check",
+    Next.RESULT: "/identity/result",
+}
 
 
-class ProofingUnavailable(PageError):
-    status = 503
-    code = "temporarily_unavailable"
-    title = N_("Identity checks are not available")
-
-
-def authorities(db: Db, services: ServicesDep) -> Authorities:
-    """The simulated authorities never prove anyone in production: without real adapters, no checks."""
-    if services.settings.env == "production" and services.authorities is simulated_authorities:
-        raise ProofingUnavailable(_("This service cannot check identities yet. Try again later."))
-    return services.authorities(db)
-
-
-def _service(db: Db, services: ServicesDep) -> IdentityService:
-    return IdentityService(
-        db,
-        services.clock,
-        authorities(db, services),
-        services.key_service.document_key(),
-        reopen_namesakes=vouching_service(db, services).reopen_namesakes,
-    )
-
-
-def _attempt(request: Request, db: Db, services: ServicesDep) -> tuple[Account, IdentityRecord]:
-    _session, account = signed_in(request)
-    record = _service(db, services).attempt(account.id)
-    if record is None:
-        raise NoAttempt(_("Your answers were not saved. Go to Prove your identity and start again."))
-    return account, record
+def field_errors(error: FieldError) -> dict[str, str]:
+    """A service's correctable problem, beside the field it belongs to, in the request's language."""
+    return {error.field: upper_first(reason_words(error.message))}
 
 
 # A GOV.UK date input's standard error messages, as whole sentences for each date the pages ask for.
@@ -260,10 +235,9 @@ def _start_page(
     )
 
 
-def _interaction(
-    request: Request, db: Db, services: ServicesDep, interaction_id: str | None
-) -> Interaction | None:
-    return load_interaction(request, db, services, interaction_id) if interaction_id else None
+def _interaction(request: Request, db: Db, services: ServicesDep, interaction_id: str | None) -> str | None:
+    """The authorization request waiting for this check, if any (checked to be this browser's)."""
+    return load_interaction(request, db, services, interaction_id).id if interaction_id else None
 
 
 @router.get("/identity/prove")
@@ -282,17 +256,16 @@ def start(
     request: Request, db: Db, services: ServicesDep, form: Form, interaction_id: str | None = None
 ) -> Response:
     _session, account = signed_in(request)
-    interaction = _interaction(request, db, services, interaction_id)
+    waiting = _interaction(request, db, services, interaction_id)
     choice = form.get("document")
     pages = {"passport": "/identity/passport", "driving_licence": "/identity/driving-licence"}
     if choice == "none":
-        return see_other("/identity/no-photo-id" + (f"?for={interaction.id}" if interaction else ""))
+        return see_other("/identity/no-photo-id" + (f"?for={waiting}" if waiting else ""))
     if choice not in pages:
         return _start_page(
             request, services, request.url.path, {"document": _("Select which photo ID you have")}
         )
-    _service(db, services).start(account, interaction.id if interaction else None)
-    db.commit()
+    identity_check(db, services).start_attempt(account, waiting)
     return see_other(pages[choice])
 
 
@@ -308,43 +281,10 @@ def no_photo_id(request: Request, db: Db, services: ServicesDep) -> Response:
     )
 
 
-def look_up(db: Db, services: ServicesDep, account: Account, query: DocumentQuery) -> DocumentAnswer:
-    """Ask the document's issuing authority, counted per account across attempts
-    (``DOCUMENT_LOOKUPS_PER_ACCOUNT``); past the limit the person is told when to try again."""
-    throttle, now = Throttle(db), services.clock()
-    until = throttle.check(DOCUMENT_LOOKUPS_PER_ACCOUNT, account.id, now)
-    if until:
-        raise Locked(until, now, "checking documents")
-    throttle.fail(DOCUMENT_LOOKUPS_PER_ACCOUNT, account.id, now)  # counts look-ups, not failures
-    db.commit()  # counted even if the authority does not answer
-    return authorities(db, services).documents.check(query)
-
-
-def _in_use(db: Db, services: ServicesDep, account: Account, kind: str, number: str) -> str | None:
-    """The error to show when this document already proved an identity on another account (the
-    refusal is kept in the audit log)."""
-    try:
-        _service(db, services).check_document_free(account, kind, number)
-    except DocumentInUse as exc:
-        db.commit()
-        return upper_first(_(exc.args[0]))
-    return None
-
-
-def _document_check_count(record: IdentityRecord) -> int:
-    return sum(1 for e in record.evidence if e["kind"] in ("uk_passport", "uk_driving_licence"))
-
-
-def _after_document(db: Db, services: ServicesDep, account: Account, record: IdentityRecord) -> Response:
-    """Where the journey goes once a document has been checked with its authority."""
-    latest = record.evidence[-1]
-    if latest["counts"] and latest["validity"] > 0:
-        db.commit()
-        return see_other("/identity/address")
-    if latest["fraud_indicator"] or _document_check_count(record) >= MAX_DOCUMENT_CHECKS:
-        return _finish(db, services, account, record)
-    db.commit()
-    return see_other("/identity/could-not-check")
+def _attempt(request: Request, db: Db, services: ServicesDep) -> IdentityRecord:
+    """The attempt under way (the service's ``NoAttempt`` page when there is none)."""
+    _session, account = signed_in(request)
+    return identity_check(db, services).attempt_of(account.id)
 
 
 @router.get("/identity/passport")
@@ -363,7 +303,9 @@ MRZ_CHECK_DIGITS = N_("Line 2 does not match its check digits: check each charac
 
 @router.post("/identity/passport")
 def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account, record = _attempt(request, db, services)
+    _session, account = signed_in(request)
+    check = identity_check(db, services)
+    check.attempt_of(account.id)
     today = services.clock().date()
     values = dict(form.data)
     person, errors = read_person(form, today)
@@ -376,24 +318,11 @@ def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
         errors.setdefault(field, _(message))
     if errors or person is None or mrz is None:
         return PASSPORT.page(request, services, values, errors)
-    truncated = not line1.endswith("<")
-    problems = passport_problems(mrz, person, today, truncated=truncated)
-    if problems:
-        return PASSPORT.page(request, services, values, {"mrz_line1": upper_first(_(problems[0]))})
-    if in_use := _in_use(db, services, account, "uk_passport", mrz.document_number):
-        return PASSPORT.page(request, services, values, {"mrz_line1": in_use})
-    query = DocumentQuery(
-        "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
-    )
-    answer = look_up(db, services, account, query)
-    check = passport_check(mrz, person, answer, today, truncated=truncated)
-    details = {
-        "documentNumber": mrz.document_number,
-        "expiryDate": mrz.expiry_date.isoformat(),
-        "icaoIssuerCode": mrz.issuing_state,
-    }
-    _service(db, services).add_document(record, person, check, details)
-    return _after_document(db, services, account, record)
+    try:
+        step = check.check_passport(account, person, mrz, truncated=not line1.endswith("<"))
+    except FieldError as exc:
+        return PASSPORT.page(request, services, values, field_errors(exc))
+    return see_other(STEP_PAGES[step])
 
 
 @router.get("/identity/driving-licence")
@@ -404,7 +333,9 @@ def licence_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/identity/driving-licence")
 def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account, record = _attempt(request, db, services)
+    _session, account = signed_in(request)
+    check = identity_check(db, services)
+    check.attempt_of(account.id)
     today = services.clock().date()
     values = dict(form.data)
     person, errors = read_person(form, today)
@@ -419,37 +350,18 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
         errors["expiry_date"] = problem
     if errors or person is None or issued is None or expires is None:
         return LICENCE.page(request, services, values, errors)
-    problems = licence_problems(number, person, issued, expires, today)
-    if problems:
-        field = (
-            "licence_number"
-            if "number" in problems[0]
-            else "expiry_date"
-            if "expir" in problems[0]
-            else "issue_date"
-        )
-        return LICENCE.page(request, services, values, {field: upper_first(_(problems[0]))})
-    if in_use := _in_use(db, services, account, "uk_driving_licence", number):
-        return LICENCE.page(request, services, values, {"licence_number": in_use})
-    query = DocumentQuery(
-        "uk_driving_licence", number, person.family_name, person.given_names, person.birth_date, expires
-    )
-    answer = look_up(db, services, account, query)
-    check = licence_check(number, person, issued, expires, answer, today)
-    details = {
-        "personalNumber": number,
-        "issueDate": issued.isoformat(),
-        "expiryDate": expires.isoformat(),
-        "issuedBy": "DVLA",
-    }
-    _service(db, services).add_document(record, person, check, details)
-    return _after_document(db, services, account, record)
+    try:
+        step = check.check_licence(account, person, number, issued, expires)
+    except FieldError as exc:
+        return LICENCE.page(request, services, values, field_errors(exc))
+    return see_other(STEP_PAGES[step])
 
 
 @router.get("/identity/could-not-check")
 def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response:
-    _account, record = _attempt(request, db, services)
-    left = MAX_DOCUMENT_CHECKS - _document_check_count(record)
+    _session, account = signed_in(request)
+    check = identity_check(db, services)
+    record = check.attempt_of(account.id)
     kind = record.evidence[-1]["kind"] if record.evidence else "uk_passport"
     again = "/identity/passport" if kind == "uk_passport" else "/identity/driving-licence"
     return render(
@@ -459,7 +371,7 @@ def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response
         {
             "title": _("We could not check your details"),
             "problems": [_(p) for p in record.evidence[-1]["problems"]] if record.evidence else [],
-            "left": left,
+            "left": check.checks_left(record),
             "again": again,
         },
     )
@@ -500,18 +412,14 @@ def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str
 
 @router.post("/identity/address")
 def address(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account, record = _attempt(request, db, services)
-    if claimed_person(record) is None:
-        return see_other("/identity/prove")
+    _session, account = signed_in(request)
+    check = identity_check(db, services)
+    if claimed_person(check.attempt_of(account.id)) is None:
+        return see_other(STEP_PAGES[Next.START])
     found, errors = read_address(form, services.clock().date())
     if found is None:
         return ADDRESS.page(request, services, dict(form.data), errors)
-    service = _service(db, services)
-    service.add_address(record, [found])
-    if not service.questions(record):
-        return _finish(db, services, account, record)
-    db.commit()
-    return see_other("/identity/questions")
+    return see_other(STEP_PAGES[check.give_address(account, found)])
 
 
 def _questions_form(
@@ -534,42 +442,32 @@ def _questions_form(
 
 @router.get("/identity/questions")
 def questions_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _account, record = _attempt(request, db, services)
-    return _questions_form(request, services, record, None)
+    return _questions_form(request, services, _attempt(request, db, services), None)
 
 
 @router.post("/identity/questions")
 def questions(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account, record = _attempt(request, db, services)
+    _session, account = signed_in(request)
+    check = identity_check(db, services)
+    record = check.attempt_of(account.id)
     answers = {q["id"]: form.get(f"answer-{q['id']}", "") for q in record.questions}
     errors = {f"answer-{i}": _("Select an answer") for i, answer in answers.items() if not answer}
     if errors:
         return _questions_form(request, services, record, errors)
-    _service(db, services).answer(record, answers)
-    return _finish(db, services, account, record)
-
-
-def _finish(db: Db, services: ServicesDep, account: Account, record: IdentityRecord) -> Response:
-    _service(db, services).complete(record, account)
-    if record.interaction_id:
-        waiting = db.get(Interaction, record.interaction_id)
-        if waiting is not None:
-            waiting.identity_attempted_at = services.clock()
-    db.commit()
-    return see_other("/identity/result")
+    return see_other(STEP_PAGES[check.answer_questions(account, answers)])
 
 
 @router.get("/identity/result")
 def result(request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request)
-    history = _service(db, services).history(account.id)
+    history = identity_check(db, services).history(account.id)
     if not history:
-        return see_other("/identity/prove")
+        return see_other(STEP_PAGES[Next.START])
     latest = history[0]
     assessment = assess(scores_of(latest))
     context: dict[str, Any] = {
         "title": _("You have proved your identity")
-        if latest.level != "P0"
+        if latest.level != NO_IDENTITY
         else _("We could not prove your identity"),
         "record": latest,
         "level_words": LEVEL_WORDS.get(latest.level),
@@ -584,16 +482,16 @@ def result(request: Request, db: Db, services: ServicesDep) -> Response:
 @router.get("/account/identity")
 def your_identity(request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request)
-    service = _service(db, services)
-    held = service.current(account.id)
+    check = identity_check(db, services)
+    held = check.current(account.id)
     now = services.clock()
-    received = db.scalars(select(Vouch).filter_by(applicant_id=account.id).order_by(Vouch.invited_at.desc()))
+    received = vouching_service(db, services).received(account.id)
     context = {
         "title": _("Your identity"),
         "current": held,
         "person": claimed_person(held) if held else None,
         "level_words": LEVEL_WORDS.get(held.level) if held else None,
-        "history": service.history(account.id),
+        "history": check.history(account.id),
         "received": [
             {"email": vouch.invited_email, "words": status_words(vouch_status(vouch, now), vouch)}
             for vouch in received

@@ -1,4 +1,5 @@
-"""How a vouch stands, in words, for the applicant's and the voucher's pages."""
+"""How a vouch stands, in words, for the applicant's and the voucher's pages; and a rule's or a
+service's reason in the request's language."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from broker.identity.vouching import state
 from broker.store.models import Vouch
 from broker.web.i18n import N_, _, long_date
+from vouching.text import Filled
 
 STATUS_WORDS = {
     "invited": N_("Waiting for them to answer"),
@@ -28,3 +30,10 @@ def status_words(status: str, vouch: Vouch) -> str:
     when = long_date(vouch.effective_at) if vouch.effective_at else ""
     message = STATUS_WORDS.get(status) or STATUS_WORDS["declined"]
     return _(message, date=when)
+
+
+def reason_words(reason: str) -> str:
+    """A rule's refusal or a service's problem in the request's language, with its values when it has any."""
+    if isinstance(reason, Filled):
+        return _(reason.message, **reason.values)
+    return _(reason)

@@ -1,6 +1,7 @@
 """Vouching pages: the applicant without photo ID asks people to vouch and follows progress; a voucher
 opens their invitation, signs in, and vouches or declines; both can withdraw during cooling-off;
-a reviewer decides vouches the graph checks held back."""
+a reviewer decides vouches the graph checks held back. Each action is one operation of the vouching
+service (``broker.identity.vouching``), which owns its transaction."""
 
 from __future__ import annotations
 
@@ -9,36 +10,21 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.deps import Db, Form, ServicesDep
+from broker.deps import Db, Form, ServicesDep, vouching_service
 from broker.errors import PageError
-from broker.identity.service import current
-from broker.identity.vouching import (
-    ACKNOWLEDGEMENT,
-    ConflictOfInterest,
-    NotInvited,
-    VouchingError,
-    VouchingService,
-    state,
-)
+from broker.identity.vouching import ACKNOWLEDGEMENT, ConflictOfInterest, NotInvited, VouchingError
 from broker.store.models import Account, Vouch, VouchRequest
 from broker.web.i18n import N_, _, long_date
-from broker.web.identity import (
-    ADDRESS_FIELDS,
-    LEVEL_WORDS,
-    NAME_FIELDS,
-    authorities,
-    read_address,
-    read_person,
-)
+from broker.web.identity import ADDRESS_FIELDS, LEVEL_WORDS, NAME_FIELDS, read_address, read_person
 from broker.web.journeys import read_email
 from broker.web.signin import load_interaction
-from broker.web.vouch_words import status_words, vouch_status
+from broker.web.vouch_words import reason_words, status_words, vouch_status
 from broker.webkit.access import signed_in, staff
 from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
-from vouching.rules import RELATIONSHIPS, Statement, VouchingPolicy
-from vouching.text import Filled
-from vouching.vouches import EffectiveVouch, advice
+from vouching.levels import NO_IDENTITY
+from vouching.rules import RELATIONSHIPS, Statement
+from vouching.vouches import advice
 
 router = page_router()
 
@@ -48,29 +34,6 @@ EMAIL_FIELDS = [
     {"name": "email2", "label": N_("Email address of the second person"), "type": "email"},
     {"name": "email3", "label": N_("Email address of a third person (optional)"), "type": "email"},
 ]
-
-
-def reason_words(reason: str) -> str:
-    """A rule's refusal in the request's language, with its values when it has any."""
-    if isinstance(reason, Filled):
-        return _(reason.message, **reason.values)
-    return _(reason)
-
-
-class NotYours(PageError):
-    status = 404
-    code = "not_found"
-    title = N_("Page not found")
-
-
-def policy(services: ServicesDep) -> VouchingPolicy:
-    return services.settings.vouching_policy()
-
-
-def vouching(db: Db, services: ServicesDep) -> VouchingService:
-    return VouchingService(
-        db, services.clock, authorities(db, services), policy(services), services.settings.issuer
-    )
 
 
 def _details_form(
@@ -115,20 +78,8 @@ def start(
     errors.update(address_errors)
     if person is None or address is None:
         return _details_form(request, services, dict(form.data), errors)
-    vouching(db, services).start(account, person, address, interaction.id if interaction else None)
-    db.commit()
+    vouching_service(db, services).ask(account, person, address, interaction.id if interaction else None)
     return see_other("/identity/vouching/invite")
-
-
-def _request(
-    request: Request, db: Db, services: ServicesDep
-) -> tuple[Account, VouchRequest, VouchingService]:
-    _session, account = signed_in(request)
-    service = vouching(db, services)
-    found = service.open_request(account.id)
-    if found is None:
-        raise NotYours(_("You have not asked anyone to vouch for you. Go to Prove your identity to start."))
-    return account, found, service
 
 
 def _invite_form(
@@ -155,13 +106,16 @@ def _invite_form(
 
 @router.get("/identity/vouching/invite")
 def invite_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _request(request, db, services)
+    _session, account = signed_in(request)
+    vouching_service(db, services).request_of(account.id)
     return _invite_form(request, services, {}, None)
 
 
 @router.post("/identity/vouching/invite")
 def invite(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account, found, service = _request(request, db, services)
+    _session, account = signed_in(request)
+    service = vouching_service(db, services)
+    service.request_of(account.id)
     emails, errors = [], {}
     for field in ("email1", "email2", "email3"):
         raw = (form.get(field) or "").strip()
@@ -174,44 +128,35 @@ def invite(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
             emails.append(address)
     if not errors:
         try:
-            service.invite(found, account, emails)
+            service.send_invitations(account, emails)
         except VouchingError as exc:
-            errors[exc.field] = _(exc.args[0])
+            errors[exc.field] = reason_words(exc.message)
     if errors:
         return _invite_form(request, services, dict(form.data), errors)
-    db.commit()
     return see_other("/identity/vouching")
 
 
 @router.get("/identity/vouching")
 def progress(request: Request, db: Db, services: ServicesDep) -> Response:
-    account, found, service = _request(request, db, services)
-    service.settle(account.id)
-    db.commit()
+    _session, account = signed_in(request)
     now = services.clock()
-    vouches = service.vouches(found)
+    found = vouching_service(db, services).progress(account)
     rows = []
-    for vouch in vouches:
+    for vouch in found.vouches:
         status = vouch_status(vouch, now)
         rows.append({"vouch": vouch, "status": status, "words": status_words(status, vouch)})
     done = sum(1 for r in rows if r["status"] in ("cooling_off", "effective"))
-    held = current(db, account.id, now.date())
-    counted = [v for v in vouches if v.voucher_id and state(v).status(now) == "effective"]
-    homes = service.address_keys(v.voucher_id or "" for v in counted)
-    effective = [
-        EffectiveVouch(v.voucher_id or "", v.is_referee, frozenset(homes[v.voucher_id or ""]))
-        for v in counted
-    ]
-    level_now = held.level if held else "P0"
+    held = found.held
+    level_now = held.level if held else NO_IDENTITY
     context: dict[str, Any] = {
         "title": _("People vouching for you"),
         "rows": rows,
         "done": done,
-        "needed": policy(services).min_vouchers,
+        "needed": found.needed,
         "held": held if held and held.route == "vouching" else None,
         "level_words": LEVEL_WORDS.get(held.level) if held else None,
-        "resume": found.interaction_id if found.identity_record_id else None,
-        "advice": [_(words) for words in advice(level_now, effective, held.activity if held else 0)]
+        "resume": found.request.interaction_id if found.request.identity_record_id else None,
+        "advice": [_(words) for words in advice(level_now, found.effective, held.activity if held else 0)]
         if held or done >= 2
         else [],
     }
@@ -220,54 +165,32 @@ def progress(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/identity/vouching/cancel")
 def cancel(request: Request, db: Db, services: ServicesDep) -> Response:
-    account, found, service = _request(request, db, services)
-    service.cancel(found, account.id)
-    db.commit()
+    _session, account = signed_in(request)
+    vouching_service(db, services).cancel_request(account)
     return see_other("/identity/prove")
 
 
 @router.post("/identity/vouching/{vouch_id}/withdraw")
 def applicant_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    account, found, service = _request(request, db, services)
-    vouch = db.get(Vouch, vouch_id)
-    if vouch is None or vouch.request_id != found.id:
-        raise NotYours(_("There is no such vouch."))
-    service.withdraw(vouch, account.id, "the applicant withdrew it")
-    db.commit()
+    _session, account = signed_in(request)
+    vouching_service(db, services).applicant_withdraws(account, vouch_id)
     return see_other("/identity/vouching")
 
 
 # The voucher
-def _invitation(request: Request, db: Db, services: ServicesDep, token: str) -> tuple[Vouch, VouchRequest]:
-    vouch = vouching(db, services).invitation(token)
-    found = db.get(VouchRequest, vouch.request_id) if vouch else None
-    if vouch is None or found is None:
-        raise NotYours(_("This link is not right. Check you copied all of it from the email."))
-    if found.cancelled_at or vouch.declined_at or vouch.withdrawn_at or vouch.accepted_at or vouch.refused_at:
-        raise InvitationUsed(_("This request to vouch has already been answered or was cancelled."))
-    if vouch.expires_at <= services.clock():
-        raise InvitationUsed(_("This link has expired. Ask the person to send you a new one."))
-    return vouch, found
-
-
-class InvitationUsed(PageError):
-    status = 410
-    code = "gone"
-    title = N_("You cannot use this link")
-
-
 class InvitedSomeoneElse(PageError):
     status = 403
     code = "forbidden"
     title = N_("This invitation was sent to someone else")
 
 
-def _invited(db: Db, service: VouchingService, invitation: Vouch, voucher: Account) -> None:
-    """Only the account of the email address the invitation was sent to may answer it."""
+def _invitation(request: Request, db: Db, services: ServicesDep, token: str) -> tuple[Vouch, VouchRequest]:
+    """The open invitation behind the link; only the account of the email address it was sent to may
+    answer it."""
+    _session, voucher = signed_in(request)
     try:
-        service.check_invited(invitation, voucher)
+        return vouching_service(db, services).open_invitation(token, voucher)
     except NotInvited:
-        db.commit()  # keep the audit event
         raise InvitedSomeoneElse(
             _(
                 "You are signed in with a different email address from the one this invitation was sent "
@@ -299,9 +222,7 @@ def _vouch_form(
 
 @router.get("/vouch/{token}")
 def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> Response:
-    invitation, found = _invitation(request, db, services, token)
-    _session, voucher = signed_in(request)
-    _invited(db, vouching(db, services), invitation, voucher)
+    _vouch, found = _invitation(request, db, services, token)
     return _vouch_form(request, services, found, {}, None)
 
 
@@ -309,11 +230,9 @@ def vouch_page(token: str, request: Request, db: Db, services: ServicesDep) -> R
 def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     invitation, found = _invitation(request, db, services, token)
     _session, voucher = signed_in(request)
-    service = vouching(db, services)
-    _invited(db, service, invitation, voucher)
+    service = vouching_service(db, services)
     if form.get("decision") == "decline":
-        service.decline(invitation, voucher)
-        db.commit()
+        service.say_no(invitation, voucher)
         return render(
             services,
             request,
@@ -339,8 +258,9 @@ def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: For
         errors["acknowledge"] = _("Confirm that you understand what vouching means")
     if errors:
         return _vouch_form(request, services, found, dict(form.data), errors)
-    refusals = service.answer(invitation, voucher, Statement(relationship, int(years_text), lives == "yes"))
-    db.commit()
+    refusals = service.give_vouch(
+        invitation, voucher, Statement(relationship, int(years_text), lives == "yes")
+    )
     refused = [r for r in refusals if not r.review]
     if refused:
         # Each reason is a whole clause in the catalogue; the list gives it its full stop.
@@ -388,10 +308,8 @@ def vouch(token: str, request: Request, db: Db, services: ServicesDep, form: For
 def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request)
     now = services.clock()
-    given = db.query(Vouch).filter(Vouch.voucher_id == account.id).order_by(Vouch.invited_at.desc()).all()
     rows = []
-    for vouch in given:
-        found = db.get(VouchRequest, vouch.request_id)
+    for vouch, found in vouching_service(db, services).given(account.id):
         status = vouch_status(vouch, now)
         rows.append(
             {
@@ -409,16 +327,12 @@ def my_vouches(request: Request, db: Db, services: ServicesDep) -> Response:
 @router.post("/account/vouches/{vouch_id}/withdraw")
 def voucher_withdraws(vouch_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     _session, account = signed_in(request)
-    vouch = db.get(Vouch, vouch_id)
-    if vouch is None or vouch.voucher_id != account.id:
-        raise NotYours(_("There is no such vouch."))
-    vouching(db, services).withdraw(vouch, account.id, "the voucher withdrew it")
-    db.commit()
+    vouching_service(db, services).voucher_withdraws(account, vouch_id)
     return see_other("/account/vouches")
 
 
 # The reviewer
-def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
+def reviewer(request: Request) -> Account:
     """A vouching reviewer, signed in with a passkey like every administrator (``admin.access.staff``)."""
     return staff(request, REVIEWER)
 
@@ -426,8 +340,7 @@ def reviewer(request: Request, db: Db, services: ServicesDep) -> Account:
 def _review_page(
     request: Request, db: Db, services: ServicesDep, errors: dict[str, str] | None = None
 ) -> Response:
-    flagged = vouching(db, services).flagged()
-    rows = [{"vouch": v, "request_row": db.get(VouchRequest, v.request_id)} for v in flagged]
+    rows = [{"vouch": v, "request_row": r} for v, r in vouching_service(db, services).to_review()]
     return render(
         services, request, "review_vouches.html", {"title": "Vouches to review", "rows": rows}, errors
     )
@@ -435,24 +348,22 @@ def _review_page(
 
 @router.get("/admin/vouches")
 def review_list(request: Request, db: Db, services: ServicesDep) -> Response:
-    reviewer(request, db, services)
+    reviewer(request)
     return _review_page(request, db, services)
 
 
 @router.post("/admin/vouches/{vouch_id}")
 def review(vouch_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    account = reviewer(request, db, services)
-    vouch = db.get(Vouch, vouch_id)
-    if vouch is None or vouch not in vouching(db, services).flagged():
-        raise NotYours("There is no such vouch waiting for review.")
+    account = reviewer(request)
+    service = vouching_service(db, services)
+    vouch = service.waiting_review(vouch_id)
     decision, note = form.get("decision"), (form.get("note") or "").strip()
     if decision not in ("accept", "refuse") or not note:
         return _review_page(
             request, db, services, {f"note-{vouch.id}": "Choose accept or refuse and write a note saying why"}
         )
     try:
-        vouching(db, services).review(vouch, account, decision == "accept", note)
+        service.decide(vouch.id, account, decision == "accept", note)
     except ConflictOfInterest as exc:
         return _review_page(request, db, services, {f"note-{vouch.id}": str(exc)})
-    db.commit()
     return see_other("/admin/vouches")

@@ -391,8 +391,8 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
     from datetime import date
     from types import SimpleNamespace
 
+    from broker.deps import vouching_service
     from broker.identity.registry import simulated_authorities
-    from broker.identity.vouching import VouchingService
     from broker.store.models import Account, Vouch
     from tests.e2e.agent import latest_code
     from tests.e2e.vouchers import VOUCH_FORM, proven_person
@@ -417,7 +417,7 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
             key_service=SimpleNamespace(document_key=lambda: b"cluster test document key"),
             # What the identity check's vouching service is made of (broker.deps.vouching_service).
             authorities=simulated_authorities,
-            settings=SimpleNamespace(vouching_policy=VouchingPolicy, issuer=cluster.url),
+            settings=SimpleNamespace(env="test", vouching_policy=VouchingPolicy, issuer=cluster.url),
         ),
     )
     invitations = []
@@ -426,7 +426,7 @@ def test_sigkill_in_the_middle_of_vouches_loses_nothing_acknowledged(cluster, se
         applicant_email = f"applicant-{uuid.uuid4().hex[:8]}@example.org"
         applicant_id = create_account(applicant_email)
         with transaction(factory) as db:
-            service = VouchingService(db, utc_now, simulated_authorities(db), VouchingPolicy(), cluster.url)
+            service = vouching_service(db, live.services)
             account = db.get(Account, applicant_id)
             request = service.start(
                 account,

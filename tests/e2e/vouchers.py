@@ -10,9 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from broker.deps import utc_now, vouching_service
+from broker.deps import identity_check, utc_now
 from broker.identity import registry
-from broker.identity.service import IdentityService
 from broker.store.db import transaction
 from broker.store.models import Account, OutboxMessage
 from vouching.authorities import DocumentAnswer
@@ -39,13 +38,7 @@ def proven_person(  # type: ignore[no-untyped-def]
     with transaction(broker.db) as db:
         registry.put_person(db, person, {"fraud": "clear", "questions": QUESTIONS}, utc_now())
         account = db.scalar(select(Account).filter_by(email=email))
-        service = IdentityService(
-            db,
-            broker.services.clock,
-            registry.simulated_authorities(db),
-            broker.services.key_service.document_key(),
-            reopen_namesakes=vouching_service(db, broker.services).reopen_namesakes,
-        )
+        service = identity_check(db, broker.services)
         record = service.start(account, None)
         mrz = parse_td3(
             *format_td3(

@@ -1,5 +1,5 @@
-"""The identity check as the broker wires it for tests: it re-opens vouched namesakes' identities
-through a vouching service, as the identity pages do (broker/web/identity.py)."""
+"""The identity check and the vouching service as the broker wires them (``broker.identity.wiring``):
+the check re-opens vouched namesakes' identities through a vouching service, as the pages' do."""
 
 from __future__ import annotations
 
@@ -8,15 +8,37 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from broker.identity import registry
-from broker.identity.service import IdentityService
+from broker.identity import registry, wiring
+from broker.identity.documents import IdentityCheck
 from broker.identity.vouching import VouchingService
 from vouching.rules import VouchingPolicy
 
 ISSUER = "http://broker.test"
 
 
-def identity_service(db: Session, clock: Callable[[], datetime], document_key: bytes) -> IdentityService:
-    authorities = registry.simulated_authorities(db)
-    vouching = VouchingService(db, clock, authorities, VouchingPolicy(), ISSUER)
-    return IdentityService(db, clock, authorities, document_key, reopen_namesakes=vouching.reopen_namesakes)
+def vouching_service(
+    db: Session,
+    clock: Callable[[], datetime],
+    policy: VouchingPolicy | None = None,
+    issuer: str = ISSUER,
+) -> VouchingService:
+    return wiring.vouching_service(
+        db,
+        clock,
+        registry.simulated_authorities,
+        env="test",
+        policy=policy or VouchingPolicy(),
+        issuer=issuer,
+    )
+
+
+def identity_service(db: Session, clock: Callable[[], datetime], document_key: bytes) -> IdentityCheck:
+    return wiring.identity_check(
+        db,
+        clock,
+        registry.simulated_authorities,
+        document_key,
+        env="test",
+        policy=VouchingPolicy(),
+        issuer=ISSUER,
+    )

@@ -14,7 +14,7 @@ from broker.identity.service import claimed_person, current, level
 from broker.identity.vouching import ConflictOfInterest, NotInvited, VouchingService, address_key
 from broker.store.db import transaction
 from broker.store.models import Account, AuditEvent, Referee, Vouch, VouchRequest
-from tests.identity.services import identity_service
+from tests.identity.services import identity_service, vouching_service
 from vouching.authorities import DocumentAnswer
 from vouching.documents import format_td3, parse_td3
 from vouching.person import Address, ClaimedPerson
@@ -42,9 +42,7 @@ class World:
         return self.now
 
     def service(self, db) -> VouchingService:
-        return VouchingService(
-            db, self.clock, registry.simulated_authorities(db), VouchingPolicy(), "http://b"
-        )
+        return vouching_service(db, self.clock, VouchingPolicy(), "http://b")
 
     def person(
         self,
@@ -475,3 +473,23 @@ def test_a_building_is_one_whatever_its_spelling_and_two_numbers_are_two():
     assert address_key(Address("Rosé Cottage", "Lane", "Usk", "NP15 1AA", date(2015, 1, 1))) == (
         "ROSECOTTAGE|NP15 1AA"
     )
+
+
+def test_a_vouch_answered_on_29_february_counts_and_its_cap_looks_back_to_28_february(world):
+    """ "The last 12 months" before 29 February 2028 at noon start on 28 February 2027 at noon
+    (vouching/calendar.py): a vouch given an hour after that still counts toward the cap, and the vouch
+    answered on the leap day itself is kept and takes effect."""
+    world.now = datetime(2027, 2, 28, 13, 0, tzinfo=UTC)
+    busy = world.person()
+    earlier = [world.person(proven=False) for _ in range(3)]
+    assert world.vouch(world.ask(earlier[0], (busy,), postcode="CF31 1AA")[0], busy) == []
+    world.now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    for n, applicant in enumerate(earlier[1:]):
+        assert world.vouch(world.ask(applicant, (busy,), postcode=f"CF3{n + 2} 1AA")[0], busy) == []
+    world.now = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
+    a, v1, v2 = world.person(proven=False), world.person(), world.person()
+    tokens = world.ask(a, (busy, v1, v2), postcode="CF40 1AA")
+    assert world.vouch(tokens[0], busy) == ["within_caps"]
+    assert world.vouch(tokens[1], v1) == [] and world.vouch(tokens[2], v2) == []
+    world.now += timedelta(days=7)
+    assert world.settle(a) == "P1"

@@ -15,7 +15,15 @@ from vouching.authorities import (
 )
 from vouching.documents import format_td3, parse_td3
 from vouching.person import ClaimedPerson, normalise_name, normalise_postcode
-from vouching.proofing import advice, licence_check, passport_check, recheck_by
+from vouching.proofing import (
+    advice,
+    licence_check,
+    licence_problems,
+    licence_problems_by_field,
+    passport_check,
+    passport_problems_by_field,
+    recheck_by,
+)
 from vouching.scoring import Evidence, Scores, assess
 
 TODAY = date(2026, 11, 23)
@@ -173,3 +181,39 @@ def test_names_and_postcodes_are_compared_as_documents_print_them():
 def test_recheck_comes_at_the_first_document_expiry_or_three_years_on():
     assert recheck_by(TODAY, []) == date(2029, 11, 22)
     assert recheck_by(TODAY, [date(2027, 6, 1)]) == date(2027, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("number", "issued", "expires", "fields"),
+    [
+        ("SMITH853125JE9AB", date(2020, 5, 1), date(2030, 4, 30), []),
+        ("SMITH853135JE9AB", date(2020, 5, 1), date(2030, 4, 30), ["licence_number"]),
+        ("JONES853125JE9AB", date(2020, 5, 1), date(2030, 4, 30), ["licence_number"]),
+        ("SMITH853125JX9AB", date(2020, 5, 1), date(2030, 4, 30), ["licence_number"]),
+        ("SMITH853125JE9A", date(2020, 5, 1), date(2030, 4, 30), ["licence_number"]),
+        ("SMITH853125JE9AB", date(2027, 1, 1), date(2030, 4, 30), ["issue_date"]),
+        ("SMITH853125JE9AB", date(2016, 5, 1), date(2026, 4, 30), ["expiry_date"]),
+        (
+            "SMITH853125JE9AB",
+            date(2026, 12, 1),
+            date(2026, 12, 1),
+            ["issue_date", "expiry_date"],
+        ),  # not after issue
+        (
+            "SMITH853125JE9AB",
+            date(2027, 1, 1),
+            date(2026, 4, 30),
+            ["issue_date", "expiry_date", "expiry_date"],
+        ),
+    ],
+)
+def test_each_licence_problem_names_the_field_it_belongs_to(number, issued, expires, fields):
+    found = licence_problems_by_field(number, JANE, issued, expires, TODAY)
+    assert [p.field for p in found] == fields
+    assert [p.words for p in found] == licence_problems(number, JANE, issued, expires, TODAY)
+
+
+def test_every_passport_problem_belongs_to_the_codes_first_line():
+    mrz = _mrz(surname="JONES", expiry_date=date(2020, 1, 1))
+    found = passport_problems_by_field(mrz, JANE, TODAY, truncated=False)
+    assert len(found) == 2 and {p.field for p in found} == {"mrz_line1"}
