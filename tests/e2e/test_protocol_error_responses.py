@@ -41,7 +41,11 @@ def _basic(rp: RelyingParty, secret: str | None = None) -> dict[str, str]:
 
 def _seen(response: httpx.Response, rp: RelyingParty) -> dict[str, Any]:
     def plain(text: str) -> str:
-        for value, name in ((rp.redirect_uri, "redirect_uri"), (rp.issuer, "issuer"), (rp.client_id, "client_id")):
+        for value, name in (
+            (rp.redirect_uri, "redirect_uri"),
+            (rp.issuer, "issuer"),
+            (rp.client_id, "client_id"),
+        ):
             text = text.replace(value, f"{{{name}}}").replace(quote(value, safe=""), f"{{{name}}}")
         return text
 
@@ -116,7 +120,9 @@ def _requests(rp: RelyingParty, http: httpx.Client) -> dict[str, httpx.Response]
         "authorize prompt none login": http.get(_authorize(rp, prompt="none login")),
         "authorize repeated client id": http.get(_authorize(rp) + "&client_id=again"),
         "authorize unknown client": http.get(_authorize(rp, client_id="nobody")),
-        "authorize unregistered redirect": http.get(_authorize(rp, redirect_uri="https://elsewhere.example/cb")),
+        "authorize unregistered redirect": http.get(
+            _authorize(rp, redirect_uri="https://elsewhere.example/cb")
+        ),
     }
 
 
