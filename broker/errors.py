@@ -111,18 +111,6 @@ class ProtocolError(BrokerError):
         self.redirect_uri: str | None = None  # where Authlib would send it, once the client is trusted
 
 
-class RateLimited(BrokerError):
-    status = 429
-    code = "slow_down"
-    title = N_("Too many attempts")
-
-
-class NotReady(BrokerError):
-    status = 503
-    code = "temporarily_unavailable"
-    title = N_("Not ready")
-
-
 def _page(request: Request, status: int, title: str, description: str) -> Response:
     templates = getattr(request.app.state, "templates", None)
     if templates is None:  # during very early start-up only
