@@ -4,6 +4,7 @@ FastAPI version, when an upgrade changes it (then change that module, and only i
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import fastapi
@@ -80,3 +81,11 @@ def test_an_upgrade_that_removes_it_stops_protocol_routes_loudly(monkeypatch):
     monkeypatch.delattr(fastapi.routing, "_effective_route_context_var")
     with pytest.raises(FastAPIChanged, match=f"FastAPI {fastapi.__version__}.*fastapi_internals.py"):
         _router()
+
+
+def test_only_the_adapter_uses_it():
+    root = Path(__file__).resolve().parents[2] / "broker"
+    users = {
+        str(p.relative_to(root)) for p in root.rglob("*.py") if "_effective_route_context" in p.read_text()
+    }
+    assert users == {"oidc/fastapi_internals.py"}
