@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import fastapi.routing
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -28,6 +27,7 @@ from broker.identity.vouching import VouchingService
 from broker.observability_metrics import Metrics
 from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.context import OidcContext
+from broker.oidc.fastapi_internals import inclusion_dependencies
 from broker.oidc.replay import ReplayCache
 from broker.oidc.requests import Params
 from broker.outbound.proxy import OutboundProxy
@@ -234,10 +234,8 @@ class ProtocolRoute(APIRoute):
             )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        # Dependencies given to include_router arrive here, in the context FastAPI builds the
-        # included route's handler in.
-        included = getattr(fastapi.routing, "_effective_route_context_var", None)
-        context = included.get() if included is not None else None
-        if context is not None and getattr(context, "dependencies", None):
+        # Dependencies given to include_router are known only while FastAPI builds the included
+        # route's handler, through its private API (kept in one module, with a test of its own).
+        if inclusion_dependencies(self):
             raise TypeError(f"{self.path}: include a protocol router without dependencies")
         return self.endpoint  # type: ignore[return-value]

@@ -83,41 +83,32 @@ class FormInvalid(PageError):
     """Raised only where a page cannot show its own error summary."""
 
 
-# Bearer-protected endpoints (RFC 6750 §3).
-class InvalidToken(BrokerError):
-    status = 401
-    code = "invalid_token"
-    render = "bearer"
-    title = N_("The access token is invalid")
+class ProtocolError(BrokerError):
+    """An error the OAuth 2.0 and OpenID Connect specifications define, for a relying service: one
+    named class per ``error`` code (broker/oidc/errors.py). Rendered only here: as a token endpoint's
+    JSON (RFC 6749 §5.2), as a bearer challenge (``render = "bearer"``, RFC 6750 §3), or as the
+    parameters of a redirect to the client (:func:`authorize_error_params`, RFC 6749 §4.1.2.1).
+    Protocol errors stay in English."""
 
+    # error_description is optional (RFC 6749 §5.2): there is none unless one is given.
+    title = ""
 
-class NoCredentials(BrokerError):
-    """No access token at all, or another scheme than Bearer: the challenge names the scheme only
-    (RFC 6750 §3.1: no error code when the request lacks authentication information)."""
-
-    status = 401
-    code = ""
-    render = "bearer"
-    title = N_("Send an access token as 'Authorization: Bearer <token>'")
-
-
-class InsufficientScope(BrokerError):
-    status = 403
-    code = "insufficient_scope"
-    render = "bearer"
-    title = N_("The access token does not allow this")
-
-
-class RateLimited(BrokerError):
-    status = 429
-    code = "slow_down"
-    title = N_("Too many attempts")
-
-
-class NotReady(BrokerError):
-    status = 503
-    code = "temporarily_unavailable"
-    title = N_("Not ready")
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        status: int | None = None,
+        state: str | None = None,
+        challenge: str | None = None,
+        error: str | None = None,
+        **values: object,
+    ) -> None:
+        super().__init__(description, **values)
+        self.error = self.code if error is None else error  # the code this instance is sent with
+        self.http_status = status or self.status
+        self.state = state  # echoed in the body where the request carried one (RFC 6749 §5.2)
+        self.challenge = challenge  # the WWW-Authenticate scheme of a JSON error ("Basic"), if any
+        self.redirect_uri: str | None = None  # where Authlib would send it, once the client is trusted
 
 
 def _page(request: Request, status: int, title: str, description: str) -> Response:
@@ -134,6 +125,8 @@ def _page(request: Request, status: int, title: str, description: str) -> Respon
 
 
 def error_response(request: Request, error: BrokerError) -> Response:
+    if isinstance(error, ProtocolError):
+        return protocol_response(error)
     if isinstance(error, SignInFirst):
         if request.headers.get("content-type", "").startswith("application/json"):  # a page's script
             body = {"error": "login_required", "location": error.location}
@@ -141,22 +134,69 @@ def error_response(request: Request, error: BrokerError) -> Response:
         return Response(status_code=303, headers={"Location": error.location, "Cache-Control": "no-store"})
     if error.render == "page":
         return _page(request, error.status, _(error.title), _(error.message, **error.values))
-    if error.render == "bearer" and not error.code:
-        return Response(
-            status_code=error.status, headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"}
-        )
-    # Protocol errors stay in English; a page script's error is in the person's language.
+    # A page script's error is in the person's language.
     description = _(error.message, **error.values) if error.for_people else error.description
     body = {"error": error.code, "error_description": description}
-    headers = {"Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=error.status, headers={"Cache-Control": "no-store"})
+
+
+def protocol_body(error: ProtocolError) -> dict[str, str]:
+    body = {"error": error.error}
+    if error.description:
+        body["error_description"] = error.description
+    if error.state:
+        body["state"] = error.state
+    return body
+
+
+def challenge(scheme: str, error: ProtocolError) -> str:
+    """A ``WWW-Authenticate`` value (RFC 6750 §3, RFC 6749 §5.2); no error code when the request
+    carried no credentials at all (RFC 6750 §3.1)."""
+    if not error.error:
+        return scheme
+    # The header's quoted strings may not hold a double quote.
+    description = error.description.replace('"', "|")
+    return f'{scheme} error="{error.error}", error_description="{description}"'
+
+
+def protocol_response(error: ProtocolError) -> Response:
     if error.render == "bearer":
-        headers["WWW-Authenticate"] = f'Bearer error="{error.code}", error_description="{error.description}"'
-    return JSONResponse(body, status_code=error.status, headers=headers)
+        if not error.error:
+            headers = {"WWW-Authenticate": challenge("Bearer", error), "Cache-Control": "no-store"}
+            return Response(status_code=error.http_status, headers=headers)
+        headers = {"Cache-Control": "no-store", "WWW-Authenticate": challenge("Bearer", error)}
+        return JSONResponse(protocol_body(error), status_code=error.http_status, headers=headers)
+    # RFC 6749 §5.1: token endpoint responses are not cached, by HTTP/1.1 or HTTP/1.0 caches.
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+    if error.challenge:
+        headers["WWW-Authenticate"] = challenge(error.challenge, error)
+    return JSONResponse(protocol_body(error), status_code=error.http_status, headers=headers)
 
 
-def oauth2_error_response(error: OAuth2Error) -> Response:
-    status, body, headers = error()
-    return JSONResponse(dict(body), status_code=status, headers=dict(headers))
+def authorize_error_params(error: ProtocolError) -> list[tuple[str, str]]:
+    """An authorization error's parameters for the client's (already trusted) redirect URI; the
+    authorization response adds ``state`` and ``iss`` to them as to every response."""
+    # RFC 6749 §4.1.2.1: descriptions are %x20-21 / %x23-5B / %x5D-7E, and ours may quote the request.
+    description = error.description or error.error
+    safe = "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in description)
+    return [("error", error.error), ("error_description", safe)]
+
+
+def authlib_error(error: OAuth2Error, named: type[ProtocolError] = ProtocolError) -> ProtocolError:
+    """Authlib's error as a protocol error (``named``: its class, broker/oidc/errors.py), with what
+    Authlib decided for this request: its description (none where Authlib gives none), its status (401
+    for a client that authenticated with a header), ``state``, the trusted redirect URI where Authlib
+    knows it, and the ``WWW-Authenticate`` scheme it challenges with."""
+    challenged = dict(error.get_headers()).get("WWW-Authenticate")
+    made = named(
+        error.description or "",
+        status=int(error.status_code),
+        state=error.state,
+        challenge=challenged.split(" ", 1)[0] if challenged else None,
+        error=str(error.error),
+    )
+    made.redirect_uri = error.redirect_uri
+    return made
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -166,7 +206,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OAuth2Error)
     async def _oauth2_error(request: Request, exc: OAuth2Error) -> Response:
-        return oauth2_error_response(exc)
+        return protocol_response(authlib_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

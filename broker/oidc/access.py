@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.errors import InvalidToken, NoCredentials
 from broker.oidc.context import OidcContext
+from broker.oidc.errors import InvalidToken, NoCredentials
 from broker.oidc.tokens import ACCESS_TOKEN_TYP
 from broker.store.models import Grant
 from keys import TokenInvalid

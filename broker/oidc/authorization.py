@@ -17,10 +17,20 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from broker.accounts.interactions import InteractionService
 from broker.accounts.sessions import SessionService
 from broker.accounts.subject import subject
-from broker.errors import UnknownClient, UntrustedRedirectUri
+from broker.errors import ProtocolError, UnknownClient, UntrustedRedirectUri, authorize_error_params
 from broker.identity.service import level as identity_level_of
 from broker.oidc.context import OidcContext
 from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
+from broker.oidc.errors import (
+    AccessDenied,
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    from_authlib,
+    named,
+)
 from broker.oidc.release import release_decision
 from broker.oidc.requests import BrokerRequest
 from broker.oidc.server import Approval, BrokerServer
@@ -29,15 +39,6 @@ from broker.policy import claims as claims_mod
 from broker.policy.release import Agreement
 from broker.policy.release import decide as decide_release
 from broker.store.models import BrowserSession, Client, Interaction
-
-
-class AuthorizeError(Exception):
-    """An error for the client, sent to its (already trusted) redirect URI."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
 
 
 @dataclass
@@ -71,43 +72,47 @@ def client_redirect(
     return Redirect(add_params_to_uri(redirect_uri, params))
 
 
+def refuse(ctx: OidcContext, redirect_uri: str, error: ProtocolError, state: str | None) -> Redirect:
+    """The authorization error response (RFC 6749 §4.1.2.1), to a redirect URI already trusted."""
+    return client_redirect(ctx, redirect_uri, authorize_error_params(error), state)
+
+
 def error_redirect(
     ctx: OidcContext, redirect_uri: str, error: str, description: str, state: str | None
 ) -> Redirect:
-    # RFC 6749 §4.1.2.1: descriptions are %x20-21 / %x23-5B / %x5D-7E, and ours may quote the request.
-    safe = "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in description)
-    return client_redirect(ctx, redirect_uri, [("error", error), ("error_description", safe)], state)
+    """:func:`refuse`, for a caller that names the error by its code (the consent page)."""
+    return refuse(ctx, redirect_uri, named(error, description), state)
 
 
 # Named checks, beyond what Authlib checks itself.
 def check_openid_scope(scopes: list[str]) -> None:
     if "openid" not in scopes:
-        raise AuthorizeError("invalid_scope", "scope must include openid")
+        raise InvalidScope("scope must include openid")
 
 
 def check_scopes_allowed(client: Client, scopes: list[str]) -> None:
     refused = [s for s in scopes if s not in client.scopes]
     if refused:
-        raise AuthorizeError("invalid_scope", f"scope not allowed for this service: {' '.join(refused)}")
+        raise InvalidScope(f"scope not allowed for this service: {' '.join(refused)}")
 
 
 def check_no_request_object(data: dict[str, str]) -> None:
     if "request" in data:
-        raise AuthorizeError("request_not_supported", "request objects are not supported")
+        raise RequestNotSupported("request objects are not supported")
     if "request_uri" in data:
-        raise AuthorizeError("request_uri_not_supported", "request_uri is not supported")
+        raise RequestUriNotSupported("request_uri is not supported")
 
 
 def check_response_mode(data: dict[str, str]) -> None:
     if data.get("response_mode", "query") != "query":
-        raise AuthorizeError("invalid_request", "response_mode must be query")
+        raise InvalidRequest("response_mode must be query")
 
 
 def check_max_age(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit():  # type: ignore[union-attr]
-        raise AuthorizeError("invalid_request", "max_age must be a whole number of seconds")
+        raise InvalidRequest("max_age must be a whole number of seconds")
     return int(raw)  # type: ignore[arg-type]
 
 
@@ -115,7 +120,7 @@ def check_vtr(raw: str | None) -> TrustRequest:
     try:
         return parse_vtr(raw)
     except VtrInvalid as exc:
-        raise AuthorizeError("invalid_request", str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 def check_claims(
@@ -126,14 +131,14 @@ def check_claims(
     try:
         asked = claims_mod.requested(scopes, raw)
     except claims_mod.ClaimsRequestInvalid as exc:
-        raise AuthorizeError("invalid_request", str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
     by_scope, requested = asked.by_scope, set(asked.claims)
     allowed = decide_release(agreement, frozenset(requested), None, "P3", now, consent_needed=False)
     refused = sorted(allowed.refused)
     if refused:
-        error = "invalid_scope" if set(refused) <= by_scope else "access_denied"
+        error = InvalidScope if set(refused) <= by_scope else AccessDenied
         reason = allowed.refused[refused[0]]
-        raise AuthorizeError(error, f"this service may not receive {', '.join(refused)}: {reason}")
+        raise error(f"this service may not receive {', '.join(refused)}: {reason}")
     return asked.parameter, requested
 
 
@@ -159,7 +164,7 @@ class Authorizer:
         try:
             grant = self.server.get_consent_grant(request, end_user=account)
         except OAuth2Error as error:
-            return self._protocol_error(error, request)
+            return self._untrusted_or_refused(from_authlib(error), request)
         except ValueError:  # Authlib could not even describe the error (see BrokerServer)
             raise UntrustedRedirectUri("The request could not be accepted.") from None
         client: Client = grant.client.row
@@ -168,11 +173,11 @@ class Authorizer:
         try:
             checked = self._check(request, client, redirect_uri)
             decision = decide(self._facts(checked, session, resume))
-        except AuthorizeError as error:
-            return error_redirect(self.ctx, redirect_uri, error.error, error.description, state)
+        except ProtocolError as error:
+            return refuse(self.ctx, redirect_uri, error, state)
 
         if decision.error:
-            return error_redirect(self.ctx, redirect_uri, decision.error, decision.reason, state)
+            return refuse(self.ctx, redirect_uri, decision.error(decision.reason), state)
         if decision.interactive:
             return self._interact(decision, client, request, browser_secret, resume, now)
         assert session is not None and account is not None
@@ -192,25 +197,24 @@ class Authorizer:
             identity_vot=identity_vot,
             claims=self._releasable(checked, account.id, identity_vot or "P0", now).as_dict(),
         )
-        status, _, headers = self.server.create_authorization_response(
-            request, grant_user=approval, grant=grant
-        )
+        try:
+            status, _, headers = self.server.create_authorization_response(
+                request, grant_user=approval, grant=grant
+            )
+        except ProtocolError as error:
+            return refuse(self.ctx, redirect_uri, error, state)
         location = headers["Location"]
         self.ctx.repo.record_participation(session.id, client.client_id, subject(client, account), now)
         if resume is not None:
             resume.completed_at = now
         return Redirect(add_params_to_uri(location, [("iss", self.ctx.settings.issuer)]), status)
 
-    def _protocol_error(self, error: OAuth2Error, request: BrokerRequest) -> Redirect:
+    def _untrusted_or_refused(self, error: ProtocolError, request: BrokerRequest) -> Redirect:
+        """RFC 6749 §4.1.2.1: an error goes back to the client only once its redirect URI is trusted;
+        before that, the person is told on a page."""
         if error.redirect_uri:
-            return error_redirect(
-                self.ctx,
-                error.redirect_uri,
-                error.error,
-                error.description or error.error,
-                request.payload.state,
-            )
-        if error.error == "invalid_client":
+            return refuse(self.ctx, error.redirect_uri, error, request.payload.state)
+        if isinstance(error, InvalidClient):
             raise UnknownClient("Go back to the service you were using and try again.")
         raise UntrustedRedirectUri(error.description or "The request could not be accepted.")
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from broker.errors import ProtocolError
+from broker.oidc.errors import AccessDenied, ConsentRequired, InteractionRequired, LoginRequired
 from broker.oidc.vtr import TrustRequest, auth_satisfies, best_identity_level
 
 Outcome = Literal["issue", "login", "prove", "consent", "deny"]
@@ -36,27 +38,27 @@ class AuthorizeFacts:
 class Decision:
     outcome: Outcome
     reason: str
-    error: str | None = None  # the OAuth error to send instead of showing a page
+    error: type[ProtocolError] | None = None  # the error to send instead of showing a page
 
     @property
     def interactive(self) -> bool:
         return self.outcome in ("login", "prove", "consent")
 
 
-def _needs_login(facts: AuthorizeFacts) -> tuple[str, str] | None:
+def _needs_login(facts: AuthorizeFacts) -> tuple[str, type[ProtocolError]] | None:
     """Why the person must go through the sign-in pages, and the error ``prompt=none`` answers instead
     (OIDC Core §3.1.2.6: ``login_required`` to authenticate afresh, ``interaction_required`` when the
     person is signed in and only a step-up of the second factor is missing)."""
     session = facts.session
     if session is None:
-        return "no session", "login_required"
+        return "no session", LoginRequired
     if not facts.fresh_login:
         if "login" in facts.prompts or "select_account" in facts.prompts:
-            return "prompt asks for a new sign-in", "login_required"
+            return "prompt asks for a new sign-in", LoginRequired
         if facts.max_age is not None and (facts.now - session.auth_time).total_seconds() > facts.max_age:
-            return "max_age exceeded", "login_required"
+            return "max_age exceeded", LoginRequired
     if not auth_satisfies(session.level, facts.trust.auth):
-        return f"session is {session.level}, request needs {facts.trust.auth}", "interaction_required"
+        return f"session is {session.level}, request needs {facts.trust.auth}", InteractionRequired
     return None
 
 
@@ -72,11 +74,11 @@ def decide(facts: AuthorizeFacts) -> Decision:
     codes_instead = facts.identity_attempted and facts.return_codes_requested
     if facts.trust.wants_identity and not reached and not codes_instead:
         if facts.identity_attempted:
-            return Decision("deny", "identity confidence below the level asked", "access_denied")
+            return Decision("deny", "identity confidence below the level asked", AccessDenied)
         # Proving is a page of its own, neither sign-in nor consent (OIDC Core §3.1.2.6).
         return Decision(
-            "prove", "identity confidence below the level asked", "interaction_required" if silent else None
+            "prove", "identity confidence below the level asked", InteractionRequired if silent else None
         )
     if facts.unconsented_claims or ("consent" in facts.prompts and not facts.consent_just_given):
-        return Decision("consent", "consent needed", "consent_required" if silent else None)
+        return Decision("consent", "consent needed", ConsentRequired if silent else None)
     return Decision("issue", "all checks passed")

@@ -8,19 +8,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from broker.errors import BrokerError
 from broker.identity.service import level as identity_level
 from broker.oidc.context import OidcContext
+from broker.oidc.errors import InsufficientScope
 from broker.policy.mou import LEVELS, in_force
 from broker.policy.release import ALWAYS, Agreement, Release, decide
 from broker.policy.service import record_release
 from broker.store.models import Grant
 
 
-class AgreementNotInForce(BrokerError):
-    status = 403
-    code = "insufficient_scope"
-    render = "bearer"
+class AgreementNotInForce(InsufficientScope):
     title = "The service's data sharing agreement is not in force"
 
 

@@ -1,5 +1,9 @@
 """Authlib's authorization server, wired to our storage. Protocol rules stay in Authlib;
-this module fills in its storage hooks, and is built per request around an :class:`OidcContext`."""
+this module fills in its storage hooks, and is built per request around an :class:`OidcContext`.
+
+The hooks raise Authlib's own error classes, which Authlib's flow expects; whatever error Authlib
+answers with leaves the server as the broker's named error (broker/oidc/errors.py), raised, for
+broker/errors.py to render."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
+    OAuth2Error,
     UnsupportedResponseTypeError,
     grants,
 )
@@ -25,6 +30,7 @@ from joserfc.jwk import KeySet
 from broker.accounts.subject import subject
 from broker.oidc.adapters import CodeRecord, GrantUser, OidcClient, RefreshRecord, hash_secret
 from broker.oidc.context import OidcContext
+from broker.oidc.errors import InvalidRequest, from_authlib
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.release import agreement_in_force, record, releasable
 from broker.oidc.tokens import ID_TOKEN_TYP, access_token_claims, account_claims, id_token_claims, new_jti
@@ -72,13 +78,16 @@ class BrokerServer(AuthorizationServer):
         try:
             return super().create_token_response(request)
         except ValueError:
-            return self.handle_error_response(request, InvalidRequestError("malformed parameter"))
+            raise InvalidRequest("malformed parameter") from None
 
     def create_endpoint_response(self, name: str, request: Any = None) -> Any:
         try:
             return super().create_endpoint_response(name, request)
         except ValueError:
-            return self.handle_error_response(request, InvalidRequestError("malformed parameter"))
+            raise InvalidRequest("malformed parameter") from None
+
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
+        raise from_authlib(error) from None
 
     def create_oauth2_request(self, request: Any) -> Any:
         # Endpoints build a BrokerRequest from the Starlette request before calling in.

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from broker.deps import ProtocolRoute, run_protocol
+from broker.errors import ProtocolError
 from broker.oidc.context import OidcContext
 from broker.oidc.openapi import TOKEN
 from broker.oidc.requests import BrokerRequest, Params
@@ -21,6 +25,18 @@ def authlib_response(result: tuple[int, object, dict[str, str]]) -> JSONResponse
     return JSONResponse(body, status_code=status, headers={**headers, **NO_STORE})
 
 
+@contextmanager
+def committed(ctx: OidcContext) -> Iterator[None]:
+    """Commit what the request did, also when it is answered with a protocol error: a reused code or
+    a replayed refresh token has just revoked its grant, and a client assertion's ``jti`` is spent."""
+    try:
+        yield
+    except ProtocolError:
+        ctx.db.commit()
+        raise
+    ctx.db.commit()
+
+
 @router.post("/token", **TOKEN)
 async def token(request: Request) -> Response:
     return await run_protocol(request, token_response)
@@ -28,7 +44,6 @@ async def token(request: Request) -> Response:
 
 def token_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> JSONResponse:
     oauth_request = BrokerRequest("POST", str(request.url), request.headers, query, form)
-    result = BrokerServer(ctx).create_token_response(oauth_request)
-    # Commit even on error: a reused code or replayed refresh token has just revoked its grant.
-    ctx.db.commit()
+    with committed(ctx):
+        result = BrokerServer(ctx).create_token_response(oauth_request)
     return authlib_response(result)

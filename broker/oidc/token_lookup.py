@@ -98,12 +98,12 @@ class FindsTokens:
 def run_endpoint(
     request: Request, ctx: OidcContext, query: Params, form: Params, *, endpoint: type[FindsTokens], name: str
 ) -> JSONResponse:
-    from broker.oidc.token import authlib_response
+    from broker.oidc.token import authlib_response, committed
 
     server = BrokerServer(ctx)
     server.register_endpoint(endpoint(server, ctx))  # type: ignore[arg-type]
-    result = server.create_endpoint_response(
-        name, BrokerRequest("POST", str(request.url), request.headers, query, form)
-    )
-    ctx.db.commit()
+    with committed(ctx):
+        result = server.create_endpoint_response(
+            name, BrokerRequest("POST", str(request.url), request.headers, query, form)
+        )
     return authlib_response(result)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from broker.deps import ProtocolRoute, run_protocol
-from broker.errors import BrokerError, InvalidToken
 from broker.oidc.access import bearer_token, verify_access_token
 from broker.oidc.context import OidcContext
+from broker.oidc.errors import InvalidToken, TokenInQuery
 from broker.oidc.identity_claims import identity_values
 from broker.oidc.openapi import USERINFO
 from broker.oidc.release import record, releasable
@@ -19,12 +19,6 @@ from broker.oidc.tokens import account_claims
 from broker.policy.claims import CLAIMS_SUPPORTED
 
 router = APIRouter(tags=["oidc"], route_class=ProtocolRoute)
-
-
-class TokenInQuery(BrokerError):
-    code = "invalid_request"
-    render = "bearer"
-    title = "Send the access token in the Authorization header"
 
 
 @router.get("/userinfo", operation_id="userinfo_get", **USERINFO)

@@ -20,10 +20,11 @@ from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql import Executable, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
+
+from broker.store.sqlalchemy_internals import before_cursor_execute, new_instance
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any] | None
@@ -39,12 +40,16 @@ class _Compiled:
     results: tuple[Processor, ...]
 
 
-def _optional(element: Any) -> Any:
-    if isinstance(element, BindParameter) and element.required:
-        clone = element._clone()
-        clone.required = False
-        return clone
-    return None
+def _without_required(statement: Executable) -> ClauseElement:
+    """A copy of the statement whose parameters are all optional (their values stay None, which is
+    left out of the statement's own values below)."""
+
+    def visit(bind: BindParameter[Any]) -> None:
+        bind.required = False  # on the copy, which cloned_traverse makes before visiting
+
+    return visitors.cloned_traverse(
+        cast(ClauseElement, statement), {"maintain_key": True}, {"bindparam": visit}
+    )
 
 
 _HELD = "broker.fast.connection"
@@ -69,6 +74,16 @@ def _connection(db: Session) -> Connection:
     return connection
 
 
+def _bind_processors(compiled: SQLCompiler, dialect: Dialect) -> dict[str, Processor]:
+    """Each parameter's converter (by its name in the SQL), where its type has one."""
+    found: dict[str, Processor] = {}
+    for bind, name in compiled.bind_names.items():
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            found[name] = convert
+    return found
+
+
 class Statement:
     """A Core statement with named ``bindparam``s, compiled once per dialect."""
 
@@ -79,7 +94,7 @@ class Statement:
     def _compile(self, dialect: Dialect) -> _Compiled:
         # IN lists of constants are rendered as one parameter per value, which needs every other
         # parameter to be optional at compile time (it changes no SQL).
-        statement = cast(ClauseElement, visitors.replacement_traverse(self.statement, {}, _optional))  # type: ignore[call-overload]
+        statement = _without_required(self.statement)
         compiled = cast(
             SQLCompiler, statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         )
@@ -93,8 +108,8 @@ class Statement:
             names=compiled.positiontup if compiled.positional else None,
             defaults={k: v for k, v in compiled.construct_params().items() if v is not None},
             # the columns' own converters, as the ORM applies them
-            binds=cast(dict[str, Processor], dict(compiled._bind_processors)),
-            results=tuple(c.type._cached_result_processor(dialect, None) for c in columns),
+            binds=_bind_processors(compiled, dialect),
+            results=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
         )
         self._compiled[dialect.name] = done
         return done
@@ -113,10 +128,7 @@ class Statement:
         args: Any = [values[n] for n in compiled.names] if compiled.names is not None else values
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            listeners = connection.dispatch.before_cursor_execute
-            if listeners:
-                for listener in listeners:
-                    listener(connection, cursor, compiled.sql, args, None, False)
+            before_cursor_execute(connection, cursor, compiled.sql, args)
             cursor.execute(compiled.sql, args)
         except dialect.loaded_dbapi.Error as error:
             cursor.close()
@@ -177,7 +189,7 @@ def instance(model: type[T], values: Sequence[Any]) -> T:
     """A model instance holding a row read here. It is not in the session: it is for reading, and a
     change made to it is not saved (write with a statement). Its attributes are filled in as the
     ORM's own loader fills them (straight into the instance's dict, no change events)."""
-    made: T = manager_of_class(model).new_instance()
+    made = new_instance(model)
     made.__dict__.update(zip(columns(model), values, strict=True))
     return made
 

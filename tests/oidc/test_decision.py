@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from broker.oidc.decision import AuthorizeFacts, SessionFacts, decide
+from broker.oidc.errors import AccessDenied, ConsentRequired, InteractionRequired, LoginRequired
 from broker.oidc.vtr import TrustRequest
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -32,13 +33,13 @@ BASE = AuthorizeFacts(
     [
         ({}, "issue", None),
         ({"session": None}, "login", None),
-        ({"session": None, "prompts": frozenset({"none"})}, "login", "login_required"),
+        ({"session": None, "prompts": frozenset({"none"})}, "login", LoginRequired),
         ({"session": SessionFacts("Cl", NOW)}, "login", None),
         # Signed in with a password only: a step-up, which prompt=none cannot show.
         (
             {"session": SessionFacts("Cl", NOW), "prompts": frozenset({"none"})},
             "login",
-            "interaction_required",
+            InteractionRequired,
         ),
         (
             {
@@ -47,7 +48,7 @@ BASE = AuthorizeFacts(
                 "prompts": frozenset({"none"}),
             },
             "login",
-            "login_required",
+            LoginRequired,
         ),
         ({"session": SessionFacts("Cl", NOW), "trust": TrustRequest("Cl", ())}, "issue", None),
         ({"prompts": frozenset({"login"})}, "login", None),
@@ -56,10 +57,10 @@ BASE = AuthorizeFacts(
         ({"max_age": 60}, "login", None),
         ({"max_age": 600}, "issue", None),
         ({"max_age": 60, "fresh_login": True}, "issue", None),
-        ({"max_age": 60, "prompts": frozenset({"none"})}, "login", "login_required"),
+        ({"max_age": 60, "prompts": frozenset({"none"})}, "login", LoginRequired),
         # Identity below the level asked: prove it, unless that was just tried or no page may be shown.
         ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "prove", None),
-        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_attempted": True}, "deny", "access_denied"),
+        ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_attempted": True}, "deny", AccessDenied),
         (
             {
                 "trust": TrustRequest("Cl.Cm", ("P2",)),
@@ -82,7 +83,7 @@ BASE = AuthorizeFacts(
         (
             {"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P1", "prompts": frozenset({"none"})},
             "prove",
-            "interaction_required",
+            InteractionRequired,
         ),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "session": None}, "login", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_level": "P2"}, "issue", None),
@@ -91,7 +92,7 @@ BASE = AuthorizeFacts(
         (
             {"unconsented_claims": frozenset({"email"}), "prompts": frozenset({"none"})},
             "consent",
-            "consent_required",
+            ConsentRequired,
         ),
         ({"prompts": frozenset({"consent"})}, "consent", None),
         ({"prompts": frozenset({"consent"}), "consent_just_given": True}, "issue", None),
