@@ -16,6 +16,11 @@ from broker.errors import BrokerError
 from broker.store.models import Account
 
 
+def close_transaction(db: Session) -> None:
+    """Commit what is pending, so that the slow hash that follows runs with no transaction open."""
+    db.commit()
+
+
 class AccountExists(BrokerError):
     code = "account_exists"
     title = "An account with this email address already exists"
