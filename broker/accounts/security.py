@@ -112,8 +112,12 @@ class Security:
             )
 
     def confirm_phone(
-        self, change: AccountChange, code: str, apply: Callable[[Account, AccountChange, int | None], None],
-        action: str, method: str,
+        self,
+        change: AccountChange,
+        code: str,
+        apply: Callable[[Account, AccountChange, int | None], None],
+        action: str,
+        method: str,
     ) -> str | None:
         """The code sent to the new phone: right, ``apply`` makes the change; the new secret returns."""
         with unit_of_work(self.db):
@@ -123,8 +127,12 @@ class Security:
             return self._confirmed(changes, change, None, apply, action, method)
 
     def confirm_app(
-        self, change: AccountChange, code: str, apply: Callable[[Account, AccountChange, int | None], None],
-        action: str, method: str,
+        self,
+        change: AccountChange,
+        code: str,
+        apply: Callable[[Account, AccountChange, int | None], None],
+        action: str,
+        method: str,
     ) -> str | None:
         """A code from the new app: right, ``apply`` makes the change; the new secret returns."""
         with unit_of_work(self.db):
@@ -179,7 +187,9 @@ class Security:
 
     def rename_passkey(self, credential_id: str, name: str) -> bool:
         """False when the passkey is not this account's."""
-        passkey = next((p for p in self.passkeys().of(self.account.id) if p.credential_id == credential_id), None)
+        passkey = next(
+            (p for p in self.passkeys().of(self.account.id) if p.credential_id == credential_id), None
+        )
         if passkey is None:
             return False
         with unit_of_work(self.db):
@@ -231,7 +241,9 @@ class Security:
             end_everywhere(self.visit, self.account.id, "password.changed", "password changed")
         self.visit.endings.wake()
 
-    def sign_out_everywhere(self, action: str = "sessions.ended_all", reason: str = "signed out everywhere") -> None:
+    def sign_out_everywhere(
+        self, action: str = "sessions.ended_all", reason: str = "signed out everywhere"
+    ) -> None:
         with unit_of_work(self.db):
             end_everywhere(self.visit, self.account.id, action, reason)
         self.visit.endings.wake()

@@ -107,7 +107,9 @@ class SignIn:
             return
         codes = Codes(self.db, self.visit.clock(), self.visit.address)
         if method == "sms":
-            codes.send(interaction, Purpose.SIGN_IN, account.id, "sms", account.phone_number or "", "sms_code")
+            codes.send(
+                interaction, Purpose.SIGN_IN, account.id, "sms", account.phone_number or "", "sms_code"
+            )
         else:
             codes.send(interaction, Purpose.SIGN_IN, account.id, "email", account.email, "sign_in_code")
 
@@ -126,13 +128,17 @@ class SignIn:
                 self._record("factor_reset.cancelled", account.id, account.id)
             return self.open_session(interaction, factors.AMR[method], TWO_FACTORS, previous_secret)
 
-    def _second_factor_matches(self, interaction: Interaction, account: Account, method: str, code: str) -> bool:
+    def _second_factor_matches(
+        self, interaction: Interaction, account: Account, method: str, code: str
+    ) -> bool:
         codes = Codes(self.db, self.visit.clock(), self.visit.address)
         if method != "totp":
             return codes.check(interaction, Purpose.SIGN_IN, account.id, code, account.id)
 
         def app_code_matches() -> bool:
-            step = factors.totp_step(account.totp_secret or "", code, self.visit.clock(), account.totp_last_step)
+            step = factors.totp_step(
+                account.totp_secret or "", code, self.visit.clock(), account.totp_last_step
+            )
             if step is None:
                 return False
             account.totp_last_step = step  # the same code cannot be used again
@@ -147,7 +153,9 @@ class SignIn:
             Codes(self.db, now, self.visit.address).count_send(account.id)
             code, interaction.backup_otp_hash = new_code()
             interaction.backup_otp_expires_at = now + CODE_TTL
-            Outbox(self.db).send_sms(account.phone_number or "", "sms_code", {"code": code, "minutes": MINUTES}, now)
+            Outbox(self.db).send_sms(
+                account.phone_number or "", "sms_code", {"code": code, "minutes": MINUTES}, now
+            )
 
     def with_backup_code(
         self, interaction: Interaction, account: Account, code: str, previous_secret: str | None
@@ -211,7 +219,9 @@ class SignIn:
         with unit_of_work(self.db):
             return self.open_session(interaction, amr, level, previous_secret)
 
-    def open_session(self, interaction: Interaction, amr: list[str], level: str, previous_secret: str | None) -> str:
+    def open_session(
+        self, interaction: Interaction, amr: list[str], level: str, previous_secret: str | None
+    ) -> str:
         """A fresh session (ending any other in this browser: no fixation), or, for a step-up of this
         browser's own session, that session upgraded with a new secret. Returns the cookie's value."""
         now = self.visit.clock()
@@ -272,4 +282,3 @@ def _upgradable(previous: BrowserSession | None, interaction: Interaction) -> Br
     if previous is None or interaction.session_id != previous.id:
         return None
     return previous if previous.account_id == interaction.account_id else None
-

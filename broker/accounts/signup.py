@@ -102,7 +102,9 @@ class SignUp:
         with unit_of_work(self.db):
             return self._finish(interaction, account, "email", previous_secret)
 
-    def _finish(self, interaction: Interaction, account: Account, method: str, previous_secret: str | None) -> str:
+    def _finish(
+        self, interaction: Interaction, account: Account, method: str, previous_secret: str | None
+    ) -> str:
         account.mfa_method = method
         if account.backup_method == method:  # after a lost-factor reset: a backup must be another way
             account.backup_method = None

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from broker.accounts.interactions import browser_secret, set_browser_cookie
+from broker.accounts.passkeys import passkey_name
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.accounts.signin import SignIn
 from broker.accounts.stepup import Step, step_up
@@ -46,7 +47,9 @@ def account_sign_in(request: Request, db: Db, services: ServicesDep) -> Response
     now = services.clock()
     session = SessionService(db, services.settings).find(session_secret(request, services), now)
     step = step_up(
-        session.level if session else None, now - session.auth_time if session else None, recent_within(target)
+        session.level if session else None,
+        now - session.auth_time if session else None,
+        recent_within(target),
     )
     sign_in = SignIn(visit(request, db, services))
     if session is not None and step is Step.SECOND_FACTOR:
@@ -102,7 +105,7 @@ def rename_passkey(
     credential_id: str, request: Request, db: Db, services: ServicesDep, form: Form
 ) -> Response:
     account_security = security_for(request, db, services)
-    name = (form.get("name") or "").strip()[:100]
+    name = passkey_name(form.get("name") or "")
     owned = {p.credential_id for p in account_security.passkeys().of(account_security.account.id)}
     if credential_id not in owned:
         raise PageError(_("That passkey is not on your account."))

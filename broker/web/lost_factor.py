@@ -110,7 +110,9 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
-    outcome = FactorReset(visit(request, db, services)).check_code(interaction, account, form.get("code") or "")
+    outcome = FactorReset(visit(request, db, services)).check_code(
+        interaction, account, form.get("code") or ""
+    )
     if outcome is LostFactor.WRONG_CODE:
         return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
     if outcome is LostFactor.SET_UP_NOW:

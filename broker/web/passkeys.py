@@ -77,7 +77,10 @@ def register(
 ) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
     secret = SignUp(visit(request, db, services)).register_passkey(
-        interaction, body.get("credential") or {}, str(body.get("name") or ""), session_secret(request, services)
+        interaction,
+        body.get("credential") or {},
+        str(body.get("name") or ""),
+        session_secret(request, services),
     )
     if secret is None:
         return start_again()

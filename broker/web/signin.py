@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from broker.accounts import factors
 from broker.accounts.codes import WRONG_CODE
 from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
+from broker.accounts.service import EMAIL_LENGTH, fits
 from broker.accounts.sessions import session_cookie
 from broker.accounts.signin import SignIn, code_method
 from broker.accounts.visit import Endings, Visit
@@ -108,6 +109,8 @@ def sign_in(interaction_id: str, request: Request, db: Db, services: ServicesDep
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = _("Enter your email address")
+    elif not fits(email, EMAIL_LENGTH) or "\x00" in password:  # no account could have it
+        errors["email"] = _("Enter the email address and password for your account")
     if not password:
         errors["password"] = _("Enter your password")
     if errors:

@@ -120,7 +120,9 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
         return see_other(JOURNEY.url(services, interaction, "/authenticator"))
     if method == "sms":
         return see_other(JOURNEY.url(services, interaction, "/phone"))
-    secret = SignUp(visit(request, db, services)).choose_email(interaction, account, session_secret(request, services))
+    secret = SignUp(visit(request, db, services)).choose_email(
+        interaction, account, session_secret(request, services)
+    )
     return signed_in_to(services, interaction, secret)
 
 
