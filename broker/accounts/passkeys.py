@@ -32,6 +32,14 @@ AMR = ["hwk", "user"]  # RFC 8176: proof of a key held in hardware, plus user ve
 RP_NAME = "Identity broker"
 
 
+NAME_LENGTH: int = Passkey.__table__.c.name.type.length  # type: ignore[attr-defined]
+
+
+def passkey_name(raw: str) -> str:
+    """A name the column can hold: NULs dropped, cut to its length, spaces trimmed."""
+    return raw.replace("\x00", "").strip()[:NAME_LENGTH]
+
+
 class PasskeyFailed(BrokerError):
     code = "passkey_failed"
     title = N_("We could not use that passkey")
@@ -100,7 +108,7 @@ class Passkeys:
             account_id=account.id,
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
-            name=(name or "Passkey")[:100],
+            name=passkey_name(name) or "Passkey",
             transports=list((credential.get("response") or {}).get("transports") or []),
             created_at=now,
         )

@@ -15,6 +15,18 @@ from broker.accounts.passwords import PasswordService
 from broker.errors import BrokerError
 from broker.store.models import Account
 
+EMAIL_LENGTH: int = Account.__table__.c.email.type.length  # type: ignore[attr-defined]
+
+
+def fits(value: str, length: int) -> bool:
+    """Text a column can hold: at most ``length`` characters, and no NUL (PostgreSQL refuses it)."""
+    return len(value) <= length and "\x00" not in value
+
+
+def close_transaction(db: Session) -> None:
+    """Commit what is pending, so that the slow hash that follows runs with no transaction open."""
+    db.commit()
+
 
 class AccountExists(BrokerError):
     code = "account_exists"

@@ -212,7 +212,7 @@ class PasswordGuess:
     def _pair(self) -> str:
         return f"{self.email}\n{self.address or ''}"
 
-    def begin(self) -> None:
+    def count(self) -> None:
         """Count the guess; raises :class:`Locked` when this address may not guess now."""
         until = self.throttle.check(PASSWORD_PER_ADDRESS, self.address, self.now)
         if until is None:

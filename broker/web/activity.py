@@ -11,17 +11,12 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from broker.accounts.service import AccountService
-from broker.accounts.throttle import PasswordGuess, Throttle
-from broker.audit.log import record
 from broker.deps import Db, Form, HashingTurn, ServicesDep
-from broker.notify.outbox import Outbox
 from broker.policy.claims import HUMAN_NAMES
 from broker.store.models import AuditEvent, Client, ReleaseRecord
-from broker.web.account import end_everywhere_recorded
+from broker.web.change_steps import security_for
 from broker.web.i18n import N_, _
 from broker.web.journeys import new_password_errors
-from broker.web.signin import client_address
 from broker.webkit.access import signed_in
 from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
@@ -142,8 +137,7 @@ def event_words(action: str) -> str:
 def report(request: Request, db: Db, services: ServicesDep) -> Response:
     """Something not recognised: every session ends (services told), refresh tokens stop working,
     and the report is recorded for the team to look at."""
-    _session, account = signed_in(request)
-    end_everywhere_recorded(request, db, services, account.id, "activity.reported", "activity reported")
+    security_for(request, db, services).sign_out_everywhere("activity.reported", "activity reported")
     paragraphs = [
         _("Thank you for telling us. We have signed you out on every device and told the services you use."),
         _("Sign in again and change your password. If you cannot sign in, reset your password."),
@@ -175,42 +169,12 @@ def password_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/password", dependencies=[HashingTurn])
 def change_password(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    _session, account = signed_in(request)
-    now, address = services.clock(), client_address(request)
-    # Guessed from a stolen session, the current password is throttled as at sign-in (the same count).
-    guess = PasswordGuess(Throttle(db), account.email, address, now)
-    try:
-        guess.begin()
-    finally:
-        db.commit()
-    accounts = AccountService(db, services.passwords)
-    if not accounts.password_matches(account, form.get("current") or ""):
-        record(
-            db,
-            "password.change_failed",
-            now=now,
-            actor=account.id,
-            subject=account.id,
-            client_address=address,
-        )
-        for limit in guess.wrong():
-            record(
-                db,
-                "lockout",
-                now=now,
-                actor="system",
-                subject=account.id,
-                client_address=address,
-                limit=limit,
-            )
-        db.commit()
+    security = security_for(request, db, services)
+    if not security.current_password_matches(form.get("current") or ""):
         return _password_page(request, services, {"current": _("Enter your current password")})
-    guess.right()
-    errors = new_password_errors(form.get("password") or "", form.get("confirm") or "", account.email)
+    new = form.get("password") or ""
+    errors = new_password_errors(new, form.get("confirm") or "", security.account.email)
     if errors:
         return _password_page(request, services, errors)
-    db.commit()
-    accounts.set_password(account, form["password"])
-    Outbox(db).send_email(account.email, "password_changed", {}, now)
-    end_everywhere_recorded(request, db, services, account.id, "password.changed", "password changed")
+    security.change_password(new)
     return see_other("/account/sign-in?next=/account/security")

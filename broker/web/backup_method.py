@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.changes import backup_choices, change_app, change_phone, remove_backup, set_backup
+from broker.accounts.changes import backup_choices, change_app, change_phone, set_backup
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
 from broker.web.change_steps import (
@@ -17,7 +17,7 @@ from broker.web.change_steps import (
     add_app_routes,
     add_phone_routes,
     finish,
-    tell_owner,
+    security_for,
 )
 from broker.web.i18n import N_, _
 from broker.webkit.access import SECURITY, signed_in
@@ -126,10 +126,7 @@ def remove_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/security/backup/remove")
 def remove(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, account = signed_in(request)
-    method = account.backup_method
-    if not method:
+    secret = security_for(request, db, services).remove_backup()
+    if secret is None:
         return see_other(f"{services.settings.issuer}{SECURITY}")
-    remove_backup(account)
-    tell_owner(db, services, account)
-    return finish(request, db, services, session, "backup-removed", "factor.backup_removed", method=method)
+    return finish(services, "backup-removed", secret)

@@ -2,10 +2,8 @@
 number and authenticator app pages (the same whether the phone or app is the main way of getting
 codes or the backup), and finishing a change.
 
-Every step needs a sign-in with both factors in the last 15 minutes (``signed_in_strongly``). A change
-takes effect only with proof that the new thing is yours (a code sent to it, or one from the new
-app); then it is recorded, the session gets a new secret (a change of privilege), and the Security
-page says it is done.
+Every step needs a sign-in with both factors in the last 15 minutes (``PAGES``). What a change does
+is ``broker.accounts.security``'s; these pages read the forms and say what happened.
 """
 
 from __future__ import annotations
@@ -18,16 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
-from broker.accounts.changes import AccountChanges
 from broker.accounts.codes import WRONG_CODE
-from broker.audit.log import record
+from broker.accounts.security import Security
 from broker.deps import Db, Form, ServicesDep
-from broker.notify.outbox import Outbox
-from broker.store.models import Account, AccountChange, BrowserSession
-from broker.web.account import new_session_secret
+from broker.store.models import Account, AccountChange
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
-from broker.web.signin import client_address
+from broker.web.signin import set_session_cookie, visit
 from broker.webkit.access import SECURITY, signed_in
 from broker.webkit.pages import form_page, see_other
 
@@ -44,36 +39,17 @@ def code_problem(entered: str) -> str | None:
     return None if digits.isdigit() and len(digits) == 6 else CODE_DIGITS
 
 
-def changes_for(request: Request, db: Db, services: ServicesDep) -> AccountChanges:
-    return AccountChanges(db, services.clock(), client_address(request))
+def security_for(request: Request, db: Db, services: ServicesDep) -> Security:
+    """The account service for the signed-in person, in this session."""
+    session, account = signed_in(request)
+    return Security(visit(request, db, services), session, account)
 
 
-def finish(
-    request: Request,
-    db: Db,
-    services: ServicesDep,
-    session: BrowserSession,
-    notice: str,
-    action: str,
-    **details: Any,
-) -> Response:
-    """Record the change, give the session a new secret, commit, and back to the Security page."""
-    record(
-        db,
-        action,
-        now=services.clock(),
-        actor=session.account_id,
-        subject=session.account_id,
-        client_address=client_address(request),
-        **details,
-    )
+def finish(services: ServicesDep, notice: str, secret: str) -> Response:
+    """A change made: the session's new secret, and back to the Security page."""
     response = see_other(f"{services.settings.issuer}{SECURITY}?notice={notice}")
-    new_session_secret(response, db, services, session)
+    set_session_cookie(response, services, secret)
     return response
-
-
-def tell_owner(db: Db, services: ServicesDep, account: Account) -> None:
-    Outbox(db).send_email(account.email, "sign_in_method_changed", {}, services.clock())
 
 
 @dataclass(frozen=True)
@@ -110,7 +86,7 @@ def _phone_page(services: ServicesDep, request: Request, flow: Flow, **kw: Any) 
 
 
 def phone_start(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in(request)
+    _session, account = signed_in(request)
     if not flow.allowed(account):
         return see_other(f"{services.settings.issuer}{SECURITY}")
     raw = (form.get("phone") or "").strip()
@@ -119,10 +95,7 @@ def phone_start(request: Request, db: Db, services: ServicesDep, form: Form, flo
     except factors.PhoneInvalid as exc:
         message = N_("Enter your mobile phone number") if not raw else str(exc)
         return _phone_page(services, request, flow, values={"phone": raw}, errors={"phone": message})
-    changes = changes_for(request, db, services)
-    change = changes.start(session, flow.kind, new_phone=number)
-    changes.send_code(change, "sms", number, "sms_code")
-    db.commit()
+    security_for(request, db, services).start_phone_change(flow.kind, number)
     return see_other(f"{services.settings.issuer}{flow.path}/code")
 
 
@@ -149,29 +122,27 @@ def _phone_code_page(
 
 
 def phone_code_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
-    session, _account = signed_in(request)
-    change = changes_for(request, db, services).pending(session, flow.kind)
+    change = security_for(request, db, services).pending(flow.kind)
     if change is None:
         return see_other(f"{services.settings.issuer}{flow.path}")
     return _phone_code_page(services, request, flow, change)
 
 
 def phone_confirm(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in(request)
-    changes = changes_for(request, db, services)
-    change = changes.pending(session, flow.kind)
-    if change is None or not change.new_phone or not flow.allowed(account):
+    security = security_for(request, db, services)
+    change = security.pending(flow.kind)
+    if change is None or not change.new_phone or not flow.allowed(security.account):
         return see_other(f"{services.settings.issuer}{flow.path}")
     entered = (form.get("code") or "").strip()
-    problem = code_problem(entered)
-    if problem is None and not changes.check_code(change, entered):
-        db.commit()  # keep the count of wrong codes
-        problem = WRONG_CODE
-    if problem:
+    problem, secret = code_problem(entered), None
+    if problem is None:
+        secret = security.confirm_phone(change, entered, flow.apply, flow.action, flow.method)
+        problem = WRONG_CODE if secret is None else None
+    if problem or secret is None:
         return _phone_code_page(
-            services, request, flow, change, values={"code": entered}, errors={"code": problem}
+            services, request, flow, change, values={"code": entered}, errors={"code": problem or ""}
         )
-    return _confirmed(request, db, services, session, account, flow, change, None)
+    return finish(services, flow.notice, secret)
 
 
 def _app_page(services: ServicesDep, request: Request, flow: Flow, account: Account, **kw: Any) -> Response:
@@ -198,57 +169,34 @@ def _app_page(services: ServicesDep, request: Request, flow: Flow, account: Acco
 
 def app_page(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
     """A new secret for this session (kept while the page is reloaded), shown as a QR code and text."""
-    session, account = signed_in(request)
-    if not flow.allowed(account):
+    security = security_for(request, db, services)
+    if not flow.allowed(security.account):
         return see_other(f"{services.settings.issuer}{SECURITY}")
-    changes = changes_for(request, db, services)
-    change = changes.pending(session, flow.kind) or changes.start(
-        session, flow.kind, new_totp_secret=factors.new_totp_secret()
-    )
-    db.commit()
-    return _app_page(services, request, flow, account, change=change)
+    change = security.app_change(flow.kind, factors.new_totp_secret)
+    return _app_page(services, request, flow, security.account, change=change)
 
 
 def app_confirm(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
-    session, account = signed_in(request)
-    changes = changes_for(request, db, services)
-    change = changes.pending(session, flow.kind)
-    if change is None or not change.new_totp_secret or not flow.allowed(account):
+    security = security_for(request, db, services)
+    change = security.pending(flow.kind)
+    if change is None or not change.new_totp_secret or not flow.allowed(security.account):
         return see_other(f"{services.settings.issuer}{flow.path}")
     entered = (form.get("code") or "").strip()
-    problem, step = code_problem(entered), None
+    problem, secret = code_problem(entered), None
     if problem is None:
-        step = changes.check_app(change, entered)
-        if step is None:
-            db.commit()  # keep the count of wrong codes
-            problem = WRONG_APP_CODE
-    if problem:
+        secret = security.confirm_app(change, entered, flow.apply, flow.action, flow.method)
+        problem = WRONG_APP_CODE if secret is None else None
+    if problem or secret is None:
         return _app_page(
             services,
             request,
             flow,
-            account,
+            security.account,
             change=change,
             values={"code": entered},
-            errors={"code": problem},
+            errors={"code": problem or ""},
         )
-    return _confirmed(request, db, services, session, account, flow, change, step)
-
-
-def _confirmed(
-    request: Request,
-    db: Db,
-    services: ServicesDep,
-    session: BrowserSession,
-    account: Account,
-    flow: Flow,
-    change: AccountChange,
-    step: int | None,
-) -> Response:
-    flow.apply(account, change, step)
-    changes_for(request, db, services).done(change)
-    tell_owner(db, services, account)
-    return finish(request, db, services, session, flow.notice, flow.action, method=flow.method)
+    return finish(services, flow.notice, secret)
 
 
 def add_phone_routes(router: APIRouter, flow: Flow) -> None:

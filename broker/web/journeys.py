@@ -11,20 +11,20 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import WRONG_CODE, Codes, Purpose
+from broker.accounts.codes import WRONG_CODE, Purpose
+from broker.accounts.journeys import EmailJourneys
 from broker.accounts.policy import password_problem
 from broker.accounts.service import normalise_email
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, EMAIL_FIELD, PASSWORD_FIELDS
 from broker.web.i18n import _
-from broker.web.signin import client_address, load_interaction
+from broker.web.signin import load_interaction, visit
 from broker.webkit.pages import form_page, see_other
 
 __all__ = [
     "WRONG_CODE",
     "EmailJourney",
-    "check_journey_code",
     "new_password_errors",
     "read_email",
 ]
@@ -38,21 +38,6 @@ def read_email(raw: str) -> tuple[str | None, str | None]:
         if not raw:
             return None, _("Enter your email address")
         return None, _("Enter an email address in the correct format, like name@example.com")
-
-
-def check_journey_code(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, purpose: Purpose, code: str
-) -> bool:
-    """The code emailed for this journey's address; on success the address counts as proven."""
-    assert interaction.journey_email
-    if not Codes(db, services.clock(), client_address(request)).check(
-        interaction, purpose, interaction.journey_email, code, None
-    ):
-        db.commit()  # keep the count of wrong codes
-        return False
-    interaction.journey_verified_at = services.clock()
-    db.commit()
-    return True
 
 
 def new_password_errors(new: str, confirm: str, email: str) -> dict[str, str]:
@@ -80,13 +65,6 @@ class EmailJourney:
     password_title: str
     code_intro: Callable[[Interaction], str]
     offer_resend: bool = False
-
-    def begin(self, interaction: Interaction, address: str) -> None:
-        """Start (or start again) with ``address``. Whatever the interaction held of a sign-in begun
-        before (whose password was checked, who may set up a factor) is forgotten: nothing proven for
-        one person may carry over to a journey for another address."""
-        interaction.journey_email, interaction.journey_verified_at = address, None
-        interaction.account_id = interaction.password_ok_at = interaction.factor_setup_for = None
 
     def url(self, services: ServicesDep, interaction: Interaction, step: str = "") -> str:
         return f"{services.settings.issuer}{self.path}/{interaction.id}{step}"
@@ -158,7 +136,7 @@ class EmailJourney:
                 return self.code_page(
                     services, request, interaction, errors={"code": _("Enter the security code")}
                 )
-            if not check_journey_code(request, db, services, interaction, self.purpose, entered):
+            if not EmailJourneys(visit(request, db, services)).check_code(interaction, self.purpose, entered):
                 return self.code_page(services, request, interaction, errors={"code": WRONG_CODE})
             return see_other(self.url(services, interaction, "/password"))
 

@@ -9,21 +9,18 @@ new second factor. Every step is in the audit log.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import Codes, Purpose
-from broker.audit.log import record
+from broker.accounts.recovery import FactorReset, LostFactor, reset_is_due
 from broker.deps import Db, Form, ServicesDep
-from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _, long_date
 from broker.web.journeys import WRONG_CODE
-from broker.web.signin import client_address, password_checked
+from broker.web.signin import password_checked, visit
 from broker.webkit.pages import form_page, see_other
 from broker.webkit.router import page_router
 
@@ -32,13 +29,6 @@ router = page_router()
 
 def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str:
     return f"{services.settings.issuer}/sign-in/{interaction.id}/lost-factor{step}"
-
-
-def reset_is_due(account: Account, services: ServicesDep) -> bool:
-    return (
-        account.factor_reset_available_at is not None
-        and account.factor_reset_available_at <= services.clock()
-    )
 
 
 def _start_page(
@@ -53,7 +43,7 @@ def _start_page(
             hours=hours,
         )
     ]
-    if account.factor_reset_available_at and not reset_is_due(account, services):
+    if account.factor_reset_available_at and not reset_is_due(account, services.clock()):
         intro = [
             _(
                 "You have already asked to reset your second factor. You can do it after %(date)s at %(time)s UTC.",
@@ -61,7 +51,7 @@ def _start_page(
                 time=f"{account.factor_reset_available_at:%H:%M}",
             )
         ]
-    if reset_is_due(account, services):
+    if reset_is_due(account, services.clock()):
         intro = [
             _(
                 "Your waiting period has passed. Enter the code we send to your email address to set up a new "
@@ -91,10 +81,7 @@ def send_code(interaction_id: str, request: Request, db: Db, services: ServicesD
     interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
-    Codes(db, services.clock(), client_address(request)).send(
-        interaction, Purpose.LOST_FACTOR, account.id, "email", account.email, "sign_in_code"
-    )
-    db.commit()
+    FactorReset(visit(request, db, services)).send_code(interaction, account)
     return see_other(_url(services, interaction, "/code"))
 
 
@@ -123,34 +110,11 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     interaction, account = password_checked(request, db, services, interaction_id)
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
-    now, address = services.clock(), client_address(request)
-    if not Codes(db, now, address).check(
-        interaction, Purpose.LOST_FACTOR, account.id, form.get("code") or "", account.id
-    ):
-        db.commit()
-        return _code_page(
-            services,
-            request,
-            interaction,
-            errors={"code": WRONG_CODE},
-        )
-    if reset_is_due(account, services):
-        interaction.factor_setup_for = account.id
-        db.commit()
+    outcome = FactorReset(visit(request, db, services)).check_code(
+        interaction, account, form.get("code") or ""
+    )
+    if outcome is LostFactor.WRONG_CODE:
+        return _code_page(services, request, interaction, errors={"code": WRONG_CODE})
+    if outcome is LostFactor.SET_UP_NOW:
         return see_other(f"{services.settings.issuer}/create-account/{interaction.id}/second-factor")
-    if account.factor_reset_available_at is None:
-        account.factor_reset_requested_at = now
-        account.factor_reset_available_at = now + timedelta(hours=services.settings.factor_reset_wait_hours)
-        Outbox(db).send_email(
-            account.email, "factor_reset_requested", {"hours": services.settings.factor_reset_wait_hours}, now
-        )
-        record(
-            db,
-            "factor_reset.requested",
-            now=now,
-            actor=account.id,
-            subject=account.id,
-            client_address=address,
-        )
-    db.commit()
     return see_other(_url(services, interaction))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.codes import Codes, Purpose
+from broker.accounts.codes import Purpose
+from broker.accounts.journeys import EmailJourneys
+from broker.accounts.recovery import Recovery
 from broker.accounts.service import AccountService
 from broker.deps import Db, Form, HashingTurn, ServicesDep
-from broker.notify.outbox import Outbox
-from broker.web.account import end_everywhere_recorded
 from broker.web.i18n import N_, _
 from broker.web.journeys import EmailJourney, new_password_errors, read_email
-from broker.web.signin import client_address, load_interaction
+from broker.web.signin import load_interaction, visit
 from broker.webkit.pages import see_other
 from broker.webkit.router import page_router
 
@@ -41,33 +41,19 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         return JOURNEY.email_page(
             services, request, interaction, values={"email": raw}, errors={"email": message or ""}
         )
-    codes = Codes(db, services.clock(), client_address(request))
-    JOURNEY.begin(interaction, address)
-    account = AccountService(db, services.passwords).by_email(address)
-    if account is not None:
-        codes.send(interaction, Purpose.RESET_PASSWORD, address, "email", address, "reset_code")
-    else:
-        codes.count_send(address)
-        codes.spoil(interaction)  # the same journey, and no code can work
-    db.commit()
+    EmailJourneys(visit(request, db, services)).start_reset(interaction, address)
     return see_other(JOURNEY.url(services, interaction, "/code"))
 
 
 @router.post("/reset-password/{interaction_id}/password", dependencies=[HashingTurn])
 def password(interaction_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     interaction = load_interaction(request, db, services, interaction_id)
-    accounts = AccountService(db, services.passwords)
-    account = accounts.by_email(interaction.journey_email or "")
+    account = AccountService(db, services.passwords).by_email(interaction.journey_email or "")
     if interaction.journey_verified_at is None or account is None:
         return see_other(JOURNEY.url(services, interaction))
     new = form.get("password") or ""
     errors = new_password_errors(new, form.get("confirm") or "", account.email)
     if errors:
         return JOURNEY.password_page(services, request, interaction, errors=errors)
-    now = services.clock()
-    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
-    accounts.set_password(account, new)
-    Outbox(db).send_email(account.email, "password_changed", {}, now)
-    interaction.journey_email = interaction.journey_verified_at = None
-    end_everywhere_recorded(request, db, services, account.id, "password.reset", "password reset")
+    Recovery(visit(request, db, services)).reset_password(interaction, account, new)
     return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}?notice=password-reset")

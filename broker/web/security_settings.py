@@ -8,18 +8,17 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.changes import change_app, change_email, change_phone, uses_app, uses_phone
+from broker.accounts.changes import change_app, change_phone, uses_app, uses_phone
 from broker.accounts.codes import WRONG_CODE
-from broker.accounts.service import AccountService
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
 from broker.web.change_steps import (
     Flow,
     add_app_routes,
     add_phone_routes,
-    changes_for,
     code_problem,
     finish,
+    security_for,
 )
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import N_, _
@@ -60,20 +59,13 @@ def email_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.post("/account/security/email")
 def email(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in(request)
+    _session, account = signed_in(request)
     raw = (form.get("email") or "").strip()
     address, message = read_email(raw)
     if address is None or address == account.email:
         error = message or SAME_EMAIL
         return _email_page(services, request, account, values={"email": raw}, errors={"email": error})
-    changes = changes_for(request, db, services)
-    change = changes.start(session, "email", new_email=address)
-    if AccountService(db, services.passwords).by_email(address) is not None:
-        # Never said on screen: the owner of that address is told by email instead.
-        changes.send_notice(change, address, "email_change_account_exists")
-    else:
-        changes.send_code(change, "email", address, "change_email_code")
-    db.commit()
+    security_for(request, db, services).start_email_change(address)
     return see_other(f"{services.settings.issuer}{SECURITY}/email/code")
 
 
@@ -97,8 +89,7 @@ def _email_code_page(services: ServicesDep, request: Request, change: AccountCha
 
 @router.get("/account/security/email/code")
 def email_code_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    session, _account = signed_in(request)
-    change = changes_for(request, db, services).pending(session, "email")
+    change = security_for(request, db, services).pending("email")
     if change is None:
         return see_other(f"{services.settings.issuer}{SECURITY}/email")
     return _email_code_page(services, request, change)
@@ -106,24 +97,20 @@ def email_code_page(request: Request, db: Db, services: ServicesDep) -> Response
 
 @router.post("/account/security/email/code")
 def email_code(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
-    session, account = signed_in(request)
-    changes = changes_for(request, db, services)
-    change = changes.pending(session, "email")
+    security = security_for(request, db, services)
+    change = security.pending("email")
     if change is None or not change.new_email:
         return see_other(f"{services.settings.issuer}{SECURITY}/email")
     entered = (form.get("code") or "").strip()
-    problem = code_problem(entered)
-    if problem is None and not (
-        changes.check_code(change, entered)
-        and AccountService(db, services.passwords).by_email(change.new_email) is None
-    ):
-        db.commit()  # keep the count of wrong codes
-        problem = WRONG_CODE
-    if problem:
-        return _email_code_page(services, request, change, values={"code": entered}, errors={"code": problem})
-    change_email(db, account, change.new_email, services.clock())
-    changes.done(change)
-    return finish(request, db, services, session, "email-changed", "email.changed")
+    problem, secret = code_problem(entered), None
+    if problem is None:
+        secret = security.confirm_email(change, entered)
+        problem = WRONG_CODE if secret is None else None
+    if problem or secret is None:
+        return _email_code_page(
+            services, request, change, values={"code": entered}, errors={"code": problem or ""}
+        )
+    return finish(services, "email-changed", secret)
 
 
 # Phone number and authenticator app

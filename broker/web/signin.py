@@ -6,14 +6,14 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
-from broker.accounts.codes import WRONG_CODE, Codes, Purpose
+from broker.accounts.codes import WRONG_CODE
 from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
-from broker.accounts.service import AccountService, normalise_email
-from broker.accounts.sessions import SessionService, session_cookie
-from broker.accounts.throttle import PasswordGuess, Throttle
-from broker.audit.log import record
+from broker.accounts.service import EMAIL_LENGTH, fits
+from broker.accounts.sessions import session_cookie
+from broker.accounts.signin import SignIn, code_method
+from broker.accounts.visit import Endings, Visit
 from broker.deps import Db, Form, HashingTurn, ServicesDep
-from broker.oidc.backchannel import queue_logout_notices
+from broker.oidc.backchannel import end_everywhere, queue_logout_notices
 from broker.oidc.vtr import VtrInvalid, parse_vtr
 from broker.store.models import Account, Interaction
 from broker.web.i18n import _
@@ -52,36 +52,25 @@ def load_interaction(request: Request, db: Db, services: ServicesDep, interactio
     return InteractionService(db).load(interaction_id, request.cookies.get(BROWSER_COOKIE), services.clock())
 
 
-def start_session(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, amr: list[str], level: str
-) -> tuple[str, str]:
-    """A fresh session (ending any other in this browser: no fixation), recorded and committed.
-    Returns where the browser goes next and the new session cookie's value."""
-    now = services.clock()
-    sessions = SessionService(db, services.settings)
-    previous = sessions.find(request.cookies.get(session_cookie(services.settings)), now)
-    if previous is not None:
-        sessions.end(previous.id, now)
-        queue_logout_notices(db, previous.id, now)
-    assert interaction.account_id is not None
-    session, secret = sessions.start(interaction.account_id, amr, level, now)
-    interaction.session_id = session.id
-    interaction.login_completed_at = now
-    record(
-        db,
-        "sign_in.success",
-        now=now,
-        actor=interaction.account_id,
-        subject=interaction.account_id,
-        client_address=client_address(request),
-        client_id=interaction.client_id,
-        amr=amr,
-        level=level,
+def visit(request: Request, db: Db, services: ServicesDep) -> Visit:
+    """What the account services are built from, for this request (see ``broker.accounts.visit``)."""
+    endings = Endings(
+        queue_notices=queue_logout_notices,
+        end_everywhere=end_everywhere,
+        wake=lambda: request.app.state.backchannel.wake(),
     )
-    db.commit()
+    return Visit(db, services.settings, services.passwords, services.clock, client_address(request), endings)
+
+
+def session_secret(request: Request, services: ServicesDep) -> str | None:
+    return request.cookies.get(session_cookie(services.settings))
+
+
+def next_location(services: ServicesDep, interaction: Interaction) -> str:
+    """Where a completed sign-in goes: back to the authorization, or to the broker's own page."""
     if interaction.client_id is None:  # a sign-in to the broker's own pages
-        return services.settings.issuer + local_path(interaction.params.get("return_to", ["/"])[0]), secret
-    return f"{services.settings.issuer}/authorize/resume/{interaction.id}", secret
+        return services.settings.issuer + local_path(interaction.params.get("return_to", ["/"])[0])
+    return f"{services.settings.issuer}/authorize/resume/{interaction.id}"
 
 
 def set_session_cookie(response: Response, services: ServicesDep, secret: str) -> None:
@@ -95,27 +84,11 @@ def set_session_cookie(response: Response, services: ServicesDep, secret: str) -
     )
 
 
-def complete_sign_in(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, amr: list[str], level: str
-) -> Response:
-    """Signed in: a new session, and back to the authorization."""
-    location, secret = start_session(request, db, services, interaction, amr, level)
-    response = see_other(location)
+def signed_in_to(services: ServicesDep, interaction: Interaction, secret: str) -> Response:
+    """Signed in: the new session's cookie, and on to where the sign-in was for."""
+    response = see_other(next_location(services, interaction))
     set_session_cookie(response, services, secret)
     return response
-
-
-def send_second_factor_code(
-    db: Db, services: ServicesDep, request: Request, interaction: Interaction, account: Account
-) -> None:
-    method = factors.method_of(account)
-    if method == "totp":
-        return
-    codes = Codes(db, services.clock(), client_address(request))
-    if method == "sms" and account.phone_number:
-        codes.send(interaction, Purpose.SIGN_IN, account.id, "sms", account.phone_number, "sms_code")
-    else:
-        codes.send(interaction, Purpose.SIGN_IN, account.id, "email", account.email, "sign_in_code")
 
 
 @router.get("/sign-in/{interaction_id}")
@@ -136,47 +109,21 @@ def sign_in(interaction_id: str, request: Request, db: Db, services: ServicesDep
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = _("Enter your email address")
+    elif not fits(email, EMAIL_LENGTH) or "\x00" in password:  # no account could have it
+        errors["email"] = _("Enter the email address and password for your account")
     if not password:
         errors["password"] = _("Enter your password")
     if errors:
         return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
 
-    now, address = services.clock(), client_address(request)
-    guess = PasswordGuess(Throttle(db), normalise_email(email), address, now)
-    try:
-        guess.begin()
-    finally:
-        db.commit()  # counted before the slow check: concurrent guesses each see the others
-    accounts = AccountService(db, services.passwords)
-    known = accounts.by_email(email)
-    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
-    account = known if accounts.password_matches(known, password) else None
-    if account is None:
-        subject = known.id if known else None
-        record(
-            db,
-            "sign_in.failure",
-            now=now,
-            actor="anonymous",
-            subject=subject,
-            client_address=address,
-            reason="password",
-        )
-        for limit in guess.wrong():
-            record(
-                db, "lockout", now=now, actor="system", subject=subject, client_address=address, limit=limit
-            )
-        db.commit()
+    checked = SignIn(visit(request, db, services)).with_password(
+        interaction, email, password, needs_second_factor(interaction), session_secret(request, services)
+    )
+    if checked.account is None:
         errors["email"] = _("Enter the email address and password for your account")
         return render(services, request, "sign_in.html", {"email": email, "interaction": interaction}, errors)
-
-    guarded = guess.right()
-    interaction.account_id = account.id
-    interaction.password_ok_at = now
-    if not guarded and not needs_second_factor(interaction):
-        return complete_sign_in(request, db, services, interaction, ["pwd"], "Cl")
-    send_second_factor_code(db, services, request, interaction, account)
-    db.commit()
+    if checked.secret is not None:
+        return signed_in_to(services, interaction, checked.secret)
     return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}/code")
 
 
@@ -194,12 +141,9 @@ def password_checked(
 
 
 def _code_context(interaction: Interaction, account: Account) -> dict[str, object]:
-    method = factors.method_of(account)
-    if method == "sms" and not account.phone_number:
-        method = "email"
     return {
         "interaction": interaction,
-        "method": method,
+        "method": code_method(account),
         "phone": factors.mask_phone(account.phone_number or ""),
         "backup": account.backup_method,
     }
@@ -222,42 +166,9 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     code = (form.get("code") or "").strip()
     if not code:
         return render(services, request, "sign_in_code.html", context, {"code": _("Enter the security code")})
-    method = str(context["method"])
-    if verify_second_factor(db, services, request, interaction, account, method, code):
-        if account.factor_reset_requested_at is not None:  # the owner still has their factor
-            account.factor_reset_requested_at = account.factor_reset_available_at = None
-            record(
-                db,
-                "factor_reset.cancelled",
-                now=services.clock(),
-                actor=account.id,
-                subject=account.id,
-                client_address=client_address(request),
-            )
-        return complete_sign_in(request, db, services, interaction, factors.AMR[method], "Cl.Cm")
-    db.commit()  # keep the count of wrong codes
-    errors = {"code": WRONG_CODE}
-    return render(services, request, "sign_in_code.html", context, errors)
-
-
-def verify_second_factor(
-    db: Db,
-    services: ServicesDep,
-    request: Request,
-    interaction: Interaction,
-    account: Account,
-    method: str,
-    code: str,
-) -> bool:
-    codes = Codes(db, services.clock(), client_address(request))
-    if method != "totp":
-        return codes.check(interaction, Purpose.SIGN_IN, account.id, code, account.id)
-
-    def app_code_matches() -> bool:
-        step = factors.totp_step(account.totp_secret or "", code, services.clock(), account.totp_last_step)
-        if step is None:
-            return False
-        account.totp_last_step = step  # the same code cannot be used again
-        return True
-
-    return codes.attempt(account.id, account.id, app_code_matches)
+    secret = SignIn(visit(request, db, services)).with_code(
+        interaction, account, code, session_secret(request, services)
+    )
+    if secret is None:
+        return render(services, request, "sign_in_code.html", context, {"code": WRONG_CODE})
+    return signed_in_to(services, interaction, secret)

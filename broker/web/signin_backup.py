@@ -10,18 +10,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts import factors
-from broker.accounts.changes import code_matches, new_code
-from broker.accounts.codes import MINUTES, WRONG_CODE, Codes
-from broker.accounts.interactions import CODE_TTL
-from broker.audit.log import record
+from broker.accounts.codes import WRONG_CODE
+from broker.accounts.signin import SignIn
 from broker.deps import Db, Form, ServicesDep
-from broker.notify.outbox import Outbox
 from broker.store.models import Account, Interaction
 from broker.web.change_steps import code_problem
 from broker.web.fields import CODE_FIELD
 from broker.web.i18n import _
-from broker.web.signin import client_address, complete_sign_in, password_checked, verify_second_factor
+from broker.web.signin import password_checked, session_secret, signed_in_to, visit
 from broker.webkit.pages import form_page, see_other
 from broker.webkit.router import page_router
 
@@ -72,12 +68,7 @@ def send_code(interaction_id: str, request: Request, db: Db, services: ServicesD
     interaction, account = _with_backup(request, db, services, interaction_id)
     if account is None or account.backup_method != "sms" or not account.phone_number:
         return see_other(_url(services, interaction))
-    now = services.clock()
-    Codes(db, now, client_address(request)).count_send(account.id)
-    code, interaction.backup_otp_hash = new_code()
-    interaction.backup_otp_expires_at = now + CODE_TTL
-    Outbox(db).send_sms(account.phone_number, "sms_code", {"code": code, "minutes": MINUTES}, now)
-    db.commit()
+    SignIn(visit(request, db, services)).send_backup_code(interaction, account)
     return see_other(_url(services, interaction, "/backup/code"))
 
 
@@ -125,49 +116,14 @@ def check_code(interaction_id: str, request: Request, db: Db, services: Services
     if account is None:
         return see_other(_url(services, interaction))
     entered = (form.get("code") or "").strip()
-    problem = code_problem(entered)
-    if problem is None and not _backup_code_ok(request, db, services, interaction, account, entered):
-        db.commit()  # keep the count of wrong codes
-        problem = WRONG_CODE
-    if problem:
+    problem, secret = code_problem(entered), None
+    if problem is None:
+        secret = SignIn(visit(request, db, services)).with_backup_code(
+            interaction, account, entered, session_secret(request, services)
+        )
+        problem = WRONG_CODE if secret is None else None
+    if problem or secret is None:
         return _code_page(
-            services, request, interaction, account, values={"code": entered}, errors={"code": problem}
+            services, request, interaction, account, values={"code": entered}, errors={"code": problem or ""}
         )
-    method = str(account.backup_method)
-    now, address = services.clock(), client_address(request)
-    if account.factor_reset_requested_at is not None:  # the owner still has a way in
-        account.factor_reset_requested_at = account.factor_reset_available_at = None
-        record(
-            db,
-            "factor_reset.cancelled",
-            now=now,
-            actor=account.id,
-            subject=account.id,
-            client_address=address,
-        )
-    record(
-        db,
-        "factor.backup_used",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=address,
-        method=method,
-    )
-    return complete_sign_in(request, db, services, interaction, factors.AMR[method], "Cl.Cm")
-
-
-def _backup_code_ok(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, account: Account, code: str
-) -> bool:
-    if account.backup_method == "totp":
-        return verify_second_factor(db, services, request, interaction, account, "totp", code)
-    now = services.clock()
-
-    def matches() -> bool:
-        if code_matches(interaction.backup_otp_hash, interaction.backup_otp_expires_at, code, now):
-            interaction.backup_otp_hash = None  # a code works once
-            return True
-        return False
-
-    return Codes(db, now, client_address(request)).attempt(account.id, account.id, matches)
+    return signed_in_to(services, interaction, secret)

@@ -12,16 +12,15 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts import factors
-from broker.accounts.codes import Codes, Purpose
-from broker.accounts.service import AccountExists, AccountService
-from broker.audit.log import record
+from broker.accounts.codes import Purpose
+from broker.accounts.journeys import EmailJourneys
+from broker.accounts.signup import SignUp, account_setting_up_factor
 from broker.deps import Db, Form, HashingTurn, ServicesDep
-from broker.notify.outbox import Outbox
-from broker.store.models import Account, Interaction
+from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
-from broker.web.signin import client_address, complete_sign_in, load_interaction
+from broker.web.signin import load_interaction, session_secret, signed_in_to, visit
 from broker.webkit.pages import form_page, see_other
 from broker.webkit.router import page_router
 
@@ -37,13 +36,6 @@ FACTOR_CHOICES = {
         ("passkey", N_("Passkey (fingerprint, face or screen lock)")),
     ],
 }
-
-
-def account_setting_up_factor(db: Db, interaction: Interaction) -> Account | None:
-    """The account that may set up a second factor here (see Interaction.factor_setup_for), if any."""
-    if not interaction.account_id or interaction.factor_setup_for != interaction.account_id:
-        return None
-    return db.get(Account, interaction.account_id)
 
 
 JOURNEY = EmailJourney(
@@ -70,16 +62,7 @@ def email(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
         return JOURNEY.email_page(
             services, request, interaction, values={"email": raw}, errors={"email": message or ""}
         )
-    now = services.clock()
-    codes = Codes(db, now, client_address(request))
-    JOURNEY.begin(interaction, address)
-    if AccountService(db, services.passwords).by_email(address) is not None:
-        codes.count_send(address)
-        codes.spoil(interaction)
-        Outbox(db).send_email(address, "account_exists", {}, now)
-    else:
-        codes.send(interaction, Purpose.NEW_ACCOUNT, address, "email", address, "verify_email")
-    db.commit()
+    EmailJourneys(visit(request, db, services)).start_new_account(interaction, address)
     return see_other(JOURNEY.url(services, interaction, "/code"))
 
 
@@ -92,28 +75,10 @@ def password(interaction_id: str, request: Request, db: Db, services: ServicesDe
     errors = new_password_errors(new, form.get("confirm") or "", interaction.journey_email)
     if errors:
         return JOURNEY.password_page(services, request, interaction, errors=errors)
-    now = services.clock()
-    db.commit()  # no transaction open through the slow hash (see broker.accounts.service)
-    try:
-        account = AccountService(db, services.passwords).create(
-            interaction.journey_email, new, verified=True, now=now
-        )
-    except AccountExists:
+    if SignUp(visit(request, db, services)).create(interaction, new) is None:
         return JOURNEY.email_page(
             services, request, interaction, errors={"email": _("Enter your email address again to continue")}
         )
-    interaction.account_id = interaction.factor_setup_for = account.id
-    interaction.password_ok_at = now
-    record(
-        db,
-        "account.created",
-        now=now,
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-        client_id=interaction.client_id,
-    )
-    db.commit()
     return see_other(JOURNEY.url(services, interaction, "/second-factor"))
 
 
@@ -151,42 +116,14 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
             services, request, interaction, errors={"method": _("Select how you want to get security codes")}
         )
     if method == "totp":
-        interaction.pending_totp_secret = factors.new_totp_secret()
-        db.commit()
+        SignUp(visit(request, db, services)).choose_app(interaction)
         return see_other(JOURNEY.url(services, interaction, "/authenticator"))
     if method == "sms":
         return see_other(JOURNEY.url(services, interaction, "/phone"))
-    return _finish(request, db, services, interaction, account, "email")
-
-
-def _finish(
-    request: Request, db: Db, services: ServicesDep, interaction: Interaction, account: Account, method: str
-) -> Response:
-    account.mfa_method = method
-    if account.backup_method == method:  # after a lost-factor reset: a backup must be another way
-        account.backup_method = None
-    interaction.factor_setup_for = None
-    if account.factor_reset_requested_at is not None:
-        account.factor_reset_requested_at = account.factor_reset_available_at = None
-        record(
-            db,
-            "factor_reset.completed",
-            now=services.clock(),
-            actor=account.id,
-            subject=account.id,
-            client_address=client_address(request),
-            method=method,
-        )
-    record(
-        db,
-        "factor.set",
-        now=services.clock(),
-        actor=account.id,
-        subject=account.id,
-        client_address=client_address(request),
-        method=method,
+    secret = SignUp(visit(request, db, services)).choose_email(
+        interaction, account, session_secret(request, services)
     )
-    return complete_sign_in(request, db, services, interaction, factors.AMR[method], "Cl.Cm")
+    return signed_in_to(services, interaction, secret)
 
 
 def _authenticator_page(
@@ -227,8 +164,10 @@ def authenticator(
     account = account_setting_up_factor(db, interaction)
     if account is None or not interaction.pending_totp_secret:
         return see_other(JOURNEY.url(services, interaction, "/second-factor"))
-    step = factors.totp_step(interaction.pending_totp_secret, form.get("code") or "", services.clock(), None)
-    if step is None:
+    secret = SignUp(visit(request, db, services)).confirm_app(
+        interaction, account, form.get("code") or "", session_secret(request, services)
+    )
+    if secret is None:
         return _authenticator_page(
             services,
             request,
@@ -236,9 +175,7 @@ def authenticator(
             account.email,
             errors={"code": _("Enter the 6-digit code your authenticator app shows")},
         )
-    account.totp_secret, account.totp_last_step = interaction.pending_totp_secret, step
-    interaction.pending_totp_secret = None
-    return _finish(request, db, services, interaction, account, "totp")
+    return signed_in_to(services, interaction, secret)
 
 
 def _phone_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
@@ -272,11 +209,7 @@ def phone(interaction_id: str, request: Request, db: Db, services: ServicesDep, 
     except factors.PhoneInvalid as exc:
         message = _("Enter your mobile phone number") if not raw else _(str(exc))
         return _phone_page(services, request, interaction, values={"phone": raw}, errors={"phone": message})
-    interaction.pending_phone = number
-    Codes(db, services.clock(), client_address(request)).send(
-        interaction, Purpose.NEW_PHONE, account.id, "sms", number, "sms_code"
-    )
-    db.commit()
+    SignUp(visit(request, db, services)).send_phone_code(interaction, account, number)
     return see_other(JOURNEY.url(services, interaction, "/phone/code"))
 
 
@@ -313,15 +246,9 @@ def phone_code(interaction_id: str, request: Request, db: Db, services: Services
     account = account_setting_up_factor(db, interaction)
     if account is None or not interaction.pending_phone:
         return see_other(JOURNEY.url(services, interaction, "/phone"))
-    codes = Codes(db, services.clock(), client_address(request))
-    if not codes.check(interaction, Purpose.NEW_PHONE, account.id, form.get("code") or "", account.id):
-        db.commit()
-        return _phone_code_page(
-            services,
-            request,
-            interaction,
-            errors={"code": WRONG_CODE},
-        )
-    account.phone_number, account.phone_number_verified = interaction.pending_phone, True
-    interaction.pending_phone = None
-    return _finish(request, db, services, interaction, account, "sms")
+    secret = SignUp(visit(request, db, services)).confirm_phone(
+        interaction, account, form.get("code") or "", session_secret(request, services)
+    )
+    if secret is None:
+        return _phone_code_page(services, request, interaction, errors={"code": WRONG_CODE})
+    return signed_in_to(services, interaction, secret)
