@@ -172,36 +172,36 @@ def clients_create(
     id_token_alg: Annotated[str, typer.Option(help="ES256 or RS256.")] = "ES256",
     subject_type: Annotated[str, typer.Option(help="pairwise or public.")] = "pairwise",
 ) -> None:
-    """Register a relying service; prints one JSON object with client_id (and client_secret)."""
+    """Register a relying service; prints one JSON object with client_id (and client_secret). The rules
+    are the console's: both register through ``RelyingServices``."""
     from broker.deps import utc_now
     from broker.errors import BrokerError
-    from broker.oidc.clients import NewClient, load_jwks_file, register_client
-    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.oidc.clients import NewClient, RelyingServices, load_jwks_file
+    from broker.store.db import make_engine, make_sessionmaker
     from broker.store.migrate import is_empty, upgrade
 
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     if is_empty(engine):
         upgrade(engine)
-    new = NewClient(
-        name=name,
-        redirect_uris=redirect_uri,
-        auth_method=auth_method,
-        jwks=load_jwks_file(jwks_file) if jwks_file else None,
-        jwks_uri=jwks_uri,
-        claims=[c.strip() for c in claims.split(",") if c.strip()],
-        post_logout_redirect_uris=post_logout_redirect_uri or [],
-        backchannel_logout_uri=backchannel_logout_uri,
-        security_event_uri=security_event_uri,
-        sector_identifier=sector_identifier,
-        id_token_alg=id_token_alg,
-        subject_type=subject_type,
-    )
     try:
-        with transaction(make_sessionmaker(engine)) as db:
-            client, secret = register_client(
-                db, new, utc_now(), allow_private_outbound=settings.outbound_allows_private
-            )
+        new = NewClient(
+            name=name,
+            redirect_uris=redirect_uri,
+            auth_method=auth_method,
+            jwks=load_jwks_file(jwks_file) if jwks_file else None,
+            jwks_uri=jwks_uri,
+            claims=[c.strip() for c in claims.split(",") if c.strip()],
+            post_logout_redirect_uris=post_logout_redirect_uri or [],
+            backchannel_logout_uri=backchannel_logout_uri,
+            security_event_uri=security_event_uri,
+            sector_identifier=sector_identifier,
+            id_token_alg=id_token_alg,
+            subject_type=subject_type,
+        )
+        with make_sessionmaker(engine)() as db:
+            registry = RelyingServices(db, utc_now, allow_private_outbound=settings.outbound_allows_private)
+            client, secret = registry.register(new, None)
             out = {
                 "client_id": client.client_id,
                 "token_endpoint_auth_method": client.token_endpoint_auth_method,
@@ -213,6 +213,8 @@ def clients_create(
                 out["client_secret"] = secret
     except BrokerError as exc:
         fail(exc.description)
+    finally:
+        engine.dispose()
     typer.echo(json.dumps(out))
 
 

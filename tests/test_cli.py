@@ -518,3 +518,29 @@ def test_mou_import_keeps_one_mou_per_service_and_refuses_terms_the_console_woul
     assert sorted((m["reference"], len(m["versions"])) for m in after) == sorted(
         [(fish["reference"], 1), (boats["reference"], 1)]
     )  # nothing was drafted
+
+
+def test_clients_create_keeps_the_consoles_rules(tmp_path):
+    """`broker clients create` registers through the console's service: its refusals are the console's,
+    each on one line, and it stores nothing it refuses."""
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "d": "secret"}))
+    unreadable = tmp_path / "unreadable.json"
+    unreadable.write_text("not json")
+    for extra, words in (
+        (["--auth-method", "private_key_jwt", "--jwks-file", str(private)], "public keys only"),
+        (["--auth-method", "private_key_jwt", "--jwks-file", str(unreadable)], "cannot read a JWKS"),
+        (["--claims", "email,shoe_size"], "Unknown claims: shoe_size"),
+        (["--id-token-alg", "HS256"], "ES256 or RS256"),
+    ):
+        refused = run(
+            ["clients", "create", "--name", "x", "--redirect-uri", "https://rp.example/cb", *extra], tmp_path
+        )
+        assert refused.returncode == 2 and words in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    nameless = run(["clients", "create", "--name", " ", "--redirect-uri", "https://rp.example/cb"], tmp_path)
+    assert nameless.returncode == 2 and "Enter the service's name" in nameless.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "var" / "broker.db") as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone() == (0,)

@@ -1,6 +1,7 @@
 """Relying services in the admin console (client managers): register one, and change its redirect and
-logout addresses, keys, authentication method, ID token algorithm and sector identifier. Registration
-uses the same rules as ``broker clients create`` (and gives the service an MOU to review)."""
+logout addresses, keys, authentication method, ID token algorithm and sector identifier. The pages read
+the form; ``broker.oidc.clients.RelyingServices`` applies the rules ``broker clients create`` uses too
+(and gives a new service an agreement for someone else to approve)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from broker.audit.log import record
 from broker.deps import Db, Form, ServicesDep
-from broker.errors import PageNotFound
-from broker.oidc.clients import (
-    ClientInvalid,
-    NewClient,
-    check_outbound_uri,
-    check_sector,
-    check_uri,
-    register_client,
-)
-from broker.store.models import Client, Grant
+from broker.oidc.clients import NewClient, RegistrationInvalid, RelyingServices, jwks_from_text
+from broker.store.models import Client
 from broker.webkit.access import staff
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
@@ -36,6 +27,12 @@ AUTH_METHODS = (
 ALGORITHMS = (("ES256", "ES256"), ("RS256", "RS256"))
 
 
+def relying_services(db: Db, services: ServicesDep) -> RelyingServices:
+    return RelyingServices(
+        db, services.clock, allow_private_outbound=services.settings.outbound_allows_private
+    )
+
+
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -45,7 +42,7 @@ def _form(
     services: ServicesDep,
     title: str,
     action: str,
-    values: dict[str, Any],
+    values: dict[str, str],
     errors: dict[str, str] | None,
     editing: bool,
 ) -> Response:
@@ -60,85 +57,44 @@ def _form(
     return render(services, request, "admin/client.html", context, errors)
 
 
-def _read(form: Form, allow_private_outbound: bool) -> tuple[dict[str, Any], dict[str, str]]:
-    """The fields as typed, and what is wrong with them (every URI checked as registration does;
-    those the broker calls itself must not lead to an address the outbound rule refuses)."""
-    values: dict[str, Any] = {
-        "name": (form.get("name") or "").strip(),
-        "redirect_uris": _lines(form.get("redirect_uris")),
-        "post_logout_redirect_uris": _lines(form.get("post_logout_redirect_uris")),
-        "backchannel_logout_uri": (form.get("backchannel_logout_uri") or "").strip() or None,
-        "security_event_uri": (form.get("security_event_uri") or "").strip() or None,
-        "jwks_uri": (form.get("jwks_uri") or "").strip() or None,
-        "jwks": (form.get("jwks") or "").strip() or None,
-        "landing_page_url": (form.get("landing_page_url") or "").strip() or None,
-        "auth_method": form.get("auth_method") or "",
-        "id_token_alg": form.get("id_token_alg") or "",
-        "sector_identifier": (form.get("sector_identifier") or "").strip() or None,
-        "claims": [c.strip() for c in (form.get("claims") or "").split(",") if c.strip()],
+def _read(form: Form) -> NewClient:
+    """The service as typed (the rules are the service's: ``broker.oidc.clients.problems``)."""
+
+    def text(name: str) -> str | None:
+        return (form.get(name) or "").strip() or None
+
+    jwks = text("jwks")
+    return NewClient(
+        name=text("name") or "",
+        redirect_uris=_lines(form.get("redirect_uris")),
+        post_logout_redirect_uris=_lines(form.get("post_logout_redirect_uris")),
+        backchannel_logout_uri=text("backchannel_logout_uri"),
+        security_event_uri=text("security_event_uri"),
+        jwks_uri=text("jwks_uri"),
+        jwks=jwks_from_text(jwks) if jwks else None,
+        landing_page_url=text("landing_page_url"),
+        auth_method=form.get("auth_method") or "",
+        id_token_alg=form.get("id_token_alg") or "",
+        sector_identifier=text("sector_identifier"),
+        claims=[c.strip() for c in (form.get("claims") or "").split(",") if c.strip()],
+    )
+
+
+def _as_text(client: Client) -> dict[str, str]:
+    return {
+        "name": client.name,
+        "redirect_uris": "\n".join(client.redirect_uris),
+        "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris or []),
+        "backchannel_logout_uri": client.backchannel_logout_uri or "",
+        "security_event_uri": client.security_event_uri or "",
+        "jwks_uri": client.jwks_uri or "",
+        "jwks": json.dumps(client.jwks, indent=2) if client.jwks else "",
+        "landing_page_url": client.landing_page_url or "",
+        "auth_method": client.token_endpoint_auth_method,
+        "id_token_alg": client.id_token_signed_response_alg,
+        "sector_identifier": client.sector_identifier or "",
+        "claims": ", ".join(client.claims or []),
     }
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Enter the service's name"
-    if not values["redirect_uris"]:
-        errors["redirect_uris"] = "Enter at least one redirect URI"
-    checks = [("redirect_uris", u, "Redirect URI", False) for u in values["redirect_uris"]]
-    checks += [
-        ("post_logout_redirect_uris", u, "Post-logout URI", False)
-        for u in values["post_logout_redirect_uris"]
-    ]
-    checks += [
-        (f, values[f], w, called)
-        for f, w, called in (
-            ("backchannel_logout_uri", "Back-channel logout URI", True),
-            ("security_event_uri", "Security event URI", True),
-            ("jwks_uri", "JWKS URL", True),
-            ("landing_page_url", "Landing page", False),
-        )
-        if values[f]
-    ]
-    for field, uri, words, called in checks:
-        try:
-            check_outbound_uri(uri, words, allow_private_outbound) if called else check_uri(uri, words)
-        except ClientInvalid as exc:
-            errors.setdefault(field, exc.description)
-    if values["auth_method"] not in dict(AUTH_METHODS):
-        errors["auth_method"] = "Choose how the service authenticates"
-    elif values["auth_method"] == "private_key_jwt" and not (values["jwks_uri"] or values["jwks"]):
-        errors["jwks_uri"] = "Enter the service's JWKS URL, or paste its public keys, for private key JWT"
-    if values["jwks"]:
-        values["jwks"], problem = _public_jwks(values["jwks"])
-        if problem:
-            errors["jwks"] = problem
-    if values["id_token_alg"] not in dict(ALGORITHMS):
-        errors["id_token_alg"] = "Choose the ID token algorithm"
-    return values, errors
-
-
-def _public_jwks(text: str) -> tuple[Any, str | None]:
-    """A pasted JWKS of public keys, or the text back with what is wrong with it."""
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    keys = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) and "d" not in k for k in keys):
-        return text, 'Paste a JSON Web Key Set of public keys only, like {"keys": [...]}'
-    return document, None
-
-
-def _as_text(values: dict[str, Any]) -> dict[str, str]:
-    out = {}
-    for key, value in values.items():
-        if key == "claims":
-            out[key] = ", ".join(value) if isinstance(value, list) else str(value or "")
-        elif isinstance(value, list):
-            out[key] = "\n".join(value)
-        elif isinstance(value, dict):
-            out[key] = json.dumps(value, indent=2)
-        else:
-            out[key] = str(value or "")
-    return out
 
 
 @router.get("/admin/services/new")
@@ -151,38 +107,11 @@ def new_page(request: Request, db: Db, services: ServicesDep) -> Response:
 @router.post("/admin/services/new")
 def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     account = staff(request, "client_manager")
-    values, errors = _read(form, services.settings.outbound_allows_private)
-    if not errors and values["sector_identifier"]:
-        try:  # on its own field (register_client checks it again, with everything else)
-            check_sector(values["sector_identifier"], values["redirect_uris"])
-        except ClientInvalid as exc:
-            errors["sector_identifier"] = exc.description
-    if not errors:
-        try:
-            fields = {k: v for k, v in values.items() if k != "landing_page_url"}
-            client, secret = register_client(
-                db,
-                NewClient(**fields),
-                services.clock(),
-                account.id,
-                allow_private_outbound=services.settings.outbound_allows_private,
-            )
-            client.landing_page_url = values["landing_page_url"]
-        except ClientInvalid as exc:
-            errors["name"] = exc.description
-    if errors:
-        db.rollback()
-        return _form(
-            request,
-            services,
-            "Register a relying service",
-            "/admin/services/new",
-            _as_text(values),
-            errors,
-            False,
-        )
-    record(db, "client.registered", now=services.clock(), actor=account.id, subject=client.client_id)
-    db.commit()
+    try:
+        client, secret = relying_services(db, services).register(_read(form), account.id)
+    except RegistrationInvalid as refused:
+        title, action = "Register a relying service", "/admin/services/new"
+        return _form(request, services, title, action, dict(form.data), refused.errors, False)
     paragraphs = [f"Client ID: {client.client_id}"]
     if secret:
         paragraphs.append(f"Client secret (shown once, give it to the service now): {secret}")
@@ -190,87 +119,29 @@ def register(request: Request, db: Db, services: ServicesDep, form: Form) -> Res
         "Its data sharing agreement was drafted from the claims you listed and submitted: nothing is"
         " shared with the service until an approver (not you) approves it."
     )
-    return render(
-        services,
-        request,
-        "message.html",
-        {
-            "title": f"{client.name} is registered",
-            "paragraphs": paragraphs,
-            "link": ("/admin/mous", "Review data sharing agreements"),
-        },
-    )
+    context: dict[str, Any] = {
+        "title": f"{client.name} is registered",
+        "paragraphs": paragraphs,
+        "link": ("/admin/mous", "Review data sharing agreements"),
+    }
+    return render(services, request, "message.html", context)
 
 
 @router.get("/admin/services/{client_id}")
 def edit_page(client_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
     staff(request, "client_manager")
-    client = db.get(Client, client_id)
-    if client is None:
-        raise PageNotFound("There is no such service.")
-    values = {
-        "name": client.name,
-        "redirect_uris": client.redirect_uris,
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "backchannel_logout_uri": client.backchannel_logout_uri,
-        "security_event_uri": client.security_event_uri,
-        "jwks_uri": client.jwks_uri,
-        "jwks": client.jwks,
-        "landing_page_url": client.landing_page_url,
-        "auth_method": client.token_endpoint_auth_method,
-        "id_token_alg": client.id_token_signed_response_alg,
-        "sector_identifier": client.sector_identifier,
-        "claims": client.claims,
-    }
-    return _form(
-        request,
-        services,
-        f"Change {client.name}",
-        f"/admin/services/{client_id}",
-        _as_text(values),
-        None,
-        True,
-    )
+    client = relying_services(db, services).get(client_id)
+    action = f"/admin/services/{client_id}"
+    return _form(request, services, f"Change {client.name}", action, _as_text(client), None, True)
 
 
 @router.post("/admin/services/{client_id}")
 def edit(client_id: str, request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     account = staff(request, "client_manager")
-    client = db.get(Client, client_id)
-    if client is None:
-        raise PageNotFound("There is no such service.")
-    values, errors = _read(form, services.settings.outbound_allows_private)
-    sector = values["sector_identifier"] or client.sector_identifier
-    used = db.scalar(select(Grant.id).filter_by(client_id=client_id).limit(1)) is not None
-    if sector != client.sector_identifier and used:
-        errors["sector_identifier"] = "The sector identifier cannot change once people have used the service"
-    elif not errors:
-        try:
-            sector = check_sector(sector, values["redirect_uris"])
-        except ClientInvalid as exc:
-            errors["sector_identifier"] = exc.description
-    if errors:
-        return _form(
-            request,
-            services,
-            f"Change {client.name}",
-            f"/admin/services/{client_id}",
-            _as_text(values),
-            errors,
-            True,
-        )
-    client.name = values["name"]
-    client.redirect_uris, client.post_logout_redirect_uris = (
-        values["redirect_uris"],
-        values["post_logout_redirect_uris"],
-    )
-    client.backchannel_logout_uri, client.security_event_uri = (
-        values["backchannel_logout_uri"],
-        values["security_event_uri"],
-    )
-    client.jwks_uri, client.token_endpoint_auth_method = values["jwks_uri"], values["auth_method"]
-    client.jwks, client.landing_page_url = values["jwks"], values["landing_page_url"]
-    client.id_token_signed_response_alg, client.sector_identifier = values["id_token_alg"], sector
-    record(db, "client.updated", now=services.clock(), actor=account.id, subject=client_id)
-    db.commit()
+    service = relying_services(db, services)
+    try:
+        service.change(client_id, _read(form), account.id)
+    except RegistrationInvalid as refused:
+        title, action = f"Change {service.get(client_id).name}", f"/admin/services/{client_id}"
+        return _form(request, services, title, action, dict(form.data), refused.errors, True)
     return see_other("/admin/services")

@@ -10,7 +10,7 @@ A version is immutable once approved: a change is a new version. Approval needs 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -32,6 +32,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("active", "terminate"): "terminated",
     ("suspended", "terminate"): "terminated",
 }
+# Actions that change what a service gets against the author's wish: staff say why, and it is kept.
+NOTE_NEEDED = ("reject", "suspend", "terminate")
 
 
 class PolicyError(ValueError):
@@ -130,6 +132,11 @@ def act(version: Version, action: str, actor: str) -> str:
     if action == "approve" and actor == version.submitted_by:
         raise PolicyError("The person who submitted a version cannot approve it: a second administrator must")
     return new
+
+
+def can(status: str, action: str) -> bool:
+    """Whether ``action`` may be done to a version in ``status`` (who may do it is checked by :func:`act`)."""
+    return (status, action) in TRANSITIONS
 
 
 def action_words(action: str) -> str:
@@ -238,3 +245,55 @@ def attribute_lines(terms: Terms) -> str:
         f"{a.claim} {a.min_level} {'required' if a.required else 'optional'} {a.retention_days}"
         for a in terms.attributes
     )
+
+
+DATES = ("start", "end", "review")
+
+
+def read_draft(fields: Mapping[str, str | None]) -> tuple[Terms | None, dict[str, str]]:
+    """Terms from a draft's fields as an author typed them, or what is wrong, field by field."""
+    errors: dict[str, str] = {}
+    dates: dict[str, date] = {}
+    for name in DATES:
+        try:
+            dates[name] = date.fromisoformat((fields.get(name) or "").strip())
+        except ValueError:
+            errors[name] = f"Enter the {name} date as YYYY-MM-DD"
+    try:
+        attributes = parse_attribute_lines(fields.get("attributes") or "")
+    except PolicyError as exc:
+        errors["attributes"] = str(exc)
+        attributes = ()
+    if errors:
+        return None, errors
+    terms = Terms(
+        organisation=(fields.get("organisation") or "").strip(),
+        purpose=(fields.get("purpose") or "").strip(),
+        lawful_basis=(fields.get("lawful_basis") or "").strip(),
+        attributes=attributes,
+        start=dates["start"],
+        end=dates["end"],
+        review=dates["review"],
+        onward_sharing=fields.get("onward_sharing") == "yes",
+        security_commitments=(fields.get("security_commitments") or "").strip(),
+        contacts=(fields.get("contacts") or "").strip(),
+    )
+    for name, problem in terms.field_problems():
+        errors.setdefault(name, problem)
+    return (None, errors) if errors else (terms, {})
+
+
+def draft_fields(terms: Terms) -> dict[str, str]:
+    """A draft's fields filled in from ``terms`` (the inverse of :func:`read_draft`)."""
+    return {
+        "organisation": terms.organisation,
+        "purpose": terms.purpose,
+        "lawful_basis": terms.lawful_basis,
+        "attributes": attribute_lines(terms),
+        "start": terms.start.isoformat(),
+        "end": terms.end.isoformat(),
+        "review": terms.review.isoformat(),
+        "onward_sharing": "yes" if terms.onward_sharing else "",
+        "security_commitments": terms.security_commitments,
+        "contacts": terms.contacts,
+    }

@@ -1,0 +1,219 @@
+"""Data sharing agreements (MOUs) as a service: the console and the command line do their work here.
+
+Drafting a version, submitting it, approving or rejecting it (two people: ``mou.act``), suspending,
+resuming and ending it, each in one unit of work that stores everything or nothing and writes its audit
+event; and what staff read: the agreements with the version governing each service, one version with
+its changes and history, a draft's fields, a dry run of what a service would receive, and the release
+ledger. The rules themselves are pure and live in ``broker.policy.mou`` and ``broker.policy.release``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.errors import BrokerError, PageError
+from broker.policy.mou import (
+    LEVELS,
+    NOTE_NEEDED,
+    TRANSITIONS,
+    PolicyError,
+    Terms,
+    diff,
+    draft_fields,
+    effective_status,
+    read_draft,
+)
+from broker.policy.release import Agreement, ConsentFacts, decide
+from broker.policy.service import add_version, apply, governing, history, terms_of, with_companion_terms
+from broker.store.models import Client, Mou, MouVersion, ReleaseRecord
+from broker.store.unit import unit_of_work
+
+ACTIONS = frozenset(action for _status, action in TRANSITIONS)
+LEDGER_PAGE = 200  # the release ledger shows the newest this many releases that match its filters
+
+
+class NoSuchAgreement(PageError):
+    status = 404
+    code = "not_found"
+    title = "There is no such MOU"
+
+
+class AgreementRefused(BrokerError):
+    """What staff asked for breaks a rule; ``errors`` names each field that is wrong and why. Nothing
+    was stored."""
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version of an agreement as staff see it: beside the others, what changed, what was done."""
+
+    mou: Mou
+    client: Client | None
+    versions: list[tuple[MouVersion, str]]  # every version with its status today
+    shown: MouVersion
+    status: str
+    terms: Terms
+    before: MouVersion | None
+    changes: list[tuple[str, str, str]]
+    history: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a service would receive under one version, for a person at ``level`` who agreed to all."""
+
+    mou: Mou
+    row: MouVersion
+    level: str
+    problems: list[str]  # terms that could not be submitted decide nothing
+    released: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Agreements:
+    """The data sharing agreements, for staff, on the request's database session."""
+
+    def __init__(self, db: Session, clock: Callable[[], datetime]) -> None:
+        self.db, self.clock = db, clock
+
+    # Reading
+    def find(self, reference: str) -> tuple[Mou, list[MouVersion]]:
+        mou = self.db.scalar(select(Mou).filter_by(reference=reference))
+        if mou is None:
+            raise NoSuchAgreement("Check the reference and try again.")
+        versions = self.db.scalars(select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number))
+        return mou, list(versions)
+
+    def overview(self) -> list[dict[str, Any]]:
+        """Every agreement with the version that governs its service today (its state is what the
+        service gets), and the newest version when that is another (a draft, or one starting later)."""
+        today = self.clock().date()
+        rows = []
+        for mou in self.db.scalars(select(Mou).order_by(Mou.reference)):
+            latest = self.db.scalars(
+                select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
+            ).first()
+            current = governing(self.db, mou.client_id, today=today)
+            rows.append(
+                {
+                    "mou": mou,
+                    "client": self.db.get(Client, mou.client_id),
+                    "governing": current,
+                    "status": effective_status(current.status, terms_of(current), today)
+                    if current
+                    else "none",
+                    "latest": latest,
+                    "latest_status": effective_status(latest.status, terms_of(latest), today)
+                    if latest
+                    else "",
+                }
+            )
+        return rows
+
+    def version(self, reference: str, number: int | str | None = None) -> VersionView:
+        """One version (``number``; the newest when there is no such version or none is asked for)."""
+        mou, versions = self.find(reference)
+        if not versions:
+            raise NoSuchAgreement("This MOU has no versions yet.")
+        today = self.clock().date()
+        shown = next((v for v in versions if str(v.number) == str(number)), versions[-1])
+        before = next((v for v in versions if v.number == shown.number - 1), None)
+        terms = terms_of(shown)
+        return VersionView(
+            mou=mou,
+            client=self.db.get(Client, mou.client_id),
+            versions=[(v, effective_status(v.status, terms_of(v), today)) for v in versions],
+            shown=shown,
+            status=effective_status(shown.status, terms, today),
+            terms=terms,
+            before=before,
+            changes=diff(terms_of(before), terms) if before else [],
+            history=[
+                {
+                    "at": e.at,
+                    "action": e.action.removeprefix("mou."),
+                    "actor": e.actor,
+                    "note": e.details.get("note"),
+                }
+                for e in history(self.db, mou, shown.number)
+            ],
+        )
+
+    def draft_values(self, reference: str) -> tuple[Mou, dict[str, str]]:
+        """A new draft's fields, filled in from the newest version."""
+        mou, versions = self.find(reference)
+        return mou, draft_fields(terms_of(versions[-1])) if versions else {}
+
+    def dry_run(self, reference: str, number: int | str | None, level: str) -> DryRun:
+        mou, versions = self.find(reference)
+        row = next((v for v in versions if str(v.number) == str(number)), versions[-1] if versions else None)
+        if row is None:
+            raise NoSuchAgreement("This MOU has no versions yet.")
+        level = level if level in LEVELS else "P0"
+        terms = with_companion_terms(terms_of(row))
+        problems = terms.problems()
+        if problems:
+            return DryRun(mou, row, level, problems)
+        claims = frozenset(a.claim for a in terms.attributes)
+        status = "approved" if row.status in ("draft", "submitted") else row.status  # as if approved
+        result = decide(
+            Agreement(row.id, status, terms), claims, ConsentFacts(row.id, claims), level, self.clock()
+        )
+        return DryRun(mou, row, level, [], sorted(result.released), sorted(result.refused.items()))
+
+    def releases(
+        self, *, client_id: str = "", account_id: str = "", since: datetime | None = None
+    ) -> list[ReleaseRecord]:
+        """The release ledger, newest first, by service, person (account id) and time."""
+        query = select(ReleaseRecord).order_by(ReleaseRecord.released_at.desc()).limit(LEDGER_PAGE)
+        if client_id:
+            query = query.where(ReleaseRecord.client_id == client_id)
+        if account_id:
+            query = query.where(ReleaseRecord.account_id == account_id)
+        if since is not None:
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=self.clock().tzinfo)
+            query = query.where(ReleaseRecord.released_at >= since)
+        return list(self.db.scalars(query))
+
+    # Changing
+    def draft(self, reference: str, fields: Mapping[str, str | None], author: str) -> MouVersion:
+        """A new draft version from the fields an author typed; :class:`AgreementRefused` naming each
+        field that is wrong, and nothing stored, when they cannot make a draft."""
+        mou, _ = self.find(reference)
+        terms, errors = read_draft(fields)
+        if terms is None:
+            raise AgreementRefused(errors)
+        with unit_of_work(self.db):
+            return add_version(self.db, mou, terms, author, self.clock())
+
+    def act(self, reference: str, number: int, action: str, actor: str, note: str = "") -> MouVersion:
+        """Do ``action`` to version ``number`` under the life-cycle rules (``mou.act``: two-person
+        approval included). Refusals are :class:`AgreementRefused` on the ``note`` field."""
+        if action not in ACTIONS:
+            raise NoSuchAgreement("There is no such action.")
+        _, versions = self.find(reference)
+        row = next((v for v in versions if v.number == number), None)
+        if row is None:
+            raise NoSuchAgreement("There is no such version.")
+        note = note.strip()
+        if action in NOTE_NEEDED and not note:
+            raise AgreementRefused({"note": "Give a reason"})
+        try:
+            with unit_of_work(self.db):
+                apply(self.db, row, action, actor, self.clock(), note)
+        except PolicyError as exc:
+            raise AgreementRefused({"note": str(exc)}) from None
+        return row
