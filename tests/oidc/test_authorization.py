@@ -15,14 +15,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from broker.app import create_app
-from broker.config import load_settings
 from broker.deps import utc_now
 from broker.oidc.clients import NewClient, register_client
 from broker.store.db import transaction
+from tests.oidc.inprocess import ISSUER, REDIRECT, make_app
 
-ISSUER = "http://broker.test"
-REDIRECT = "https://service.example/callback"
 CORE = "https://vocab.account.gov.uk/v1/coreIdentityJWT"
 
 
@@ -34,11 +31,7 @@ class Service:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    var = tmp_path_factory.mktemp("authorize")
-    settings = load_settings(
-        env="test", issuer=ISSUER, database_url=f"sqlite:///{var}/b.db", key_encryption_key_file=var / "kek"
-    )
-    return create_app(settings)
+    return make_app(tmp_path_factory.mktemp("authorize"))
 
 
 @pytest.fixture(scope="module")

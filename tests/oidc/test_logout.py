@@ -15,19 +15,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from broker.accounts.passwords import PasswordService
-from broker.accounts.service import AccountService
 from broker.accounts.sessions import SessionService, session_cookie
-from broker.app import create_app
-from broker.config import load_settings
 from broker.deps import utc_now
 from broker.oidc.clients import NewClient, register_client
 from broker.oidc.repository import OidcRepository
 from broker.oidc.tokens import ACCESS_TOKEN_TYP, ID_TOKEN_TYP
 from broker.store.db import transaction
-from tests.e2e.conftest import TEST_HASHER
+from tests.oidc.inprocess import ISSUER, make_app, sign_in
 
-ISSUER = "http://broker.test"
 BACK = "https://service.example/signed-out"
 
 
@@ -46,11 +41,7 @@ class Signed:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    var = tmp_path_factory.mktemp("logout")
-    settings = load_settings(
-        env="test", issuer=ISSUER, database_url=f"sqlite:///{var}/b.db", key_encryption_key_file=var / "kek"
-    )
-    return create_app(settings)
+    return make_app(tmp_path_factory.mktemp("logout"))
 
 
 @pytest.fixture
@@ -87,20 +78,10 @@ def other_service(app: FastAPI) -> Service:
 @pytest.fixture
 def signed_in(app: FastAPI, http: TestClient, service: Service) -> Signed:
     """A person signed in on this browser, whose session the service took part in as ``sub-at-service``."""
-    services = app.state.services
-    now = utc_now()
-    with transaction(services.session_factory) as db:
-        email = f"person-{time.monotonic_ns()}@example.org"
-        account = AccountService(db, PasswordService(hasher=TEST_HASHER)).create(
-            email, "correct horse battery staple", verified=True, now=now
-        )
-        session, secret = SessionService(db, services.settings).start(
-            account.id, ["pwd", "otp"], "Cl.Cm", now
-        )
-        OidcRepository(db).record_participation(session.id, service.client_id, "sub-at-service", now)
-        signed = Signed(session.id, secret)
-    http.cookies.set(session_cookie(services.settings), signed.cookie)
-    return signed
+    session_id = sign_in(app, http)
+    with transaction(app.state.services.session_factory) as db:
+        OidcRepository(db).record_participation(session_id, service.client_id, "sub-at-service", utc_now())
+    return Signed(session_id, str(http.cookies.get(session_cookie(app.state.services.settings))))
 
 
 def id_token(app: FastAPI, aud: Any, typ: str = ID_TOKEN_TYP, **claims: Any) -> str:
