@@ -4,6 +4,7 @@ only in the Authorization header (RFC 6750 §2.1), and the challenge for each wa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -96,3 +97,20 @@ def test_a_revoked_access_token_is_invalid_token(http: TestClient, service: Serv
     response = http.get("/userinfo", headers=bearer(fresh["access_token"]))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_nothing_is_released_once_the_services_agreement_is_no_longer_in_force(
+    app: FastAPI, http: TestClient, tokens: dict[str, Any]
+) -> None:
+    # The agreement is checked again at each release (broker.oidc.release): one that ended after the
+    # token was issued stops the release, with the bearer challenge for a token that may not do this.
+    services = app.state.services
+    usual = services.clock
+    services.clock = lambda: usual() + timedelta(days=400)  # past the registered agreement's end
+    try:
+        response = http.get("/userinfo", headers=bearer(tokens["access_token"]))
+    finally:
+        services.clock = usual
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    assert http.get("/userinfo", headers=bearer(tokens["access_token"])).status_code == 200
