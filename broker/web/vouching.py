@@ -15,7 +15,7 @@ from broker.errors import PageError
 from broker.identity.vouching import ACKNOWLEDGEMENT, ConflictOfInterest, NotInvited, VouchingError
 from broker.store.models import Account, Vouch, VouchRequest
 from broker.web.i18n import N_, _, long_date
-from broker.web.identity import ADDRESS_FIELDS, LEVEL_WORDS, NAME_FIELDS, read_address, read_person
+from broker.web.identity_forms import ADDRESS_FIELDS, LEVEL_WORDS, NAME_FIELDS, read_address, read_person
 from broker.web.journeys import read_email
 from broker.web.signin import load_interaction
 from broker.web.vouch_words import reason_words, status_words, vouch_status
