@@ -11,6 +11,8 @@ summary naming each field:
   cap for text with no column of its own (``broker.store.bounds``);
 - digits of another script where a number is expected (``int('١٢٣')`` is 123).
 
+A field whose answer is one of the page's own choices (``CHOICES``) is left to the page's message.
+
 Pages keep their own, friendlier checks of what an answer means (an email address, a date, a
 password's strength); this guard only makes sure that what reaches them, and the database, fits.
 """
@@ -52,7 +54,6 @@ FIELDS: dict[str, int] = {
     "given_names": column_length(VouchRequest.given_names),
     "family_name": column_length(VouchRequest.family_name),
     **dict.fromkeys(("building", "street", "town", "postcode"), ADDRESS_LINE),
-    "relationship": column_length(Vouch.relationship),
     "note": column_length(Vouch.review_note),
     "organisation": column_length(MouVersion.organisation),
     "lawful_basis": column_length(MouVersion.lawful_basis),
@@ -73,6 +74,22 @@ PAGE_FIELDS: dict[str, dict[str, int]] = {
     "/admin/services/new": {"name": column_length(Client.name)},
     "/admin/services/{client_id}": {"name": column_length(Client.name)},
 }
+# Fields whose answer is one of a page's own few choices: the page compares it with them, and says in
+# its own words which to choose (a NUL byte or a long answer is just not one of them). What is typed
+# there never reaches the database.
+CHOICES = frozenset(
+    {
+        "decision",
+        "confirm",
+        "share",
+        "lives_with",
+        "confirm_details",
+        "acknowledge",
+        "relationship",
+        "method",
+        "document",
+    }
+)
 # Fields that hold a number: security codes, and each part of a date or a year.
 NUMBERS = frozenset({"code", "lived_from", "known_years"})
 DATE_PARTS = ("-day", "-month", "-year")
@@ -104,6 +121,8 @@ def is_number(name: str) -> bool:
 
 def field_problem(name: str, value: str, limits: Mapping[str, int]) -> str | None:
     """The message for ``value`` in field ``name`` (pure), or None when it fits."""
+    if name in CHOICES:
+        return None
     problem = number_problem(value) if is_number(name) else None
     limit = limits.get(name, SHORT_TEXT)
     problem = problem or text_problem(value, limit)

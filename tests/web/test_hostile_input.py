@@ -22,7 +22,7 @@ from broker.store.base import Base
 from broker.store.bounds import FREE_TEXT, SHORT_TEXT, Problem, column_length, number_problem, text_problem
 from broker.store.models import Account, Client, MouVersion, Passkey
 from broker.webkit.access import ROLES, Need, page_routes, rule_for
-from broker.webkit.forms import FIELDS, PAGE_FIELDS, FormUnreadable, form_problems, read_strictly
+from broker.webkit.forms import FIELDS, MESSAGES, PAGE_FIELDS, FormUnreadable, form_problems, read_strictly
 from tests.e2e.agent import UserAgent, latest_code
 from tests.e2e.conftest import LiveBroker
 from tests.e2e.test_admin_console import service_mou, staff
@@ -253,3 +253,10 @@ def test_form_problems_name_each_field_once() -> None:
     assert problems["email"] == "This answer must be 320 characters or fewer"
     names: Callable[[str], dict[str, str]] = lambda path: form_problems([("name", "n" * 150)], path)
     assert names("/account/passkeys/{credential_id}/rename") and not names("/admin/services/new")
+
+
+def test_a_choice_is_left_to_its_page_to_refuse_in_its_own_words() -> None:
+    assert form_problems([("decision", "agree\x00"), ("confirm", "y" * 5000)], "/account/delete") == {}
+    assert form_problems([("note", "n\x00")], "/admin/vouches/{vouch_id}") == {
+        "note": MESSAGES[Problem.CONTROL]
+    }
