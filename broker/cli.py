@@ -44,6 +44,22 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def refuse_unfit(**options: tuple[str | list[str] | None, int]) -> None:
+    """Exit with one line naming the first option whose text does not fit: longer than ``limit`` (the
+    length of the column it is stored in, ``broker.store.bounds``), or holding a control character
+    such as a NUL byte. PostgreSQL would refuse either with a traceback."""
+    from broker.store.bounds import Problem, text_problem
+
+    for name, (value, limit) in options.items():
+        option = "--" + name.replace("_", "-")
+        for text in [value] if isinstance(value, str) else value or []:
+            problem = text_problem(text, limit)
+            if problem is Problem.TOO_LONG:
+                fail(f"{option} is longer than {limit} characters")
+            if problem is not None:
+                fail(f"{option} contains a control character (such as a NUL byte)")
+
+
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
@@ -177,9 +193,24 @@ def clients_create(
     from broker.deps import utc_now
     from broker.errors import BrokerError
     from broker.oidc.clients import NewClient, RelyingServices, load_jwks_file
+    from broker.store.bounds import FREE_TEXT, column_length
     from broker.store.db import make_engine, make_sessionmaker
     from broker.store.migrate import is_empty, upgrade
+    from broker.store.models import Client
 
+    refuse_unfit(
+        name=(name, column_length(Client.name)),
+        redirect_uri=(redirect_uri, FREE_TEXT),
+        auth_method=(auth_method, column_length(Client.token_endpoint_auth_method)),
+        jwks_uri=(jwks_uri, column_length(Client.jwks_uri)),
+        claims=(claims, FREE_TEXT),
+        post_logout_redirect_uri=(post_logout_redirect_uri, FREE_TEXT),
+        backchannel_logout_uri=(backchannel_logout_uri, column_length(Client.backchannel_logout_uri)),
+        security_event_uri=(security_event_uri, column_length(Client.security_event_uri)),
+        sector_identifier=(sector_identifier, column_length(Client.sector_identifier)),
+        id_token_alg=(id_token_alg, column_length(Client.id_token_signed_response_alg)),
+        subject_type=(subject_type, column_length(Client.subject_type)),
+    )
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     if is_empty(engine):
@@ -246,9 +277,12 @@ def accounts_create(
     from broker.accounts.service import AccountService
     from broker.deps import utc_now
     from broker.errors import BrokerError
+    from broker.store.bounds import SHORT_TEXT, column_length
     from broker.store.db import make_engine, make_sessionmaker, transaction
     from broker.store.migrate import is_empty, upgrade
+    from broker.store.models import Account
 
+    refuse_unfit(email=(email, column_length(Account.email)), password=(password, SHORT_TEXT))
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     if is_empty(engine):
@@ -320,10 +354,12 @@ def _with_account(email: str) -> Any:
 
     from sqlalchemy import select
 
+    from broker.store.bounds import column_length
     from broker.store.db import make_engine, make_sessionmaker, transaction
     from broker.store.migrate import is_empty, upgrade
     from broker.store.models import Account
 
+    refuse_unfit(email=(email, column_length(Account.email)))
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     if is_empty(engine):
@@ -368,8 +404,15 @@ def referees_add(
     """Record a registered referee, whose vouches carry more weight."""
     from broker.audit.log import record
     from broker.deps import utc_now
+    from broker.store.bounds import column_length
     from broker.store.models import Referee
 
+    refuse_unfit(
+        occupation=(occupation, column_length(Referee.occupation)),
+        body=(body, column_length(Referee.registration_body)),
+        number=(number, column_length(Referee.registration_number)),
+        evidence=(evidence, column_length(Referee.evidence_note)),
+    )
     with _with_account(email) as (_, db, account):
         now = utc_now()
         db.merge(
@@ -396,7 +439,10 @@ def identities_revoke(
     from broker.deps import utc_now
     from broker.identity import wiring
     from broker.identity.registry import simulated_authorities
+    from broker.store.bounds import column_length
+    from broker.store.models import IdentityRecord
 
+    refuse_unfit(reason=(reason, column_length(IdentityRecord.revoked_reason)))
     with _with_account(email) as (settings, db, account):
         service = wiring.vouching_service(
             db,

@@ -111,14 +111,17 @@ class ProtocolError(BrokerError):
         self.redirect_uri: str | None = None  # where Authlib would send it, once the client is trusted
 
 
-def _page(request: Request, status: int, title: str, description: str) -> Response:
+def _page(
+    request: Request, status: int, title: str, description: str, fields: dict[str, str] | None = None
+) -> Response:
+    """The error page; ``fields`` (field id → message) are listed in a GOV.UK error summary."""
     templates = getattr(request.app.state, "templates", None)
     if templates is None:  # during very early start-up only
         return HTMLResponse(f"<h1>{title}</h1><p>{description}</p>", status_code=status)
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"title": title, "description": description},
+        {"title": title, "description": description, "errors": fields or {}},
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
@@ -133,7 +136,8 @@ def error_response(request: Request, error: BrokerError) -> Response:
             return JSONResponse(body, status_code=401, headers={"Cache-Control": "no-store"})
         return Response(status_code=303, headers={"Location": error.location, "Cache-Control": "no-store"})
     if error.render == "page":
-        return _page(request, error.status, _(error.title), _(error.message, **error.values))
+        fields = getattr(error, "fields", None)
+        return _page(request, error.status, _(error.title), _(error.message, **error.values), fields)
     # A page script's error is in the person's language.
     description = _(error.message, **error.values) if error.for_people else error.description
     body = {"error": error.code, "error_description": description}

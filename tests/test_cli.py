@@ -17,6 +17,7 @@ import pytest
 
 from tests.command import BROKER
 from tests.command import run_broker as run
+from tests.conftest import DATABASES, fresh_postgres_database
 from tests.e2e.conftest import free_port
 
 
@@ -544,3 +545,79 @@ def test_clients_create_keeps_the_consoles_rules(tmp_path):
 
     with sqlite3.connect(tmp_path / "var" / "broker.db") as conn:
         assert conn.execute("SELECT count(*) FROM client").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_text_that_does_not_fit_its_column_is_one_line_naming_the_option(tmp_path, database):
+    """Text longer than its column, or holding a NUL byte, is refused before it reaches the database:
+    one line naming the option, exit status 2, no traceback, nothing stored; text exactly as long as
+    its column is stored, on PostgreSQL as on SQLite."""
+    from contextlib import ExitStack
+
+    from sqlalchemy import create_engine, text
+
+    from broker.store.bounds import column_length
+    from broker.store.models import Client, IdentityRecord, Referee
+
+    with ExitStack() as stack:
+        if database == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        else:
+            url = f"sqlite:///{tmp_path / 'broker.db'}"
+        env = {"BROKER_DATABASE_URL": url}
+        email = "referee@example.org"
+        created = run(
+            ["accounts", "create", "--email", email, "--password", "velvet otter cabbage"], tmp_path, env
+        )
+        assert created.returncode == 0, created.stderr
+        client = ["clients", "create", "--redirect-uri", "https://rp.example/cb"]
+        referee = [
+            "referees",
+            "add",
+            "--email",
+            email,
+            "--body",
+            "GMC",
+            "--number",
+            "1",
+            "--evidence",
+            "seen",
+        ]
+        for args, words in (
+            ([*client, "--name", "n" * (column_length(Client.name) + 1)], "--name is longer than 200"),
+            ([*client, "--name", "a\x00b"], "--name contains a control character"),
+            (
+                [*client, "--name", "x", "--sector-identifier", "s" * 256],
+                "--sector-identifier is longer than 255",
+            ),
+            (
+                ["accounts", "create", "--email", "e" * 321, "--password", "velvet otter cabbage"],
+                "--email is",
+            ),
+            (["staff", "grant", "--email", "e" * 321, "--role", "auditor"], "--email is longer than 320"),
+            ([*referee, "--occupation", "o" * (column_length(Referee.occupation) + 1)], "--occupation is"),
+            (
+                [
+                    "identities",
+                    "revoke",
+                    "--email",
+                    email,
+                    "--reason",
+                    "r" * (column_length(IdentityRecord.revoked_reason) + 1),
+                ],
+                "--reason is longer than 200",
+            ),
+        ):
+            refused = run(args, tmp_path, env)
+            assert refused.returncode == 2 and words in refused.stderr, (args[:2], refused.stderr)
+            assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+        fits = run([*client, "--name", "n" * column_length(Client.name)], tmp_path, env)
+        assert fits.returncode == 0, fits.stderr
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM client")).scalar() == 1
+                assert conn.execute(text("SELECT count(*) FROM account")).scalar() == 1
+                assert conn.execute(text("SELECT count(*) FROM referee")).scalar() == 0
+        finally:
+            engine.dispose()
