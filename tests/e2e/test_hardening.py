@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from starlette.testclient import TestClient
+
+from broker.observability import metrics_app
 
 
 def test_security_headers_everywhere(broker, http):
@@ -58,7 +61,8 @@ def test_metrics_and_request_ids(broker, make_rp, person, agent, http):
         len(http.get(f"{broker.url}/healthz", headers={"X-Request-ID": "bad id\\n"}).headers["x-request-id"])
         == 16
     )
-    text = http.get(f"{broker.url}/metrics").text
+    assert http.get(f"{broker.url}/metrics").status_code == 404  # never on the public listener
+    text = TestClient(metrics_app(broker.services)).get("/metrics").text
     assert 'broker_http_requests_total{method="GET",route="/authorize",status="303"}' in text
     assert 'route="/sign-in/{interaction_id}"' in text  # templates, never raw ids
     assert "/sign-in/" + agent.http.cookies.get("broker-browser", "x") not in text

@@ -22,16 +22,16 @@ KEY = {"kty": "EC", "crv": "P-256", "x": "x", "y": "y"}
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"auth_method": "client_secret_post"}, "auth method must be one of"),
-        ({"redirect_uris": []}, "at least one redirect URI is needed"),
-        ({"auth_method": "private_key_jwt"}, "private_key_jwt needs the client's public keys"),
-        ({"id_token_alg": "HS256"}, "the ID token algorithm must be ES256 or RS256"),
-        ({"claims": ["email", "shoe_size"]}, "unknown claims: shoe_size"),
+        ({"auth_method": "client_secret_post"}, "Choose how the service authenticates: client_secret_basic or private_key_jwt"),
+        ({"redirect_uris": []}, "Enter at least one redirect URI"),
+        ({"auth_method": "private_key_jwt"}, "Private key JWT needs the service's public keys"),
+        ({"id_token_alg": "HS256"}, "Choose the ID token algorithm: ES256 or RS256"),
+        ({"claims": ["email", "shoe_size"]}, "Unknown claims: shoe_size"),
         # OIDC Core §3.1.2.1 and RFC 6749 §3.1.2: absolute, no fragment; https except for loopback.
-        ({"redirect_uris": ["/callback"]}, "redirect URI must be an absolute http(s) URL"),
-        ({"redirect_uris": ["ftp://rp.example/cb"]}, "redirect URI must be an absolute http(s) URL"),
-        ({"redirect_uris": ["https://rp.example/cb#top"]}, "redirect URI must be an absolute http(s) URL"),
-        ({"redirect_uris": ["http://rp.example/cb"]}, "redirect URI must use https"),
+        ({"redirect_uris": ["/callback"]}, "Redirect URI must be an absolute http(s) URL"),
+        ({"redirect_uris": ["ftp://rp.example/cb"]}, "Redirect URI must be an absolute http(s) URL"),
+        ({"redirect_uris": ["https://rp.example/cb#top"]}, "Redirect URI must be an absolute http(s) URL"),
+        ({"redirect_uris": ["http://rp.example/cb"]}, "Redirect URI must use https"),
         ({"post_logout_redirect_uris": ["http://rp.example/out"]}, "must use https"),
         # The broker calls these itself, so never at a private or loopback address.
         ({"backchannel_logout_uri": "https://127.0.0.1/logout"}, "must be a public address"),
