@@ -137,22 +137,6 @@ class Answers(Settlement):
         if self._withdrawn(vouch, actor, reason):
             self.settle(vouch.applicant_id)
 
-    def _withdrawn(self, vouch: Vouch, actor: str, reason: str) -> bool:
-        if vouch.withdrawn_at is not None:
-            return False
-        now = self.clock()
-        vouch.withdrawn_at, vouch.withdrawn_reason = now, reason
-        audit(
-            self.db,
-            "vouch.withdrawn",
-            now=now,
-            actor=actor,
-            subject=vouch.applicant_id,
-            vouch=vouch.id,
-            reason=reason,
-        )
-        return True
-
     def review(self, vouch: Vouch, reviewer: Account, accept: bool, note: str) -> None:
         """A reviewer's decision on a held vouch. Nobody decides a vouch they gave or received."""
         if reviewer.id in (vouch.applicant_id, vouch.voucher_id):
