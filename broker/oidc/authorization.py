@@ -41,6 +41,11 @@ from broker.policy.release import Agreement
 from broker.policy.release import decide as decide_release
 from broker.store.models import Account, BrowserSession, Client, Interaction
 
+# The most an authorization request's parameters may hold, names and values together: ten times a
+# generous claims request. Larger ones are refused with invalid_request, to the client once its
+# redirect URI is trusted (docs/operating.md: the server reads targets of up to 128 KB).
+MAX_AUTHORIZE_PARAMS = 32 * 1024
+
 
 @dataclass
 class Redirect:
@@ -67,8 +72,9 @@ class Checked:
 def client_redirect(
     ctx: OidcContext, redirect_uri: str, params: list[tuple[str, str]], state: str | None
 ) -> Redirect:
-    """Every authorization response carries ``state`` and ``iss`` (RFC 9207 §2)."""
-    if state is not None:
+    """Every authorization response carries ``state`` and ``iss`` (RFC 9207 §2); a ``state`` too large
+    to be accepted is not sent back either (only a request over the size limit can carry one)."""
+    if state is not None and len(state) <= MAX_AUTHORIZE_PARAMS:
         params.append(("state", state))
     params.append(("iss", ctx.settings.issuer))
     return Redirect(add_params_to_uri(redirect_uri, params))
@@ -87,6 +93,14 @@ def error_redirect(
 
 
 # Named checks, beyond what Authlib checks itself.
+def check_size(request: BrokerRequest) -> None:
+    size = sum(
+        len(name) + len(value) for name, values in request.payload.datalist.items() for value in values
+    )
+    if size > MAX_AUTHORIZE_PARAMS:
+        raise InvalidRequest(f"the request parameters exceed {MAX_AUTHORIZE_PARAMS // 1024} KB")
+
+
 def check_openid_scope(scopes: list[str]) -> None:
     if "openid" not in scopes:
         raise InvalidScope("scope must include openid")
@@ -243,6 +257,7 @@ class Authorizer:
         raise UntrustedRedirectUri(error.description or "The request could not be accepted.")
 
     def _check(self, request: BrokerRequest, client: Client, redirect_uri: str) -> Checked:
+        check_size(request)
         data: dict[str, Any] = request.payload.data
         scopes = scope_to_list(data.get("scope") or "") or []
         check_openid_scope(scopes)
