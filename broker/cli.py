@@ -91,6 +91,7 @@ def serve(
     import uvicorn
 
     from broker.app import create_app
+    from broker.hardening import server_options
     from broker.logs import configure_logging
     from broker.observability import metrics_app
 
@@ -118,6 +119,7 @@ def serve(
         access_log=False,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
+        **server_options(),
     )
 
 

@@ -1,6 +1,8 @@
-"""Security headers on every response, a request size limit, and the production start-up checks."""
+"""Security headers on every response, request size limits, and the production start-up checks."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -8,6 +10,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from broker.config import Settings, SettingsError
 
 MAX_BODY_BYTES = 64 * 1024
+# The longest request target (path and query) the server reads; the application then answers what it
+# will not take with the protocol's own error (broker/oidc/authorization.py, MAX_AUTHORIZE_PARAMS), never
+# with the server's bare 400. Longer ones are cut off by the server (docs/operating.md).
+MAX_REQUEST_TARGET_BYTES = 128 * 1024
+# h11 bounds the whole request head (request line and headers), 16 KB unless told.
+MAX_REQUEST_HEAD_BYTES = MAX_REQUEST_TARGET_BYTES + 32 * 1024
+# httptools parses a URL with 16-bit offsets: a target of 64 KB or more fails to parse.
+HTTPTOOLS_URL_LIMIT = 0xFFFF
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -120,3 +130,39 @@ def check_production(settings: Settings, db: Session) -> None:
     problems = production_problems(settings, db)
     if problems:
         raise SettingsError("refusing to start: " + "; ".join(problems))
+
+
+class RequestTargetTooLong(Exception):
+    pass
+
+
+def server_options() -> dict[str, Any]:
+    """The uvicorn options that let a request target of up to :data:`MAX_REQUEST_TARGET_BYTES` reach
+    the application: httptools (the fast parser) taught to split a long target itself, or h11 with a
+    larger head where httptools is not installed."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - httptools is installed with uvicorn[standard]
+        return {"http": "h11", "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
+
+    class LongTargetHttpTools(HttpToolsProtocol):  # type: ignore[misc]
+        def on_url(self, url: bytes) -> None:
+            if len(self.url) + len(url) > MAX_REQUEST_TARGET_BYTES:
+                raise RequestTargetTooLong()  # httptools answers a callback's error with a bare 400
+            super().on_url(url)
+
+        def on_headers_complete(self) -> None:
+            target = self.url
+            if len(target) < HTTPTOOLS_URL_LIMIT:
+                super().on_headers_complete()
+                return
+            # The path alone is parsed as usual; the query, which httptools cannot place, is set on
+            # the scope before the request's task first runs.
+            path, _, query = target.partition(b"?")
+            self.url = path
+            super().on_headers_complete()
+            self.url = target
+            if "query_string" in self.scope:
+                self.scope["query_string"] = query.partition(b"#")[0]
+
+    return {"http": LongTargetHttpTools, "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}

@@ -31,6 +31,7 @@ from broker.oidc.errors import (
     from_authlib,
     named,
 )
+from broker.oidc.hints import HintInvalid, verify_id_token_hint
 from broker.oidc.release import release_decision
 from broker.oidc.requests import BrokerRequest
 from broker.oidc.server import Approval, BrokerServer
@@ -38,7 +39,12 @@ from broker.oidc.vtr import TrustRequest, VtrInvalid, best_identity_level, parse
 from broker.policy import claims as claims_mod
 from broker.policy.release import Agreement
 from broker.policy.release import decide as decide_release
-from broker.store.models import BrowserSession, Client, Interaction
+from broker.store.models import Account, BrowserSession, Client, Interaction
+
+# The most an authorization request's parameters may hold, names and values together: ten times a
+# generous claims request. Larger ones are refused with invalid_request, to the client once its
+# redirect URI is trusted (docs/operating.md: the server reads targets of up to 128 KB).
+MAX_AUTHORIZE_PARAMS = 32 * 1024
 
 
 @dataclass
@@ -60,13 +66,15 @@ class Checked:
     requested: set[str]
     prompts: frozenset[str]
     max_age: int | None
+    hint: dict[str, Any] | None  # the claims of a checked id_token_hint
 
 
 def client_redirect(
     ctx: OidcContext, redirect_uri: str, params: list[tuple[str, str]], state: str | None
 ) -> Redirect:
-    """Every authorization response carries ``state`` and ``iss`` (RFC 9207 §2)."""
-    if state is not None:
+    """Every authorization response carries ``state`` and ``iss`` (RFC 9207 §2); a ``state`` too large
+    to be accepted is not sent back either (only a request over the size limit can carry one)."""
+    if state is not None and len(state) <= MAX_AUTHORIZE_PARAMS:
         params.append(("state", state))
     params.append(("iss", ctx.settings.issuer))
     return Redirect(add_params_to_uri(redirect_uri, params))
@@ -85,6 +93,14 @@ def error_redirect(
 
 
 # Named checks, beyond what Authlib checks itself.
+def check_size(request: BrokerRequest) -> None:
+    size = sum(
+        len(name) + len(value) for name, values in request.payload.datalist.items() for value in values
+    )
+    if size > MAX_AUTHORIZE_PARAMS:
+        raise InvalidRequest(f"the request parameters exceed {MAX_AUTHORIZE_PARAMS // 1024} KB")
+
+
 def check_openid_scope(scopes: list[str]) -> None:
     if "openid" not in scopes:
         raise InvalidScope("scope must include openid")
@@ -121,6 +137,28 @@ def check_vtr(raw: str | None) -> TrustRequest:
         return parse_vtr(raw)
     except VtrInvalid as exc:
         raise InvalidRequest(str(exc)) from None
+
+
+def check_id_token_hint(ctx: OidcContext, raw: str | None, client: Client) -> dict[str, Any] | None:
+    """OIDC Core §3.1.2.1: an ID token this broker issued (expired or not), to this very service. One
+    issued to another service is refused: answering whether it names the person signed in would tell
+    this service who another one knows, across pairwise subjects."""
+    if raw in (None, ""):
+        return None
+    try:
+        claims, audience = verify_id_token_hint(ctx, raw)  # type: ignore[arg-type]
+    except HintInvalid as exc:
+        raise InvalidRequest(f"id_token_hint is {exc}") from None
+    if audience != client.client_id:
+        raise InvalidRequest("id_token_hint was issued to another service")
+    return claims
+
+
+def hint_names_another(checked: Checked, account: Account | None) -> bool:
+    """The hint's subject, as this service knows people (pairwise), is not the person signed in."""
+    if checked.hint is None or account is None:
+        return False
+    return bool(checked.hint["sub"] != subject(checked.client, account))
 
 
 def check_claims(
@@ -172,7 +210,7 @@ class Authorizer:
         state = request.payload.state
         try:
             checked = self._check(request, client, redirect_uri)
-            decision = decide(self._facts(checked, session, resume))
+            decision = decide(self._facts(checked, session, account, resume))
         except ProtocolError as error:
             return refuse(self.ctx, redirect_uri, error, state)
 
@@ -219,6 +257,7 @@ class Authorizer:
         raise UntrustedRedirectUri(error.description or "The request could not be accepted.")
 
     def _check(self, request: BrokerRequest, client: Client, redirect_uri: str) -> Checked:
+        check_size(request)
         data: dict[str, Any] = request.payload.data
         scopes = scope_to_list(data.get("scope") or "") or []
         check_openid_scope(scopes)
@@ -230,6 +269,7 @@ class Authorizer:
         claims_request, requested = check_claims(
             self.ctx.agreement(client.client_id), data.get("claims"), scopes, self.ctx.clock()
         )
+        hint = check_id_token_hint(self.ctx, data.get("id_token_hint"), client)
         return Checked(
             client=client,
             redirect_uri=redirect_uri,
@@ -240,10 +280,15 @@ class Authorizer:
             requested=requested,
             prompts=frozenset((data.get("prompt") or "").split()),
             max_age=max_age,
+            hint=hint,
         )
 
     def _facts(
-        self, checked: Checked, session: BrowserSession | None, resume: Interaction | None
+        self,
+        checked: Checked,
+        session: BrowserSession | None,
+        account: Account | None,
+        resume: Interaction | None,
     ) -> AuthorizeFacts:
         now = self.ctx.clock()
         identity_level = "P0"
@@ -274,6 +319,7 @@ class Authorizer:
             return_codes_requested=claims_mod.RETURN_CODE in checked.requested,
             unconsented_claims=frozenset(unconsented),
             consent_just_given=bool(resume is not None and resume.consent_given_at is not None),
+            hint_names_another=hint_names_another(checked, account),
         )
 
     def _releasable(

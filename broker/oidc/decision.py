@@ -32,6 +32,8 @@ class AuthorizeFacts:
     return_codes_requested: bool  # the service asked for returnCode: it hears why, not access_denied
     unconsented_claims: frozenset[str]
     consent_just_given: bool
+    # OIDC Core §3.1.2.1: the id_token_hint names someone other than the person signed in here.
+    hint_names_another: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def _needs_login(facts: AuthorizeFacts) -> tuple[str, type[ProtocolError]] | Non
             return "prompt asks for a new sign-in", LoginRequired
         if facts.max_age is not None and (facts.now - session.auth_time).total_seconds() > facts.max_age:
             return "max_age exceeded", LoginRequired
+        if facts.hint_names_another:
+            return "id_token_hint names another person", LoginRequired
     if not auth_satisfies(session.level, facts.trust.auth):
         return f"session is {session.level}, request needs {facts.trust.auth}", InteractionRequired
     return None

@@ -12,12 +12,15 @@ from fastapi.responses import JSONResponse, Response
 from broker.config import Settings
 from broker.deps import ServicesDep
 from broker.oidc.openapi import JSON_DOCUMENT
+from broker.oidc.tokens import ID_TOKEN_CLAIMS
 from broker.oidc.vtr import AUTH_LEVELS, IDENTITY_LEVELS, SUPPORTED_VTR
 from broker.policy.claims import CLAIMS_SUPPORTED, SCOPES_SUPPORTED
 
 router = APIRouter(tags=["discovery"])
 
 SIGNING_ALGS = ["ES256", "RS256"]
+# OIDC Discovery §3: every claim the broker can issue, in ID tokens and at userinfo.
+CLAIMS_ISSUED = list(ID_TOKEN_CLAIMS) + [c for c in CLAIMS_SUPPORTED if c not in ID_TOKEN_CLAIMS]
 AUTH_METHODS = ["private_key_jwt", "client_secret_basic"]
 # The relying-service integration guide: from a source checkout, or docs/ in the working directory (the
 # container image copies it to /app/docs); an install without it does not advertise it.
@@ -59,7 +62,7 @@ def _metadata(issuer: str, vtm: str, guide: bool) -> dict[str, Any]:
         "userinfo_signing_alg_values_supported": [],
         "subject_types_supported": ["pairwise", "public"],
         "scopes_supported": SCOPES_SUPPORTED,
-        "claims_supported": CLAIMS_SUPPORTED,
+        "claims_supported": CLAIMS_ISSUED,
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from broker.deps import ProtocolRoute, run_protocol
 from broker.errors import ProtocolError
 from broker.oidc.context import OidcContext
+from broker.oidc.form_body import check_form_body
 from broker.oidc.openapi import TOKEN
 from broker.oidc.requests import BrokerRequest, Params
 from broker.oidc.server import BrokerServer
@@ -43,6 +44,7 @@ async def token(request: Request) -> Response:
 
 
 def token_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> JSONResponse:
+    check_form_body(request.headers, form)
     oauth_request = BrokerRequest("POST", str(request.url), request.headers, query, form)
     with committed(ctx):
         result = BrokerServer(ctx).create_token_response(oauth_request)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from broker.oidc.access import decode_access_token
 from broker.oidc.context import OidcContext
+from broker.oidc.form_body import check_form_body
 from broker.oidc.requests import BrokerRequest, Params
 from broker.oidc.server import TOKEN_AUTH_METHODS, BrokerServer
 from broker.store.models import Grant, IssuedAccessToken, RefreshToken
@@ -100,6 +101,7 @@ def run_endpoint(
 ) -> JSONResponse:
     from broker.oidc.token import authlib_response, committed
 
+    check_form_body(request.headers, form)
     server = BrokerServer(ctx)
     server.register_endpoint(endpoint(server, ctx))  # type: ignore[arg-type]
     with committed(ctx):

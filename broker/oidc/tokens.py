@@ -14,6 +14,24 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ID_TOKEN_TYP = "JWT"  # as every OIDC client expects; the other tokens carry their own type
 ACCESS_TOKEN_TYP = "at+jwt"
 LOGOUT_TOKEN_TYP = "logout+jwt"
+# The claims every ID token carries, or may, beside the ones about the person (OIDC Core §2, One
+# Login's vot and vtm). ``acr`` is the vector of trust achieved, the same value as ``vot``: what a
+# One Login-style service compares with the vtr it asked for (docs/integrating.md).
+ID_TOKEN_CLAIMS = (
+    "iss",
+    "sub",
+    "aud",
+    "iat",
+    "exp",
+    "auth_time",
+    "acr",
+    "amr",
+    "vot",
+    "vtm",
+    "sid",
+    "nonce",
+    "at_hash",
+)
 
 
 def new_jti() -> str:
@@ -53,6 +71,7 @@ def id_token_claims(
         "iat": iat,
         "exp": iat + ttl,
         "auth_time": int(grant.auth_time.timestamp()),
+        "acr": grant.vot,
         "vot": grant.vot,
         "vtm": vtm,
         "amr": list(grant.amr),

@@ -280,3 +280,58 @@ def test_revoking_an_unknown_token_answers_200_and_an_access_token_stops_working
         assert revoked.status_code == 200
     response = rp.userinfo(token["access_token"])
     assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+# RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1: the body is application/x-www-form-urlencoded, and no
+# parameter is sent twice. A request that breaks either is refused before anything is spent.
+def _redeem_data(callback: Callback, pending: dict[str, str], rp: RelyingParty) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": callback.params["code"],
+        "redirect_uri": rp.redirect_uri,
+        "code_verifier": pending["verifier"],
+    }
+
+
+def _refused(response) -> str:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == "invalid_request", body
+    return str(body["error_description"])
+
+
+@pytest.mark.parametrize("repeated", ["grant_type", "code", "redirect_uri", "code_verifier", "client_id"])
+def test_a_token_request_parameter_given_twice_is_invalid_request(make_rp, person, agent, http, repeated):
+    rp = make_rp()
+    callback, pending = _code(agent, rp, person)
+    data: dict[str, object] = {**_redeem_data(callback, pending, rp), "client_id": rp.client_id}
+    data[repeated] = [data[repeated], "again" if repeated != "grant_type" else "refresh_token"]
+    response = http.post(rp.metadata["token_endpoint"], data=data, auth=(rp.client_id, rp.client_secret))
+    assert repeated in _refused(response)
+    assert "id_token" in rp.redeem(callback)  # the code was not spent
+
+
+def test_a_multipart_token_request_is_invalid_request(make_rp, person, agent, http):
+    rp = make_rp()
+    callback, pending = _code(agent, rp, person)
+    fields = {name: (None, value) for name, value in _redeem_data(callback, pending, rp).items()}
+    response = http.post(rp.metadata["token_endpoint"], files=fields, auth=(rp.client_id, rp.client_secret))
+    assert "x-www-form-urlencoded" in _refused(response)
+    assert "id_token" in rp.redeem(callback)
+
+
+def test_introspection_and_revocation_refuse_multipart_bodies_and_repeated_parameters(
+    make_rp, person, agent, http
+):
+    rp = make_rp()
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    auth = (rp.client_id, rp.client_secret)
+    access = token["access_token"]
+    for endpoint in (rp.metadata["introspection_endpoint"], rp.metadata["revocation_endpoint"]):
+        multipart = {"token": (None, access), "token_type_hint": (None, "access_token")}
+        assert "x-www-form-urlencoded" in _refused(http.post(endpoint, files=multipart, auth=auth))
+        twice = {"token": ["never-issued", access]}
+        assert "token" in _refused(http.post(endpoint, data=twice, auth=auth))
+        assert rp.userinfo(access).status_code == 200  # nothing was revoked
+    with rp.client() as client:
+        assert client.introspect_token(rp.metadata["introspection_endpoint"], token=access).json()["active"]

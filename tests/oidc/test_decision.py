@@ -58,6 +58,15 @@ BASE = AuthorizeFacts(
         ({"max_age": 600}, "issue", None),
         ({"max_age": 60, "fresh_login": True}, "issue", None),
         ({"max_age": 60, "prompts": frozenset({"none"})}, "login", LoginRequired),
+        # An id_token_hint about someone else: sign in afresh; prompt=none answers login_required.
+        ({"hint_names_another": True}, "login", None),
+        ({"hint_names_another": True, "prompts": frozenset({"none"})}, "login", LoginRequired),
+        ({"hint_names_another": True, "fresh_login": True}, "issue", None),
+        (
+            {"hint_names_another": True, "session": None, "prompts": frozenset({"none"})},
+            "login",
+            LoginRequired,
+        ),
         # Identity below the level asked: prove it, unless that was just tried or no page may be shown.
         ({"trust": TrustRequest("Cl.Cm", ("P2",))}, "prove", None),
         ({"trust": TrustRequest("Cl.Cm", ("P2",)), "identity_attempted": True}, "deny", AccessDenied),
