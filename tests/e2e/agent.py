@@ -78,7 +78,10 @@ class UserAgent:
     @property
     def csrf(self) -> str:
         """The CSRF token this browser's pages carry in their forms (for its current session)."""
-        settings = self.broker.settings
+        if not hasattr(self.broker.services, "key_service"):  # a broker in other processes (a cluster)
+            found = re.search(r'name="csrf_token" value="([^"]*)"', self.last_page)
+            return found.group(1) if found else ""  # the form just shown, as a browser would send it
+        settings = self.broker.services.settings
         return token_for(
             self.broker.services.key_service.anti_forgery_key(),
             self.http.cookies.get(browser_cookie(settings)) or "",
