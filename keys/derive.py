@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 AUDIT_ADDRESS = b"broker audit client address v1"
 IDENTITY_DOCUMENT = b"broker identity document fingerprint v1"
+ANTI_FORGERY = b"broker anti-forgery token v1"
 
 
 def derive(kek: bytes, purpose: bytes) -> bytes:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from keys import envelope, generate
-from keys.derive import AUDIT_ADDRESS, IDENTITY_DOCUMENT, derive
+from keys.derive import ANTI_FORGERY, AUDIT_ADDRESS, IDENTITY_DOCUMENT, derive
 from keys.errors import ConcurrentChange, RotationRefused
 from keys.lifecycle import CURRENT, NEXT, KeyState, Plan, plan_ensure, plan_retire, plan_rotation
 from keys.store import KeyChanges, KeyStore, StoredKey
@@ -52,6 +52,7 @@ class KeyService:
         self.kek = kek
         self.retention = timedelta(seconds=max_token_ttl)
         self.clock = clock
+        self._anti_forgery: bytes | None = None
 
     # Queries
     def list_keys(self) -> list[KeyInfo]:
@@ -87,6 +88,13 @@ class KeyService:
     def document_key(self) -> bytes:
         """The key identity documents are fingerprinted with (one document proves one account)."""
         return derive(self.kek, IDENTITY_DOCUMENT)
+
+    def anti_forgery_key(self) -> bytes:
+        """The key page forms' anti-forgery tokens are computed with, so that no cookie alone gives
+        the token."""
+        if self._anti_forgery is None:  # asked for on every page: derived once
+            self._anti_forgery = derive(self.kek, ANTI_FORGERY)
+        return self._anti_forgery
 
     def check_readable(self) -> None:
         """Unwrap every stored key once: a wrong KEK or a tampered key stops start-up here."""

@@ -162,7 +162,8 @@ def sign_in_and_redeem(issuer: str, client: dict[str, str], email: str, password
             page = http.get(page.headers["location"])
         action = re.search(r'<form method="post" action="([^"]+)"', page.text)
         assert action, "no consent form"
-        back = http.post(action.group(1), data={"decision": "agree", "csrf_token": token})
+        # Signed in now: the consent form's token is bound to the new session, not the one before it.
+        back = http.post(action.group(1), data={"decision": "agree", "csrf_token": csrf(page)})
         while not back.headers["location"].startswith("http://localhost/cb"):
             back = http.get(back.headers["location"])
         code = parse_qs(urlsplit(back.headers["location"]).query)["code"][0]

@@ -12,10 +12,14 @@ from broker.accounts.interactions import CODE_TTL, InteractionService
 from broker.accounts.text import N_
 from broker.accounts.throttle import (
     CODE_PER_ACCOUNT,
+    CODE_PER_ACCOUNT_ADDRESS,
     CODE_PER_ADDRESS,
     CODE_SENDS_PER_ACCOUNT,
+    CodeCounts,
+    Limit,
     Locked,
     Throttle,
+    code_entry_refused,
 )
 from broker.audit.log import record
 from broker.notify.outbox import Outbox
@@ -87,16 +91,23 @@ class Codes:
         return self.attempt(who, subject, matches)
 
     def attempt(self, who: str, subject: str | None, verify: Callable[[], bool]) -> bool:
-        """Any code check (sent codes, authenticator apps): six wrong codes block code entry for the
-        account for 15 minutes, and many from one address block that address, across every journey
-        and broker instance."""
-        limits = ((CODE_PER_ACCOUNT, who), (CODE_PER_ADDRESS, self.address))
-        for limit, key in limits:
-            until = self.throttle.check(limit, key, self.now)
-            if until:
-                raise Locked(until, self.now, "entering security codes")
+        """Any code check (sent codes, authenticator apps), throttled by the rule in
+        :mod:`broker.accounts.throttle`: wrong codes block the address they came from, for ``who``
+        (the key the codes are counted under: an account, an address being proved, or an account's
+        :func:`backup` method), and only codes from many addresses close ``who`` everywhere."""
+        pair = f"{who}\n{self.address or ''}"
+        refused = code_entry_refused(
+            CodeCounts(
+                address=self.throttle.counter(CODE_PER_ADDRESS, self.address),
+                account_address=self.throttle.counter(CODE_PER_ACCOUNT_ADDRESS, pair),
+                account=self.throttle.counter(CODE_PER_ACCOUNT, who),
+            ),
+            self.now,
+        )
+        if refused:
+            raise Locked(refused[1], self.now, _blocked(refused[0]))
         if verify():
-            self.throttle.succeed(CODE_PER_ACCOUNT, who)
+            self.throttle.succeed(CODE_PER_ACCOUNT_ADDRESS, pair)  # this address's mistakes only
             return True
         record(
             self.db,
@@ -106,9 +117,15 @@ class Codes:
             subject=subject,
             client_address=self.address,
         )
-        for limit, key in limits:
+        blocks: list[tuple[Limit, datetime]] = []
+        for limit, key in (
+            (CODE_PER_ACCOUNT_ADDRESS, pair),
+            (CODE_PER_ADDRESS, self.address),
+            (CODE_PER_ACCOUNT, who),
+        ):
             blocked = self.throttle.fail(limit, key, self.now)
             if blocked:
+                blocks.append((limit, blocked))
                 record(
                     self.db,
                     "lockout",
@@ -118,9 +135,23 @@ class Codes:
                     client_address=self.address,
                     limit=limit.name,
                 )
-                self.db.commit()
-                raise Locked(blocked, self.now, "entering security codes")
+        if blocks:
+            self.db.commit()  # the counts and the lockout are kept, whatever the caller does next
+            raise Locked(blocks[0][1], self.now, _blocked(blocks[0][0]))
         return False
+
+
+def backup(who: str) -> str:
+    """The key an account's backup method's codes are counted under: apart from the main method's, so
+    that guessing at one never closes the other (the owner's way through)."""
+    return f"{who}\nbackup"
+
+
+def _blocked(limit: Limit) -> str:
+    """What the refusal says is blocked (one of ``throttle.BLOCKED``)."""
+    return (
+        "entering this account's security codes" if limit is CODE_PER_ACCOUNT else "entering security codes"
+    )
 
 
 def _binding(purpose: Purpose, who: str) -> str:

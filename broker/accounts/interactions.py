@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from broker.accounts.sessions import cookie_name
 from broker.config import Settings
 from broker.errors import InteractionExpired
 from broker.store.models import Interaction
 
 INTERACTION_TTL = timedelta(minutes=30)
 CODE_TTL = timedelta(minutes=15)
-BROWSER_COOKIE = "broker-browser"
 
 
 def _hash(value: str) -> str:
@@ -28,15 +28,25 @@ def new_browser_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def browser_secret(request: Request) -> tuple[str, bool]:
+def browser_cookie(settings: Settings) -> str:
+    """The browser cookie's name: ``__Host-`` under https, so that no other host (a sibling subdomain)
+    and no plain-http page can set it for the broker before the person arrives."""
+    return cookie_name(settings, "broker-browser")
+
+
+def browser_cookie_value(request: Request, settings: Settings) -> str | None:
+    return request.cookies.get(browser_cookie(settings))
+
+
+def browser_secret(request: Request, settings: Settings) -> tuple[str, bool]:
     """This browser's binding secret, and whether it is new (so must be set as a cookie)."""
-    existing = request.cookies.get(BROWSER_COOKIE)
+    existing = browser_cookie_value(request, settings)
     return (existing, False) if existing else (new_browser_secret(), True)
 
 
 def set_browser_cookie(response: Response, settings: Settings, secret: str) -> None:
     response.set_cookie(
-        BROWSER_COOKIE,
+        browser_cookie(settings),
         secret,
         httponly=True,
         samesite="lax",

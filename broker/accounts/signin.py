@@ -14,7 +14,7 @@ from typing import Any
 
 from broker.accounts import factors
 from broker.accounts.changes import code_matches, new_code
-from broker.accounts.codes import MINUTES, Codes, Purpose
+from broker.accounts.codes import MINUTES, Codes, Purpose, backup
 from broker.accounts.interactions import CODE_TTL, InteractionService
 from broker.accounts.passkeys import AMR as PASSKEY_AMR
 from broker.accounts.passkeys import PasskeyFailed, Passkeys, RelyingPartyIdentity
@@ -129,8 +129,10 @@ class SignIn:
             return self.open_session(interaction, factors.AMR[method], TWO_FACTORS, previous_secret)
 
     def _second_factor_matches(
-        self, interaction: Interaction, account: Account, method: str, code: str
+        self, interaction: Interaction, account: Account, method: str, code: str, key: str | None = None
     ) -> bool:
+        """Whether the code is right; ``key``: what an app's codes are counted under (the account's
+        main method unless given)."""
         codes = Codes(self.db, self.visit.clock(), self.visit.address)
         if method != "totp":
             return codes.check(interaction, Purpose.SIGN_IN, account.id, code, account.id)
@@ -144,7 +146,7 @@ class SignIn:
             account.totp_last_step = step  # the same code cannot be used again
             return True
 
-        return codes.attempt(account.id, account.id, app_code_matches)
+        return codes.attempt(key or account.id, account.id, app_code_matches)
 
     def send_backup_code(self, interaction: Interaction, account: Account) -> None:
         """A code to the backup phone, kept apart from the main one so neither passes for the other."""
@@ -173,7 +175,7 @@ class SignIn:
 
     def _backup_code_matches(self, interaction: Interaction, account: Account, code: str) -> bool:
         if account.backup_method == "totp":
-            return self._second_factor_matches(interaction, account, "totp", code)
+            return self._second_factor_matches(interaction, account, "totp", code, backup(account.id))
         now = self.visit.clock()
 
         def matches() -> bool:
@@ -182,7 +184,7 @@ class SignIn:
                 return True
             return False
 
-        return Codes(self.db, now, self.visit.address).attempt(account.id, account.id, matches)
+        return Codes(self.db, now, self.visit.address).attempt(backup(account.id), account.id, matches)
 
     # Passkeys
 

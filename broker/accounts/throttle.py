@@ -10,6 +10,15 @@ counted too (``PASSWORD_PER_ACCOUNT``, much looser), but reaching that limit nev
 it guards the account, so that for 15 minutes the right password always goes on to a second factor,
 even for a service that asked for a password alone. So nobody can lock another person out: a
 stranger only blocks their own address, and the owner signs in from theirs.
+
+Security codes (the second factor, and codes sent to prove an address) follow the same pattern, so that
+someone who has the password cannot lock the owner out of their second factor: six wrong codes for one
+account from one address in 15 minutes block that address from entering codes for that account
+(``CODE_PER_ACCOUNT_ADDRESS``), and fifty from one address for any accounts block the address
+(``CODE_PER_ADDRESS``). The account-wide ceiling, against guessing spread over many addresses, is five
+times the per-address limit (``CODE_PER_ACCOUNT``), and it is counted for each way of getting codes
+apart: when guessing at the main one reaches it, the owner still signs in with their backup method or a
+passkey, or recovers the account. :func:`code_entry_refused` is the rule.
 """
 
 from __future__ import annotations
@@ -43,7 +52,10 @@ PASSWORD_PER_ACCOUNT_ADDRESS = Limit(
 # Never refuses: reaching it guards the account (a second factor is always asked for).
 PASSWORD_PER_ACCOUNT = Limit("password-account", 100, timedelta(minutes=15), timedelta(minutes=15))
 PASSWORD_PER_ADDRESS = Limit("password-address", 50, timedelta(minutes=15), timedelta(minutes=15))
-CODE_PER_ACCOUNT = Limit("code-account", 6, timedelta(minutes=15), timedelta(minutes=15))
+CODE_PER_ACCOUNT_ADDRESS = Limit("code-account-address", 6, timedelta(minutes=15), timedelta(minutes=15))
+# The ceiling against guessing from many addresses: reached only by five addresses' worth of guesses, and
+# counted per way of getting codes (see ``accounts.codes.backup``), so it never closes every way in.
+CODE_PER_ACCOUNT = Limit("code-account", 30, timedelta(minutes=15), timedelta(minutes=15))
 CODE_PER_ADDRESS = Limit("code-address", 50, timedelta(minutes=15), timedelta(minutes=15))
 CODE_SENDS_PER_ACCOUNT = Limit("code-send-account", 10, timedelta(hours=1), timedelta(hours=1))
 # Identity documents looked up with their issuing authorities, per account over a day, whatever the
@@ -99,6 +111,30 @@ def refused_until(counter: Counter | None, limit: Limit, now: datetime) -> datet
     return blocked_until(counter, now)
 
 
+@dataclass(frozen=True)
+class CodeCounts:
+    """The counters one attempt at a security code is checked against."""
+
+    address: Counter | None  # this address, at any account
+    account_address: Counter | None  # this account, from this address
+    account: Counter | None  # this account's way of getting codes, from every address
+
+
+def code_entry_refused(counts: CodeCounts, now: datetime) -> tuple[Limit, datetime] | None:
+    """Which limit refuses a code attempt now, and until when; None when the attempt may go ahead.
+    The address's own limits come first: another address's wrong codes never refuse this one, until
+    together they reach the account's ceiling."""
+    for limit, counter in (
+        (CODE_PER_ADDRESS, counts.address),
+        (CODE_PER_ACCOUNT_ADDRESS, counts.account_address),
+        (CODE_PER_ACCOUNT, counts.account),
+    ):
+        until = blocked_until(counter, now)
+        if until is not None:
+            return limit, until
+    return None
+
+
 # What is blocked, a whole sentence for each; the error page fills in the minutes.
 BLOCKED = {
     "signing in": N_("For your security, signing in is blocked. Try again in %(minutes)s minutes."),
@@ -107,6 +143,10 @@ BLOCKED = {
     ),
     "entering security codes": N_(
         "For your security, entering security codes is blocked. Try again in %(minutes)s minutes."
+    ),
+    "entering this account's security codes": N_(
+        "For your security, entering these security codes for this account is blocked for %(minutes)s "
+        "minutes. You can sign in with your backup method or a passkey instead."
     ),
     "checking documents": N_(
         "For your security, checking identity documents is blocked. Try again in %(minutes)s minutes."
@@ -143,6 +183,10 @@ class Throttle:
             )
         ).first()
         return Counter(row.failures, row.window_start, row.blocked_until) if row else None
+
+    def counter(self, limit: Limit, subject: str | None) -> Counter | None:
+        """This subject's counter under this limit, as stored now."""
+        return self._load(limit, subject) if subject else None
 
     def check(self, limit: Limit, subject: str | None, now: datetime) -> datetime | None:
         """When this subject is blocked under this limit, until when."""

@@ -32,7 +32,7 @@ async def authorize(request: Request) -> Response:
 
 def authorization_response(request: Request, ctx: OidcContext, query: Params, form: Params) -> Response:
     oauth_request = BrokerRequest(request.method, str(request.url), request.headers, query, form)
-    secret, is_new = browser_secret(request)
+    secret, is_new = browser_secret(request, ctx.settings)
     redirect = Authorizer(ctx).authorize(
         oauth_request, request.cookies.get(session_cookie(ctx.settings)), secret
     )
@@ -48,7 +48,7 @@ async def resume(request: Request) -> Response:
 def resumed_response(request: Request, ctx: OidcContext, _query: Params, _form: Params) -> Response:
     """Back from a page (sign-in, consent, identity): the stored request, answered now."""
     interaction_id = request.path_params["interaction_id"]
-    secret, is_new = browser_secret(request)
+    secret, is_new = browser_secret(request, ctx.settings)
     interaction = InteractionService(ctx.db).load(interaction_id, None if is_new else secret, ctx.clock())
     items = [(k, v) for k, values in interaction.params.items() for v in values]
     oauth_request = BrokerRequest("GET", ctx.url("/authorize"), request.headers, Params(items), Params([]))

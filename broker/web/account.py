@@ -42,7 +42,7 @@ def recent_within(path: str) -> timedelta | None:
 def account_sign_in(request: Request, db: Db, services: ServicesDep) -> Response:
     """Sign in to the broker's own pages (no relying service involved), then back to ``next``. A live
     session signed in with the password alone is asked only for its second factor (``step_up``)."""
-    secret, is_new = browser_secret(request)
+    secret, is_new = browser_secret(request, services.settings)
     target = local_path(request.query_params.get("next"))
     now = services.clock()
     session = SessionService(db, services.settings).find(session_secret(request, services), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
+from broker.accounts.interactions import InteractionService, browser_cookie_value
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.deps import Db, Form, Oidc, ServicesDep
 from broker.errors import InteractionExpired
@@ -25,7 +25,8 @@ router = page_router()
 def _load(request: Request, db: Db, services: ServicesDep, interaction_id: str) -> tuple[Interaction, str]:
     """The authorization request waiting on this browser, and the account signed in to it."""
     now = services.clock()
-    interaction = InteractionService(db).load(interaction_id, request.cookies.get(BROWSER_COOKIE), now)
+    browser = browser_cookie_value(request, services.settings)
+    interaction = InteractionService(db).load(interaction_id, browser, now)
     session = SessionService(db, services.settings).find(
         request.cookies.get(session_cookie(services.settings)), now
     )

@@ -21,7 +21,7 @@ from broker.oidc.logout import (
 from broker.oidc.openapi import LOGOUT
 from broker.oidc.requests import Params
 from broker.store.models import BrowserSession
-from broker.webkit.csrf import check_csrf, token_for
+from broker.webkit.csrf import check_csrf, csrf_token
 
 # Not a page router: a relying service posts to /logout from its own site (no anti-forgery token).
 router = APIRouter(tags=["oidc"])
@@ -56,12 +56,12 @@ def logout(request: Request, services: ServicesDep, ctx: Oidc, query: Query, for
     session = current_session(request, ctx)
     if signs_out_at_once(ctx, logout_request, session):
         return _finish(request, services, ctx, logout_request, session)
-    browser, is_new = browser_secret(request)
+    browser, is_new = browser_secret(request, ctx.settings)
     response = services.templates.TemplateResponse(
         request,
         "logout_confirm.html",
         {
-            "csrf_token": token_for(browser),
+            "csrf_token": csrf_token(request, browser),
             "client_id": logout_request.client_id or "",
             "post_logout_redirect_uri": logout_request.post_logout_redirect_uri or "",
             "state": logout_request.state or "",

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from broker.accounts import factors
 from broker.accounts.codes import WRONG_CODE
-from broker.accounts.interactions import BROWSER_COOKIE, InteractionService
+from broker.accounts.interactions import InteractionService, browser_cookie_value
 from broker.accounts.service import EMAIL_LENGTH, fits
 from broker.accounts.sessions import session_cookie
 from broker.accounts.signin import SignIn, code_method
@@ -49,7 +49,9 @@ def local_path(value: str | None) -> str:
 
 
 def load_interaction(request: Request, db: Db, services: ServicesDep, interaction_id: str) -> Interaction:
-    return InteractionService(db).load(interaction_id, request.cookies.get(BROWSER_COOKIE), services.clock())
+    return InteractionService(db).load(
+        interaction_id, browser_cookie_value(request, services.settings), services.clock()
+    )
 
 
 def visit(request: Request, db: Db, services: ServicesDep) -> Visit:

@@ -1,4 +1,4 @@
-"""Over https the session cookie takes the __Host- prefix and is Secure (RFC 6265bis §4.1.3.2)."""
+"""Over https the session and browser cookies take the __Host- prefix and are Secure (RFC 6265bis §4.1.3.2)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def test_https_issuer_sets_host_prefixed_secure_cookies(tmp_path):
         )
         browser_cookie = start.headers["set-cookie"]
         assert "Secure" in browser_cookie and "HttpOnly" in browser_cookie
-        csrf = token_for(http.cookies.get("broker-browser"))
+        browser = http.cookies.get("__Host-broker-browser")
+        assert re.match(r"__Host-broker-browser=[^;]+;", browser_cookie) and "Domain" not in browser_cookie
+        csrf = token_for(services.key_service.anti_forgery_key(), browser, None)
         signed_in = http.post(
             start.headers["location"],
             data={"email": "p@example.org", "password": "a long passphrase", "csrf_token": csrf},

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 from sqlalchemy import select
 
-from broker.accounts.interactions import BROWSER_COOKIE
+from broker.accounts.interactions import browser_cookie
+from broker.accounts.sessions import session_cookie
 from broker.notify.outbox import Outbox
 from broker.store.models import OutboxMessage
 from broker.webkit.csrf import token_for
@@ -76,8 +77,16 @@ class UserAgent:
 
     @property
     def csrf(self) -> str:
-        """The CSRF token this browser's pages carry in their forms."""
-        return token_for(self.http.cookies.get(BROWSER_COOKIE) or "")
+        """The CSRF token this browser's pages carry in their forms (for its current session)."""
+        if not hasattr(self.broker.services, "key_service"):  # a broker in other processes (a cluster)
+            found = re.search(r'name="csrf_token" value="([^"]*)"', self.last_page)
+            return found.group(1) if found else ""  # the form just shown, as a browser would send it
+        settings = self.broker.services.settings
+        return token_for(
+            self.broker.services.key_service.anti_forgery_key(),
+            self.http.cookies.get(browser_cookie(settings)) or "",
+            self.http.cookies.get(session_cookie(settings)),
+        )
 
     def post(self, url: str, data: dict[str, Any]) -> httpx.Response:
         """Submit a page form as the browser would, with its CSRF token."""

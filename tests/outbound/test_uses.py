@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey
 from sqlalchemy import select
 
-from broker.accounts.interactions import BROWSER_COOKIE
+from broker.accounts.interactions import browser_cookie
 from broker.accounts.service import AccountService
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.app import create_app
@@ -229,8 +229,15 @@ def _console(tmp_path, allow_private: bool):
         _, secret = SessionService(db, settings).start(account.id, ["hwk"], "Cl.Cm", utc_now())
     http = TestClient(app, base_url="http://broker.test")
     http.cookies.set(session_cookie(settings), secret)
-    http.cookies.set(BROWSER_COOKIE, "browser-secret")
+    http.cookies.set(browser_cookie(settings), "browser-secret")
     return http, services
+
+
+def _csrf(http):
+    """The token the console's forms carry for this browser and its session."""
+    services = http.app.state.services
+    session = http.cookies.get(session_cookie(services.settings))
+    return token_for(services.key_service.anti_forgery_key(), "browser-secret", session)
 
 
 def _register(http, **fields):
@@ -240,7 +247,7 @@ def _register(http, **fields):
         "auth_method": "client_secret_basic",
         "id_token_alg": "ES256",
         "claims": "email",
-        "csrf_token": token_for("browser-secret"),
+        "csrf_token": _csrf(http),
         **fields,
     }
     return http.post("/admin/services/new", data=form, follow_redirects=False)
@@ -274,7 +281,7 @@ def test_the_console_in_production_refuses_changing_a_service_to_an_internal_add
                 "backchannel_logout_uri": "http://[::ffff:169.254.169.254]/",
                 "auth_method": "client_secret_basic",
                 "id_token_alg": "ES256",
-                "csrf_token": token_for("browser-secret"),
+                "csrf_token": _csrf(http),
             },
             follow_redirects=False,
         )
