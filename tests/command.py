@@ -27,6 +27,15 @@ BROKER = shutil.which("broker") or str(Path(sys.executable).with_name("broker"))
 _TUNED_LOGGERS = ("uvicorn.access", "authlib", "notifications_python_client")
 
 
+def broker_process(args: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """``broker ARGS`` as a real process (for ``serve``), in ``cwd``, with this process's environment less
+    its ``BROKER_`` settings, plus ``env``; its output and error are pipes."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")} | dict(env or {})
+    return subprocess.Popen(
+        [BROKER, *args], cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
 def run_broker(
     args: list[str], cwd: Path | None = None, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

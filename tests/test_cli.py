@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.command import BROKER
+from tests.command import BROKER, broker_process
 from tests.command import run_broker as run
 from tests.conftest import DATABASES, fresh_postgres_database
 from tests.e2e.conftest import free_port
@@ -96,15 +96,7 @@ def test_logs_hold_no_personal_data_or_secrets(tmp_path):
     assert (
         run(["accounts", "create", "--email", email, "--password", password], tmp_path, env).returncode == 0
     )
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")} | env
-    proc = subprocess.Popen(
-        [BROKER, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = broker_process(["serve", "--port", str(port)], tmp_path, env)
     try:
         wait_ready(issuer, proc)
         tokens = sign_in_and_redeem(issuer, client, email, password)

@@ -6,23 +6,19 @@ otherwise); the public port answers 404 there. Run as a real process, as an oper
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.command import BROKER
+from tests.command import broker_process
 from tests.e2e.conftest import free_port
 from tests.test_cli import wait_ready
 
 
 def _serve(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
-    return subprocess.Popen(
-        [BROKER, "serve", *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return broker_process(["serve", *args], tmp_path)
 
 
 def test_metrics_are_on_their_own_listener_and_not_on_the_public_one(tmp_path: Path) -> None:

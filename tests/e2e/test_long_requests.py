@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -19,7 +17,7 @@ import pytest
 
 from broker.hardening import MAX_REQUEST_TARGET_BYTES
 from broker.oidc.authorization import MAX_AUTHORIZE_PARAMS
-from tests.command import BROKER
+from tests.command import broker_process
 from tests.command import run_broker as run
 from tests.e2e.agent import Callback
 from tests.e2e.conftest import free_port
@@ -110,15 +108,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         env,
     )
     client = json.loads(created.stdout)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")} | env
-    proc = subprocess.Popen(
-        [BROKER, "serve", "--port", str(port)],
-        cwd=home,
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = broker_process(["serve", "--port", str(port)], home, env)
     try:
         wait_ready(issuer, proc)
         yield issuer, client
