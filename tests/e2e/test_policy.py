@@ -104,6 +104,10 @@ def test_a_suspended_mou_stops_the_next_userinfo_and_refresh(broker, make_rp, pe
         refresh.json()["error"] == "invalid_grant" and "not in force" in refresh.json()["error_description"]
     )
     set_status(broker, rp.client_id, "approved")
+    # The refused token was not used up: once the agreement is resumed it refreshes, and the grant lives.
+    resumed = rp.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert resumed.status_code == 200, resumed.text
+    assert rp.userinfo(resumed.json()["access_token"]).status_code == 200
 
 
 def test_an_mou_that_expires_between_consent_and_token_releases_nothing(broker, make_rp, person, agent):
