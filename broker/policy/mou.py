@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from broker.policy.claims import COMPANIONS
 from vouching.levels import LEVELS
 
 STATUSES = ("draft", "submitted", "approved", "active", "suspended", "expired", "terminated")
@@ -176,14 +177,24 @@ def governing_number(versions: Iterable[tuple[int, str, date]], today: date) -> 
 
 
 def changes_needing_consent(old: Terms, new: Terms) -> list[str]:
-    """A new version asks people again when it adds attributes or changes the purpose."""
+    """A new version asks people again when it adds attributes, or changes the purpose or the lawful
+    basis. Narrowing the attributes, or changing retention or dates, keeps what people agreed to
+    (narrowed at once by the release decision). Companion claims (``email_verified``) ride with their
+    main claim, so terms with and without them compare alike."""
     out = []
-    added = {a.claim for a in new.attributes} - {a.claim for a in old.attributes}
+    added = _main_claims(new) - _main_claims(old)
     if added:
         out.append("adds " + ", ".join(sorted(added)))
     if old.purpose.strip() != new.purpose.strip():
         out.append("changes the purpose")
+    if old.lawful_basis.strip() != new.lawful_basis.strip():
+        out.append("changes the lawful basis")
     return out
+
+
+def _main_claims(terms: Terms) -> set[str]:
+    claims = {a.claim for a in terms.attributes}
+    return claims - {c for main in claims for c in COMPANIONS.get(main, ())}
 
 
 def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:
