@@ -508,6 +508,10 @@ def test_mou_import_keeps_one_mou_per_service_and_refuses_terms_the_console_woul
     # Terms the console would refuse in a draft.
     p9 = [{**fish["versions"][0], "attributes": [{"claim": "email", "min_level": "P9"}]}]
     refused({**fish, "versions": p9}, "The minimum level for email must be one of P0, P1, P2, P3")
+    # Text where a boolean belongs is refused, not read as true (every problem with its line).
+    quoted = [{**fish["versions"][0], "attributes": [{"claim": "email", "required": "false"}]}]
+    refused({**fish, "versions": quoted}, "attributes.0.required: Input should be a valid boolean")
+    refused({**fish, "versions": [{**fish["versions"][0], "organisation": None}]}, "valid string")
     after = yaml.safe_load(run(["mou", "export"], tmp_path).stdout)["mous"]
     assert sorted((m["reference"], len(m["versions"])) for m in after) == sorted(
         [(fish["reference"], 1), (boats["reference"], 1)]
