@@ -233,10 +233,16 @@ def clients_create(
             subject_type=subject_type,
         )
         with make_sessionmaker(engine)() as db:
-            registry = RelyingServices(db, utc_now, allow_private_outbound=settings.outbound_allows_private)
+            registry = RelyingServices(
+                db,
+                utc_now,
+                allow_private_outbound=settings.outbound_allows_private,
+                operator_approves=settings.operator_approves_agreements,
+            )
             client, secret = registry.register(new, None)
             out = {
                 "client_id": client.client_id,
+                "agreement": "approved" if settings.operator_approves_agreements else "draft",
                 "token_endpoint_auth_method": client.token_endpoint_auth_method,
                 "redirect_uris": client.redirect_uris,
                 "claims": client.claims,
