@@ -77,6 +77,13 @@ PAGES: dict[str, Rule] = {
             "/reset-password/{interaction_id}/password",
             "/consent/{interaction_id}",
             "/account/sign-in",
+            "/",
+            "/create-account",
+            "/sign-out",
+            "/signed-out",
+            "/accessibility",
+            "/privacy",
+            "/cookies",
             "/services/{client_id}/agreement",
             "/dev/outbox",
         ],
@@ -85,6 +92,7 @@ PAGES: dict[str, Rule] = {
     # Reading your own account, and choices that share nothing new.
     **dict.fromkeys(
         [
+            "/account",
             "/account/security",
             "/account/services",
             "/account/services/{client_id}/consent-receipt.json",
