@@ -7,16 +7,18 @@ out", a page that does not need the session it has just ended.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Request
 from fastapi.responses import Response
 
 from broker.accounts.interactions import browser_secret, set_browser_cookie
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.accounts.signin import SignIn
-from broker.deps import Db, ServicesDep
+from broker.deps import Db, Form, ServicesDep
 from broker.policy import grants
 from broker.store.models import Account, BrowserSession
-from broker.web.signin import session_secret, visit
+from broker.web.signin import local_path, session_secret, visit
 from broker.webkit.access import signed_in
 from broker.webkit.pages import NO_STORE, render, see_other
 from broker.webkit.router import page_router
@@ -24,7 +26,16 @@ from broker.webkit.router import page_router
 router = page_router()
 
 ACCOUNT_HOME = "/account"
-SIGN_IN = "/account/sign-in?next=/account"
+
+
+def return_path(value: str | None, default: str = ACCOUNT_HOME) -> str:
+    """A page of this broker to come back to after signing in again; anything else (another site, a
+    scheme, ``//host``) is ``default``. Never an open redirect."""
+    return value if value and local_path(value) == value else default
+
+
+def sign_in_link(after: str) -> str:
+    return "/account/sign-in?" + urlencode({"next": after})
 
 
 def current(request: Request, db: Db, services: ServicesDep) -> tuple[BrowserSession, Account] | None:
@@ -71,12 +82,15 @@ def sign_out_page(request: Request, db: Db, services: ServicesDep) -> Response:
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, db: Db, services: ServicesDep) -> Response:
-    """End this browser's session (and tell every service in it), then "You have signed out"."""
+def sign_out(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    """End this browser's session (and tell every service in it), then "You have signed out", whose
+    "Sign in again" leads back to ``next`` (a page of this broker) when the form names one."""
     session = SessionService(db, services.settings).find(session_secret(request, services), services.clock())
     if grants.sign_out(db, services.settings, session.id if session else None, services.clock()):
         request.app.state.backchannel.wake()
-    response = see_other(f"{services.settings.issuer}/signed-out")
+    after = return_path(form.get("next"))
+    query = "?" + urlencode({"next": after}) if after != ACCOUNT_HOME else ""
+    response = see_other(f"{services.settings.issuer}/signed-out{query}")
     response.delete_cookie(
         session_cookie(services.settings), path="/", secure=services.settings.issuer_is_https, httponly=True
     )
@@ -85,4 +99,5 @@ def sign_out(request: Request, db: Db, services: ServicesDep) -> Response:
 
 @router.get("/signed-out")
 def signed_out(request: Request, services: ServicesDep) -> Response:
-    return services.templates.TemplateResponse(request, "signed_out.html", {}, headers=NO_STORE)
+    again = sign_in_link(return_path(request.query_params.get("next")))
+    return services.templates.TemplateResponse(request, "signed_out.html", {"sign_in_again": again}, headers=NO_STORE)

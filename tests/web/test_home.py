@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
+import uuid
+from urllib.parse import quote
 
+import pytest
 from joserfc import jwt
 from joserfc.jws import JWSRegistry
+from sqlalchemy import select
+
+from broker.store.db import transaction
+from broker.store.models import Account
+from tests.e2e.agent import PASSWORD, latest_code
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -46,7 +54,7 @@ def test_signing_out_ends_the_session_and_tells_each_service(broker, agent, pers
     assert response.status_code == 303 and response.headers["location"].endswith("/signed-out")
     agent.go(response.headers["location"])
     assert "You have signed out" in agent.last_page
-    assert 'href="/account/sign-in?next=/account"' in agent.last_page  # and a way back in
+    assert 'href="/account/sign-in?next=%2Faccount"' in agent.last_page  # and a way back in
 
     [notice] = receiver.wait_for(before + 1)[before:]
     claims = jwt.decode(notice, rp.jwks(), registry=JWSRegistry(algorithms=["ES256"])).claims
@@ -87,3 +95,44 @@ def test_every_page_has_the_statements_in_its_footer_and_they_exist(broker, agen
     welsh = agent.http.get(f"{broker.url}/accessibility?lang=cy").text
     assert "Datganiad hygyrchedd ar gyfer Mewngofnodi i wasanaethau cyhoeddus" in welsh
     assert "Sign in to public services" not in welsh
+
+
+def test_staff_signed_in_without_a_passkey_are_told_the_way_on(broker, agent):
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(email)
+    with transaction(broker.db) as db:
+        db.scalar(select(Account).filter_by(email=email)).roles = ["auditor"]
+    here = agent.go(f"{broker.url}/account/sign-in?next=/admin/mous")
+    here = agent.submit(here, {"email": email, "password": PASSWORD})
+    here = agent.submit(here, {"code": latest_code(broker, email)})
+
+    assert here == f"{broker.url}/admin/passkey?next=%2Fadmin%2Fmous"
+    page = agent.last_page
+    assert "Sign in with your passkey" in page and 'name="next" value="/admin/mous"' in page
+    assert "Sign out, then sign in with your passkey" in page and 'href="/account"' in page
+    response = agent.post(f"{broker.url}/sign-out", {"next": "/admin/mous"})
+    agent.go(response.headers["location"])
+    assert 'href="/account/sign-in?next=%2Fadmin%2Fmous"' in agent.last_page
+    assert "/sign-in/" in agent.go(f"{broker.url}/admin/mous")  # signed out
+
+
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_sign_in_again_never_leads_off_the_broker(broker, agent, elsewhere):
+    agent.go(f"{broker.url}/create-account")  # a browser the broker knows (its forms carry a token)
+    agent.go(f"{broker.url}/signed-out?next={quote(elsewhere)}")
+    assert 'href="/account/sign-in?next=%2Faccount"' in agent.last_page
+    response = agent.post(f"{broker.url}/sign-out", {"next": elsewhere})
+    assert response.status_code == 303, response.text[:2000]
+    assert response.headers["location"] == f"{broker.url}/signed-out"
+
+
+def test_a_post_to_the_console_without_a_passkey_is_still_refused(broker, agent):
+    email = f"staff-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(email)
+    with transaction(broker.db) as db:
+        db.scalar(select(Account).filter_by(email=email)).roles = ["client_manager"]
+    here = agent.go(f"{broker.url}/account/sign-in?next=/admin")
+    here = agent.submit(here, {"email": email, "password": PASSWORD})
+    agent.submit(here, {"code": latest_code(broker, email)})
+    response = agent.post(f"{broker.url}/admin/services/new", {"name": "x"})
+    assert response.status_code == 403
