@@ -197,7 +197,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             catalog.stop()
             services.engine.dispose()
 
-    app = FastAPI(title="Identity broker", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.templates = services.templates
     app.state.backchannel = sender
