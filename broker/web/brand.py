@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import inspect
 
 from broker.config import LOGO_TYPES, Settings
 from broker.deps import ServicesDep
@@ -36,8 +37,14 @@ class Bilingual:
 
 
 def shows_sign_out(request: Request) -> bool:
-    """The page is served to someone signed in (``check_session`` or the home page found the session)."""
-    return getattr(request.state, "signed_in", None) is not None
+    """The page is served to someone signed in (``check_session`` or the home page found the session),
+    and the page has not just ended that session (signing out everywhere, deleting the account)."""
+    found = getattr(request.state, "signed_in", None)
+    if found is None:
+        return False
+    session = found[0]
+    state = inspect(session)
+    return not (state.deleted or state.was_deleted) and session.ended_at is None
 
 
 def branded(templates: Jinja2Templates, settings: Settings) -> Jinja2Templates:

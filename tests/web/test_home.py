@@ -136,3 +136,21 @@ def test_a_post_to_the_console_without_a_passkey_is_still_refused(broker, agent)
     agent.submit(here, {"code": latest_code(broker, email)})
     response = agent.post(f"{broker.url}/admin/services/new", {"name": "x"})
     assert response.status_code == 403
+
+
+def test_pages_that_end_the_session_offer_no_sign_out(broker, agent, person, rp):
+    agent.authorize(rp.authorization_url(), email=person)
+    ended = agent.post(f"{broker.url}/account/sign-out-everywhere", {})
+    assert "You have signed out" in ended.text and 'action="/sign-out"' not in ended.text
+
+    agent.authorize(rp.authorization_url(), email=person)
+    deleted = agent.post(f"{broker.url}/account/delete", {"confirm": "yes"})
+    assert "Your account has been deleted" in deleted.text
+    assert 'action="/sign-out"' not in deleted.text and 'href="/"' in deleted.text
+
+
+def test_the_header_is_in_welsh_on_welsh_pages(broker, agent, person, rp):
+    agent.authorize(rp.authorization_url(), email=person)
+    agent.go(f"{broker.url}/account?lang=cy")
+    assert "Allgofnodi" in agent.last_page and "Eich cyfrif" in agent.last_page
+    assert "Sign out" not in agent.last_page
