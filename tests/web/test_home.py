@@ -154,3 +154,12 @@ def test_the_header_is_in_welsh_on_welsh_pages(broker, agent, person, rp):
     agent.go(f"{broker.url}/account?lang=cy")
     assert "Allgofnodi" in agent.last_page and "Eich cyfrif" in agent.last_page
     assert "Sign out" not in agent.last_page
+
+
+@pytest.mark.parametrize("elsewhere", ["", "https://evil.example/", "//evil.example/", "/\\\\evil.example"])
+def test_signing_in_without_a_page_of_ours_to_return_to_lands_on_the_account_home(
+    broker, agent, person, elsewhere
+):
+    here = agent.go(f"{broker.url}/account/sign-in?next={quote(elsewhere)}")
+    here = agent.submit(here, {"email": person, "password": PASSWORD})
+    assert agent.submit(here, {"code": latest_code(broker, person)}) == f"{broker.url}/account"
