@@ -160,7 +160,7 @@ def _app_page(services: ServicesDep, request: Request, flow: Flow, account: Acco
             ),
             _("Your old authenticator app will stop working when you have done this."),
         ],
-        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, account.email)),
+        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, account.email, services.settings.service_name)),
         secret_text=secret,
         fields=[CODE_FIELD],
         **kw,

@@ -44,7 +44,7 @@ def local_path(value: str | None) -> str:
         or "\\" in value
         or ":" in value.split("?")[0]
     ):
-        return "/account/security"
+        return "/account"
     return value
 
 

@@ -140,7 +140,7 @@ def _authenticator_page(
                 "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
             )
         ],
-        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email)),
+        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email, services.settings.service_name)),
         secret_text=secret,
         fields=[CODE_FIELD],
         **kw,

@@ -77,6 +77,13 @@ PAGES: dict[str, Rule] = {
             "/reset-password/{interaction_id}/password",
             "/consent/{interaction_id}",
             "/account/sign-in",
+            "/",
+            "/create-account",
+            "/sign-out",
+            "/signed-out",
+            "/accessibility",
+            "/privacy",
+            "/cookies",
             "/services/{client_id}/agreement",
             "/dev/outbox",
         ],
@@ -85,6 +92,7 @@ PAGES: dict[str, Rule] = {
     # Reading your own account, and choices that share nothing new.
     **dict.fromkeys(
         [
+            "/account",
             "/account/security",
             "/account/services",
             "/account/services/{client_id}/consent-receipt.json",
@@ -143,7 +151,8 @@ PAGES: dict[str, Rule] = {
         ],
         SECURITY_CHANGE,
     ),
-    # The staff console.
+    # The staff console, and the page for staff signed in without their passkey.
+    "/admin/passkey": SIGNED_IN,
     **dict.fromkeys(
         [
             "/admin",
@@ -171,6 +180,7 @@ ROLES = {
     "vouch_reviewer": "Vouch reviewer: decides vouches held for review",
 }
 PASSKEY = "hwk"  # RFC 8176: the session was proven with a key held in hardware
+PASSKEY_PAGE = "/admin/passkey"
 
 
 class SignInNeeded(PageError):
@@ -255,6 +265,9 @@ def _check_session(rule: Rule, request: Request, db: Db, services: ServicesDep) 
     missing = shortfall(rule.need, session, account, now - session.auth_time)
     if missing == "staff role":
         raise NotStaff("This page needs a staff role. Ask an administrator if you need it.")
+    if missing == "passkey" and request.method == "GET":
+        # A page that says why, and the way on: sign out, then sign in with the passkey.
+        raise SignInFirst(PASSKEY_PAGE + "?" + urlencode({"next": request.url.path}))
     if missing == "passkey":
         raise PasskeyNeeded(
             "The admin pages need a sign-in with a passkey. Sign out, then sign in with your passkey."
