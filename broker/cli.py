@@ -71,6 +71,13 @@ def settings_or_exit() -> Settings:
         raise  # unreachable
 
 
+def refuse_unusable_ports(**ports: int | None) -> None:
+    """Exit with one line naming the first option that is no port number, before anything starts."""
+    for name, port in ports.items():
+        if port is not None and not 0 < port < 65536:
+            fail(f"--{name.replace('_', '-')} must be a port number from 1 to 65535")
+
+
 def refuse_busy(host: str, option: str, port: int) -> None:
     """Exit with one line when ``host:port`` cannot be listened on (another program has it, or the
     address is not this machine's), before anything starts: uvicorn would log it among its start-up
@@ -83,8 +90,6 @@ def refuse_busy(host: str, option: str, port: int) -> None:
         except OSError as exc:
             why = "another program is using it" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
             fail(f"cannot listen on {host}:{port} ({option}): {why}")
-        except OverflowError:
-            fail(f"{option} must be a port number from 1 to 65535")
 
 
 def quiet_deprecations() -> None:
@@ -124,16 +129,19 @@ def serve(
     from broker.logs import configure_logging
     from broker.observability import metrics_app
 
+    refuse_unusable_ports(port=port, metrics_port=metrics_port)
     if metrics_port == port:
         fail("--metrics-port must differ from --port: metrics are never served on the public listener")
     settings = settings_or_exit()
-    refuse_busy(host, "--port", port)
     configure_logging(settings)
     try:
         application = create_app(settings)
     except startup_errors() as exc:
         fail(str(exc))
         return
+    # After start-up's own checks, whose problems come first; before uvicorn, which would log a busy
+    # port among its start-up messages and exit 0 or 3.
+    refuse_busy(host, "--port", port)
     # What start-up built lives as long as the process: move it out of the garbage collector's way, so
     # a full collection does not walk it again (one took ~100 ms of a busy server, every request
     # waiting behind it).
@@ -194,6 +202,7 @@ def demo(
     """Seed two demo relying services and a demo account, then serve the broker and the demo services."""
     from broker.demo.run import run_demo
 
+    refuse_unusable_ports(port=port, rp_port=rp_port)
     if port == rp_port:
         fail("--rp-port must differ from --port: the broker and the demo services each need their own")
     settings = settings_or_exit()

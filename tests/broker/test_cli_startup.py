@@ -45,6 +45,9 @@ def busy() -> Iterator[int]:
 
 
 def test_serve_on_a_busy_port(tmp_path, busy):
+    first = run(["serve", "--port", str(busy)], tmp_path)  # an empty directory: its migrations are logged
+    assert first.returncode == 2 and "Traceback" not in first.stderr
+    assert first.stderr.strip().splitlines()[-1].startswith(f"broker: cannot listen on 127.0.0.1:{busy}")
     assert_one_line(run(["serve", "--port", str(busy)], tmp_path), f"127.0.0.1:{busy}", "--port", "another program")
 
 
