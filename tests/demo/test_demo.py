@@ -14,7 +14,10 @@ from tests.demo.process import running_demo
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.conftest import free_port
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}"),
+    pytest.mark.timeout(300),  # each starts `broker demo` as a process, and some twice
+]
 EMAIL = "demo@example.org"
 
 

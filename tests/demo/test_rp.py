@@ -52,8 +52,8 @@ def test_signing_in_works(broker, person):  # noqa: F811
 
 
 def test_an_id_token_that_has_expired_is_a_sign_in_failed_page(clock, person):  # noqa: F811
-    _, rp = demo_rp(clock)
     clock.travel(-timedelta(hours=3))  # the broker's clock is behind: its ID token has already expired
+    _, rp = demo_rp(clock)  # registered on the broker's day (before 03:00 that is yesterday), so in force
     page = sign_in(clock, rp, person)
     assert page.status_code == 400
     assert "Sign-in failed</h1>" in page.text and "ID token" in page.text

@@ -15,7 +15,10 @@ from tests.e2e.browser import CHROMIUM
 from tests.e2e.conftest import free_port
 from tests.e2e.test_accessibility_browser import AXE, Audit, audit_context
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}"),
+    pytest.mark.timeout(300),  # each starts `broker demo` as a process, and some twice
+]
 
 
 def test_it_prints_what_to_open_and_the_account_and_keeps_the_screen_quiet(tmp_path):
