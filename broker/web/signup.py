@@ -20,7 +20,7 @@ from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
-from broker.web.signin import load_interaction, session_secret, signed_in_to, visit
+from broker.web.signin import SENT_AGAIN, load_interaction, session_secret, signed_in_to, visit
 from broker.webkit.pages import form_page, see_other
 from broker.webkit.router import page_router
 
@@ -49,6 +49,7 @@ JOURNEY = EmailJourney(
         email=interaction.journey_email,
     ),
     offer_resend=True,
+    email_is_question=True,
 )
 JOURNEY.add_routes(router)
 
@@ -143,6 +144,7 @@ def _authenticator_page(
         qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email)),
         secret_text=secret,
         fields=[CODE_FIELD],
+        back=JOURNEY.url(services, interaction, "/second-factor"),
         **kw,
     )
 
@@ -185,6 +187,8 @@ def _phone_page(services: ServicesDep, request: Request, interaction: Interactio
         title=_("Enter your mobile phone number"),
         action=JOURNEY.url(services, interaction, "/phone"),
         fields=[PHONE_FIELD],
+        back=JOURNEY.url(services, interaction, "/second-factor"),
+        question=True,
         **kw,
     )
 
@@ -228,6 +232,8 @@ def _phone_code_page(
             )
         ],
         fields=[CODE_FIELD],
+        back=JOURNEY.url(services, interaction, "/phone"),
+        resend=JOURNEY.url(services, interaction, "/phone/code/resend"),
         **kw,
     )
 
@@ -238,6 +244,17 @@ def phone_code_page(interaction_id: str, request: Request, db: Db, services: Ser
     if account_setting_up_factor(db, interaction) is None or not interaction.pending_phone:
         return see_other(JOURNEY.url(services, interaction, "/phone"))
     return _phone_code_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/phone/code/resend")
+def phone_code_resend(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    """A new code to the same phone, counted as every send is (refused past the limit)."""
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None or not interaction.pending_phone:
+        return see_other(JOURNEY.url(services, interaction, "/phone"))
+    SignUp(visit(request, db, services)).send_phone_code(interaction, account, interaction.pending_phone)
+    return _phone_code_page(services, request, interaction, sent_again=_(SENT_AGAIN))
 
 
 @router.post("/create-account/{interaction_id}/phone/code")
