@@ -240,10 +240,10 @@ def read_person(
 ) -> tuple[ClaimedPerson | None, dict[str, str]]:
     errors: dict[str, str] = {}
     given, family = form.get("given_names", "").strip(), form.get("family_name", "").strip()
-    if not given:
-        errors["given_names"] = _(words["given_names"])
-    if not family:
-        errors["family_name"] = _(words["family_name"])
+    for name, typed in (("given_names", given), ("family_name", family)):
+        if not typed:
+            message = words[name]
+            errors[name] = _(message)
     born, problem = read_date(form, "birth_date")
     if problem:
         errors["birth_date"] = problem
