@@ -54,7 +54,7 @@ def test_create_an_account_with_an_authenticator_app_then_sign_in_again(broker, 
     page.context.clear_cookies()
     page.goto(rp.authorization_url(prompt="login"))
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Enter the code from your authenticator app"
     page.get_by_label("Security code").fill(used)
@@ -85,7 +85,7 @@ def test_forgotten_password(broker, rp: RelyingParty, person, page):
     page.get_by_role("button", name="Continue").click()
     assert "Your password has been changed" in page.content()
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
 
@@ -94,7 +94,7 @@ def test_lockout_after_wrong_codes_and_unlock_after_the_wait(clock, rp: RelyingP
     broker = clock
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     for _ in range(6):
         page.get_by_label("Security code").fill("000000")
@@ -104,7 +104,7 @@ def test_lockout_after_wrong_codes_and_unlock_after_the_wait(clock, rp: RelyingP
     broker.travel(timedelta(minutes=16))
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()
