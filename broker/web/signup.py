@@ -20,8 +20,16 @@ from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
-from broker.web.signin import SENT_AGAIN, load_interaction, session_secret, signed_in_to, visit
-from broker.webkit.pages import form_page, see_other
+from broker.web.signin import (
+    SENT_AGAIN,
+    load_interaction,
+    next_location,
+    session_secret,
+    set_session_cookie,
+    signed_in_to,
+    visit,
+)
+from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
 
 router = page_router()
@@ -52,6 +60,35 @@ JOURNEY = EmailJourney(
     email_is_question=True,
 )
 JOURNEY.add_routes(router)
+
+
+def _signed_up(interaction: Interaction) -> bool:
+    """Whether this interaction made an account (a proven new address), rather than reset a factor."""
+    return bool(interaction.account_id and interaction.journey_email and interaction.journey_verified_at)
+
+
+def account_created(services: ServicesDep, interaction: Interaction, secret: str) -> Response:
+    """Signed in with the new account: its session's cookie, and the page that says so. A way of
+    getting codes set up again after a lost-factor reset (the same steps) goes straight on."""
+    if not _signed_up(interaction):
+        return signed_in_to(services, interaction, secret)
+    response = see_other(JOURNEY.url(services, interaction, "/created"))
+    set_session_cookie(response, services, secret)
+    return response
+
+
+@router.get("/create-account/{interaction_id}/created")
+def created(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    """The account is made and its way of getting codes set up: say so, and what comes next."""
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not _signed_up(interaction) or interaction.factor_setup_for is not None:
+        return see_other(JOURNEY.url(services, interaction))
+    context = {
+        "title": _("Your account has been created"),
+        "next": next_location(services, interaction),
+        "for_service": interaction.client_id is not None,
+    }
+    return render(services, request, "account_created.html", context)
 
 
 @router.post("/create-account/{interaction_id}")
@@ -91,6 +128,7 @@ def _factor_page(services: ServicesDep, request: Request, interaction: Interacti
         action=JOURNEY.url(services, interaction, "/second-factor"),
         choices=FACTOR_CHOICES,
         intro=[_("Each time you sign in you will enter your password and a security code.")],
+        question=True,
         **kw,
     )
 
@@ -124,7 +162,7 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
     secret = SignUp(visit(request, db, services)).choose_email(
         interaction, account, session_secret(request, services)
     )
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)
 
 
 def _authenticator_page(
@@ -177,7 +215,7 @@ def authenticator(
             account.email,
             errors={"code": _("Enter the 6-digit code your authenticator app shows")},
         )
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)
 
 
 def _phone_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
@@ -268,4 +306,4 @@ def phone_code(interaction_id: str, request: Request, db: Db, services: Services
     )
     if secret is None:
         return _phone_code_page(services, request, interaction, errors={"code": WRONG_CODE})
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)

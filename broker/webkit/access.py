@@ -74,6 +74,7 @@ PAGES: dict[str, Rule] = {
             "/create-account/{interaction_id}/phone/code",
             "/create-account/{interaction_id}/phone/code/resend",
             "/create-account/{interaction_id}/passkey",
+            "/create-account/{interaction_id}/created",
             "/create-account/{interaction_id}/passkey/options",
             "/reset-password/{interaction_id}",
             "/reset-password/{interaction_id}/code",

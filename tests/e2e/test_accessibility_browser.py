@@ -50,7 +50,7 @@ UNLINKED_ERROR_MESSAGES = """() => Array.from(document.querySelectorAll(".govuk-
 MISSING_AUTOCOMPLETE = """() => Array.from(document.querySelectorAll(
     "input[name^=birth_date], input[name=given_names], input[name=family_name], input[name=email], "
     + "input[name=postcode], input[type=password], input[type=tel]"))
-  .filter(i => !i.getAttribute("autocomplete")).map(i => i.name)"""
+  .filter(i => i.type !== "hidden" && !i.getAttribute("autocomplete")).map(i => i.name)"""
 # What sticks out past a 320px-wide window, if the page scrolls sideways there.
 TOO_WIDE = """() => {
   if (document.documentElement.scrollWidth <= 320) return [];
@@ -177,6 +177,8 @@ def test_create_account_consent_and_the_account_pages(broker, rp, audited):
     totp = pyotp.TOTP(page.locator("#secret-key").inner_text())
     page.get_by_label("Security code").fill(totp.at(broker.services.clock()))
     page.get_by_role("button", name="Continue").click()
+    audit.check(page, "create account: account created")
+    page.get_by_role("link", name="Continue").click()
     audit.check(page, "consent")
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))

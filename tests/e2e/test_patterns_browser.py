@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -102,7 +103,7 @@ def test_each_step_of_creating_an_account_has_a_back_link_to_the_step_before(bro
     expect(heading).to_be_visible()
     expect(heading.get_by_text("Enter your email address")).to_have_count(1)
     email_url = page.url
-    page.get_by_label("Enter your email address").fill("back-links@example.org")
+    page.get_by_label("Enter your email address").fill(f"back-{uuid.uuid4().hex[:8]}@example.org")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     expect(page.get_by_label("Security code")).to_have_class(re.compile(r"\bgovuk-input--width-10\b"))
@@ -154,14 +155,15 @@ def test_send_again_honours_the_limit_and_never_says_a_code_was_sent_when_none_w
 
 
 def test_creating_an_account_can_send_the_email_again(broker, rp, page):
+    email = f"send-again-{uuid.uuid4().hex[:8]}@example.org"
     page.goto(rp.authorization_url())
     page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Enter your email address").fill("send-again@example.org")
+    page.get_by_label("Enter your email address").fill(email)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Send again").click()
-    expect(page.get_by_text("We have sent another email to send-again@example.org.")).to_be_visible()
-    assert sent_to(broker, "send-again@example.org") == 2
-    page.get_by_label("Security code").fill(latest_code(broker, "send-again@example.org"))
+    expect(page.get_by_text(f"We have sent another email to {email}.")).to_be_visible()
+    assert sent_to(broker, email) == 2
+    page.get_by_label("Security code").fill(latest_code(broker, email))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_label("Create your password")).to_be_visible()
 
@@ -192,3 +194,24 @@ def test_inputs_are_as_wide_as_what_they_hold(broker, identity_rp, person, page)
     expect(page.get_by_role("group", name="Expiry date").get_by_label("Year")).to_have_class(
         re.compile(r"\bgovuk-input--width-4\b")
     )
+
+
+def test_the_account_created_page_says_what_happens_next(broker, rp, page):
+    page.goto(rp.authorization_url())
+    page.get_by_role("link", name="Create an account").click()
+    email = f"created-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Enter your email address").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Security code").fill(latest_code(broker, email))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Create your password").fill("velvet otter cabbage lantern")
+    page.get_by_label("Confirm your password").fill("velvet otter cabbage lantern")
+    page.get_by_role("button", name="Continue").click()
+    # One question: the choice's legend is the page's heading.
+    expect(page.get_by_role("group", name="Choose how to get security codes")).to_be_visible()
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account has been created")
+    expect(page.get_by_role("heading", level=2, name="What happens next")).to_be_visible()
+    page.get_by_role("link", name="Continue").click()
+    expect(page.get_by_role("button", name="Agree and continue")).to_be_visible()
