@@ -79,7 +79,6 @@ def _code_page(
     if account.backup_method == "totp":
         title = _("Enter the code from your authenticator app")
         intro = _("Enter the 6-digit security code shown in your backup authenticator app.")
-        links = []
         back = _url(services, interaction, "/code")
         resend = ""
     else:
@@ -89,10 +88,9 @@ def _code_page(
             "It expires in 15 minutes.",
             digits=(account.phone_number or "")[-4:],
         )
-        links = []
         back = _url(services, interaction, "/backup")
-        resend = _url(services, interaction, "/backup")
-    links.append((_url(services, interaction, "/lost-factor"), _("I cannot use my backup method either")))
+        resend = _url(services, interaction, "/backup")  # sends a new code, counted as every send is
+    links = [(_url(services, interaction, "/lost-factor"), _("I cannot use my backup method either"))]
     return form_page(
         services,
         request,
