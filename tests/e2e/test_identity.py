@@ -354,6 +354,14 @@ def test_passport_details_are_checked_only_once_confirmed(broker, identity_rp, p
     here = agent.submit(start, {"document": "passport"})
     agent.submit(here, known.passport_form(confirmed=False))
     assert agent.last_status == 200 and "Check your answers" in agent.last_page
+    with broker.db() as db:  # nothing is looked up or kept before the answers are confirmed
+        account = db.scalars(select(Account).where(Account.email == person)).one()
+        attempt = db.scalars(
+            select(IdentityRecord).where(
+                IdentityRecord.account_id == account.id, IdentityRecord.completed_at.is_(None)
+            )
+        ).one()
+        assert attempt.evidence == []
     assert known.passport_number in agent.last_page and "12 March 1985" in agent.last_page
     agent.submit(here, {**known.passport_form(confirmed=False), "change": "given_names"})
     assert "Enter your passport details" in agent.last_page
