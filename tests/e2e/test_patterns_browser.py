@@ -215,3 +215,21 @@ def test_the_account_created_page_says_what_happens_next(broker, rp, page):
     expect(page.get_by_role("heading", level=2, name="What happens next")).to_be_visible()
     page.get_by_role("link", name="Continue").click()
     expect(page.get_by_role("button", name="Agree and continue")).to_be_visible()
+
+
+def test_a_new_account_s_phone_can_be_sent_its_code_again(broker, rp, agent):
+    email = f"phone-again-{uuid.uuid4().hex[:8]}@example.org"
+    sign_in = agent.go(rp.authorization_url())
+    here = agent.submit(sign_in.replace("/sign-in/", "/create-account/"), {"email": email})
+    here = agent.submit(here, {"code": latest_code(broker, email)})
+    here = agent.submit(here, {"password": "velvet otter cabbage lantern", "confirm": "velvet otter cabbage lantern"})
+    here = agent.submit(here, {"method": "sms"})
+    assert "Enter your mobile phone number" in agent.last_page and 'class="govuk-back-link"' in agent.last_page
+    digits = f"{uuid.uuid4().int % 10**5:05d}"
+    here = agent.submit(here, {"phone": f"079111{digits}"})
+    assert here.endswith("/phone/code") and "Not received?" in agent.last_page
+    agent.submit(here + "/resend", {})
+    assert agent.last_status == 200 and "We have sent you a new code" in agent.last_page
+    assert sent_to(broker, f"+4479111{digits}") == 2
+    agent.submit(here, {"code": latest_code(broker, f"+4479111{digits}")})
+    assert "Your account has been created" in agent.last_page
