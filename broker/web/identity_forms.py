@@ -271,7 +271,8 @@ def read_passport(form: Form, today: date) -> tuple[PassportDetails | None, dict
     elif expires is not None and not passport_in_date(expires, today):
         errors["expiry_date"] = _("Your passport has expired. Use another photo ID")
     if errors or person is None or number is None or expires is None:
-        return None, errors
+        order = [field["name"] for field in PASSPORT_FIELDS]
+        return None, dict(sorted(errors.items(), key=lambda item: order.index(item[0])))  # as on the page
     return PassportDetails(number, person.family_name, person.given_names, person.birth_date, expires), {}
 
 
