@@ -9,10 +9,11 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from broker.demo.identity import DEMO_PERSON, DEMO_QUESTIONS, demo_mrz
+from broker.demo.identity import DEMO_PASSPORT_EXPIRY, DEMO_PASSPORT_NUMBER, DEMO_PERSON, DEMO_QUESTIONS
 from tests.demo.process import running_demo
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.conftest import free_port
+from tests.e2e.identity import fill_passport
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}"),
@@ -64,20 +65,19 @@ def test_sign_in_at_the_demo_service_and_sign_out(demo, chromium):
 
 
 def test_prove_the_demo_identity_and_the_demo_service_verifies_it(demo, chromium):
-    line1, line2 = demo_mrz()
     context = chromium.new_context()
     page = context.new_page()
     sign_in_with_password(page, demo, "Sign in with identity check")
     page.get_by_label("UK passport").check()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First and middle names").fill(DEMO_PERSON.given_names)
-    page.get_by_label("Last name").fill(DEMO_PERSON.family_name)
-    born = page.get_by_role("group", name="Date of birth")
-    for part, value in (("Day", "1"), ("Month", "1"), ("Year", "1990")):
-        born.get_by_label(part).fill(value)
-    page.get_by_label("Line 1 of the code").fill(line1)
-    page.get_by_label("Line 2 of the code").fill(line2)
-    page.get_by_role("button", name="Continue").click()
+    fill_passport(
+        page,
+        DEMO_PASSPORT_NUMBER,
+        DEMO_PERSON.family_name,
+        DEMO_PERSON.given_names,
+        DEMO_PERSON.birth_date,
+        DEMO_PASSPORT_EXPIRY,
+    )
     for label, value in (
         ("Building number or name", "1"),
         ("Street", "High Street"),
