@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,7 +17,9 @@ from sqlalchemy.exc import OperationalError
 from broker.accounts.passwords import PasswordService
 from broker.admin import clients as admin_clients
 from broker.admin import pages as admin_pages
-from broker.audit.log import ADDRESS_KEY
+from broker.audit.checkpoints import Checkpoints
+from broker.audit.log import ADDRESS_KEY, CHAIN_KEY
+from broker.audit.worker import AuditSealer
 from broker.config import Settings, SettingsError
 from broker.deps import Services
 from broker.errors import install_error_handlers
@@ -99,7 +102,9 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         engine=engine,
-        session_factory=make_sessionmaker(engine, {ADDRESS_KEY: key_service.audit_address_key()}),
+        session_factory=make_sessionmaker(
+            engine, {ADDRESS_KEY: key_service.audit_address_key(), CHAIN_KEY: key_service.audit_chain_key()}
+        ),
         key_service=key_service,
         signer=KeyringSigner(key_service),
         passwords=PasswordService(),
@@ -179,6 +184,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
 
     catalog = CatalogListener(services.engine, services.catalog)
+    sealer = AuditSealer(
+        services.session_factory,
+        services.key_service.audit_chain_key(),
+        Checkpoints(settings.audit_checkpoint_file, services.signer, settings.issuer),
+        services.clock,
+        checkpoint_every=timedelta(seconds=settings.audit_checkpoint_seconds),
+        head_gauge=services.metrics.audit_head,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -186,11 +199,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         check_at_startup(services.session_factory, allow_private=settings.outbound_allows_private)
         catalog.start()
         sender.start()
+        sealer.start()
         if outbox:
             outbox.start()
         try:
             yield
         finally:
+            sealer.stop()
             sender.stop()
             if outbox:
                 outbox.stop()
@@ -201,6 +216,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.state.templates = services.templates
     app.state.backchannel = sender
+    app.state.audit_sealer = sealer
     install_error_handlers(app)
     app.add_middleware(HardeningMiddleware, settings=settings)
     app.add_middleware(LanguageMiddleware, secure=settings.issuer_is_https)

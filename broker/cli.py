@@ -16,6 +16,8 @@ import typer
 from broker.config import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
     from starlette.types import ASGIApp
 
 app = typer.Typer(help="Single sign-on identity broker for public services.", no_args_is_help=True)
@@ -100,6 +102,20 @@ def quiet_deprecations() -> None:
     import authlib.deprecate  # noqa: F401 - on import it puts an "always" filter of its own first
 
     warnings.simplefilter("ignore", DeprecationWarning)
+
+
+def audited_sessions(settings: Settings, engine: Engine) -> sessionmaker[Session]:
+    """Sessions for commands that write to the audit log: they hold its chain key, as the broker's
+    own do (an entry written without it would break the keyed chain, so none would be written)."""
+    from broker.audit.log import CHAIN_KEY
+    from broker.store.db import make_sessionmaker
+    from broker.store.signing_keys import build_key_service
+
+    try:
+        key = build_key_service(settings, engine).audit_chain_key()
+    except startup_errors() as exc:
+        fail(str(exc))
+    return make_sessionmaker(engine, {CHAIN_KEY: key})
 
 
 def startup_errors() -> tuple[type[Exception], ...]:
@@ -245,7 +261,7 @@ def clients_create(
     from broker.errors import BrokerError
     from broker.oidc.clients import NewClient, RelyingServices, load_jwks_file
     from broker.store.bounds import FREE_TEXT, column_length
-    from broker.store.db import make_engine, make_sessionmaker
+    from broker.store.db import make_engine
     from broker.store.migrate import is_empty, upgrade
     from broker.store.models import Client
 
@@ -281,7 +297,7 @@ def clients_create(
             id_token_alg=id_token_alg,
             subject_type=subject_type,
         )
-        with make_sessionmaker(engine)() as db:
+        with audited_sessions(settings, engine)() as db:
             registry = RelyingServices(
                 db,
                 utc_now,
@@ -356,19 +372,54 @@ def accounts_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first broken entry."""
-    from broker.audit.log import verify
-    from broker.store.db import make_engine, make_read_only_sessionmaker
+    """Seal the releases not yet sealed, then check the audit log: its keyed hash chain, every release
+    seal against the release ledger, and the signed checkpoints (a log shorter than one, or with
+    another hash at its entry, was cut short or rewritten). Exit 1 naming the first broken entry."""
+    from broker.audit.chain import Broken
+    from broker.audit.checkpoints import Checkpoints, Read
+    from broker.audit.log import CHAIN_KEY, check
+    from broker.audit.sealing import seal_releases
+    from broker.deps import utc_now
+    from broker.store.db import make_engine, make_read_only_sessionmaker, make_sessionmaker, transaction
+    from broker.store.signing_keys import build_key_service
+    from keys import KeyringSigner
 
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
+    key, read = None, Read()
+    if settings.key_encryption_key_file.exists():  # without it, only entries from before keying verify
+        try:
+            keys = build_key_service(settings, engine)
+            keys.check_readable()  # keys swapped in the database would vouch for forged checkpoints
+            signer = KeyringSigner(keys) if keys.list_keys() else None  # none: the broker never ran
+            if signer is not None:
+                signer.check_usable()
+        except startup_errors() as exc:
+            fail(str(exc))
+        key = keys.audit_chain_key()
+        with transaction(make_sessionmaker(engine, {CHAIN_KEY: key})) as db:
+            seal_releases(db, utc_now())
+        if signer is not None:
+            read = Checkpoints(settings.audit_checkpoint_file, signer, settings.issuer).read()
     with make_read_only_sessionmaker(engine)() as db:
-        broken = verify(db)
+        found = check(db, key, read.anchors)
     engine.dispose()
-    if broken is not None:
-        typer.echo(f"audit log broken at entry {broken.seq}: {broken.reason}", err=True)
+    for problem in read.problems:
+        typer.echo(f"audit checkpoints: {problem}", err=True)
+    if isinstance(found, Broken):
+        typer.echo(f"audit log broken at entry {found.seq}: {found.reason}", err=True)
         raise typer.Exit(1)
-    typer.echo("audit log intact")
+    if read.problems:
+        raise typer.Exit(1)
+    checked = (
+        f"{read.checked} signed checkpoints agree ({read.skipped} signed by keys since removed)"
+        if key
+        else "no key-encryption key, so no keyed entry or checkpoint was checked"
+    )
+    typer.echo(
+        f"audit log intact: {found.head.seq} entries; {found.releases.sealed} releases sealed, "
+        f"{found.releases.unsealed} not yet; {checked}"
+    )
 
 
 @simulated_app.command("put")
@@ -412,7 +463,7 @@ def _with_account(email: str) -> Any:
     from sqlalchemy import select
 
     from broker.store.bounds import column_length
-    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.db import make_engine, transaction
     from broker.store.migrate import is_empty, upgrade
     from broker.store.models import Account
 
@@ -424,7 +475,7 @@ def _with_account(email: str) -> Any:
 
     @contextmanager
     def opened() -> Any:
-        with transaction(make_sessionmaker(engine)) as db:
+        with transaction(audited_sessions(settings, engine)) as db:
             account = db.scalar(select(Account).where(Account.email == email.strip().lower()))
             if account is None:
                 fail(f"no account with the email address {email}")
@@ -521,7 +572,7 @@ def identities_seal_documents() -> None:
 
     from broker.deps import utc_now
     from broker.identity.sealing import DocumentSealer
-    from broker.store.db import make_engine, make_sessionmaker
+    from broker.store.db import make_engine
     from broker.store.migrate import is_empty, upgrade
     from broker.store.signing_keys import build_key_service
 
@@ -537,20 +588,20 @@ def identities_seal_documents() -> None:
     except startup_errors() as exc:
         fail(str(exc))
         return
-    done = DocumentSealer(make_sessionmaker(engine), keys.document_key(), utc_now).run()
+    done = DocumentSealer(audited_sessions(settings, engine), keys.document_key(), utc_now).run()
     engine.dispose()
     typer.echo(json.dumps(asdict(done)))
 
 
 def _session() -> Any:
-    from broker.store.db import make_engine, make_sessionmaker, transaction
+    from broker.store.db import make_engine, transaction
     from broker.store.migrate import is_empty, upgrade
 
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     if is_empty(engine):
         upgrade(engine)
-    return transaction(make_sessionmaker(engine))
+    return transaction(audited_sessions(settings, engine))
 
 
 @mou_app.command("export")

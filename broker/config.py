@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # Authlib and most client libraries default to one hour.
     client_assertion_max_age: int = Field(default=3600, ge=30)
 
+    # Signed checkpoints of the audit log's head, kept outside the database (docs/operating.md, "The
+    # audit log"), appended to this file every audit_checkpoint_seconds.
+    audit_checkpoint_file: Path = Path("./var/audit-checkpoints")
+    audit_checkpoint_seconds: int = Field(default=60, ge=5, le=3600)
+
     # How long someone who lost their second factor waits before setting up a new one (hours).
     factor_reset_wait_hours: int = Field(default=72, ge=0, le=24 * 30)
 

@@ -29,6 +29,12 @@ class Metrics:
             ["action"],
             registry=self.registry,
         )
+        self.audit_head = Gauge(
+            "broker_audit_checkpoint_seq",
+            "The audit log's head (entry number) at this process's last signed checkpoint: a drop, or a"
+            " checkpoint file behind it, shows entries removed",
+            registry=self.registry,
+        )
         self.releases = Gauge(
             "broker_attribute_releases",
             "Attribute releases recorded in the ledger, by endpoint (token, userinfo)",

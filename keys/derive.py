@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 AUDIT_ADDRESS = b"broker audit client address v1"
+AUDIT_CHAIN = b"broker audit chain v1"
 IDENTITY_DOCUMENT = b"broker identity document fingerprint v1"
 ANTI_FORGERY = b"broker anti-forgery token v1"
 

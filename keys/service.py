@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from keys import envelope, generate
-from keys.derive import ANTI_FORGERY, AUDIT_ADDRESS, IDENTITY_DOCUMENT, derive
+from keys.derive import ANTI_FORGERY, AUDIT_ADDRESS, AUDIT_CHAIN, IDENTITY_DOCUMENT, derive
 from keys.errors import ConcurrentChange, RotationRefused
 from keys.lifecycle import CURRENT, NEXT, KeyState, Plan, plan_ensure, plan_retire, plan_rotation
 from keys.store import KeyChanges, KeyStore, StoredKey
@@ -84,6 +84,11 @@ class KeyService:
     def audit_address_key(self) -> bytes:
         """The key the audit log hashes client addresses with (derived: the KEK never leaves keys/)."""
         return derive(self.kek, AUDIT_ADDRESS)
+
+    def audit_chain_key(self) -> bytes:
+        """The key the audit log's hash chain is computed with (HMAC-SHA256), so that nobody who can
+        write to the database but does not hold the KEK can rewrite an entry and recompute the chain."""
+        return derive(self.kek, AUDIT_CHAIN)
 
     def document_key(self) -> bytes:
         """The key identity documents are fingerprinted with (one document proves one account)."""

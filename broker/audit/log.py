@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from broker.audit.chain import GENESIS, Broken, Entry, entry_hash, verify_chain
-from broker.store.models import AuditEvent
+from broker.audit.chain import GENESIS, Broken, Entry, Head, entry_hash, is_keyed, walk_chain
+from broker.audit.seal import SEALED, Release, Seal, SealsChecked, check_seals
+from broker.store.models import AuditEvent, ReleaseRecord
 
 # Never recorded, whatever a caller passes in details.
 FORBIDDEN_DETAILS = {"password", "code", "token", "secret", "email", "phone_number"}
@@ -19,7 +22,12 @@ AUDIT_LOCK = 0x61756469  # "audi"
 
 
 ADDRESS_KEY = "audit_address_key"  # where Session.info holds the key (set in app.py's wiring)
+CHAIN_KEY = "audit_chain_key"  # where Session.info holds the chain's HMAC key (set beside it)
 KEYED = "k1:"  # marks keyed hashes; older entries keep their unkeyed ones (the chain covers them)
+
+
+class UnkeyedWriter(RuntimeError):
+    """An entry would follow keyed ones without the key: it would break the chain, so none is written."""
 
 
 def client_hash(address: str | None, key: bytes | None) -> str | None:
@@ -52,6 +60,9 @@ def record(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    key = db.info.get(CHAIN_KEY)
+    if key is None and is_keyed(prev):
+        raise UnkeyedWriter("the audit chain is keyed: write to it through a session holding its key")
     address = client_hash(client_address, db.info.get(ADDRESS_KEY))
     event = AuditEvent(
         seq=seq,
@@ -62,19 +73,73 @@ def record(
         client_hash=address,
         details=details,
         prev_hash=prev,
-        hash=entry_hash(seq, now, action, actor, subject, address, details, prev),
+        hash=entry_hash(seq, now, action, actor, subject, address, details, prev, key=key),
     )
     db.add(event)
     db.flush()
     return event
 
 
-def verify(db: Session) -> Broken | None:
-    rows = db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).yield_per(1000)
-    return verify_chain(
-        Entry(r.seq, r.at, r.action, r.actor, r.subject, r.client_hash, r.details, r.prev_hash, r.hash)
-        for r in rows
+def entries(db: Session, after: int = 0) -> Iterator[Entry]:
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq)).yield_per(
+        1000
     )
+    for r in rows:
+        yield Entry(r.seq, r.at, r.action, r.actor, r.subject, r.client_hash, r.details, r.prev_hash, r.hash)
+
+
+def releases(db: Session) -> Iterator[Release]:
+    """The release ledger in the order seals cover it."""
+    rows = db.scalars(select(ReleaseRecord).order_by(ReleaseRecord.released_at, ReleaseRecord.id)).yield_per(
+        1000
+    )
+    return (as_release(r) for r in rows)
+
+
+def as_release(r: ReleaseRecord) -> Release:
+    return Release(
+        r.id,
+        r.account_id,
+        r.client_id,
+        r.mou_version_id,
+        r.consent_id,
+        r.grant_id,
+        r.endpoint,
+        list(r.claims),
+        r.released_at,
+    )
+
+
+@dataclass(frozen=True)
+class Verified:
+    head: Head
+    releases: SealsChecked
+
+
+def check(db: Session, key: bytes | None, anchors: Mapping[int, str] | None = None) -> Broken | Verified:
+    """The whole log: the keyed chain (against the signed checkpoints' ``anchors``, seq → hash), then
+    every release seal in it against the release ledger."""
+    seals: list[tuple[int, Seal]] = []
+
+    def collecting(stream: Iterable[Entry]) -> Iterator[Entry]:
+        for e in stream:
+            if e.action == SEALED:
+                seals.append((e.seq, Seal.from_details(e.details)))
+            yield e
+
+    head = walk_chain(collecting(entries(db)), key, anchors)
+    if isinstance(head, Broken):
+        return head
+    sealed = check_seals(seals, releases(db))
+    if isinstance(sealed, Broken):
+        return sealed
+    return Verified(head, sealed)
+
+
+def verify(db: Session, key: bytes | None = None, anchors: Mapping[int, str] | None = None) -> Broken | None:
+    """The first broken entry, or None when the whole log holds."""
+    found = check(db, key, anchors)
+    return found if isinstance(found, Broken) else None
 
 
 def events_for(db: Session, subject: str) -> list[AuditEvent]:
