@@ -110,6 +110,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         env="test",
         database_url=database_url,
         key_encryption_key_file=tmp_path / "kek",
+        audit_checkpoint_file=tmp_path / "audit-checkpoints",
         issuer="http://127.0.0.1:8000",
     )
 

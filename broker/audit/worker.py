@@ -68,8 +68,8 @@ class AuditSealer(PollingWorker):
             log.error("audit log broken: no checkpoint signed", seq=head.seq, reason=head.reason)
             return None
         self.checkpointed_at = now
-        if self.checked is not None and head == self.checked:
-            return head
+        if head.seq == 0 or head == self.checked:
+            return head  # nothing, or nothing new, to sign
         token = self.checkpoints.write(head, now)
         log.info("audit checkpoint", seq=head.seq, hash=head.hash, token=token)
         self.checked = head

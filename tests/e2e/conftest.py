@@ -127,14 +127,16 @@ def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @contextmanager
 def live_broker(
-    var: Path, database_url: str, redis_url: str | None, host: str = "127.0.0.1"
+    var: Path, database_url: str, redis_url: str | None, host: str = "127.0.0.1", **overrides: object
 ) -> Iterator[LiveBroker]:
     port = free_port()
     settings = load_settings(
+        **overrides,
         env="test",
         database_url=database_url,
         redis_url=redis_url,
         key_encryption_key_file=Path(var / "kek"),
+        audit_checkpoint_file=Path(var / "audit-checkpoints"),
         issuer=f"http://{host}:{port}",
     )
     services = build_services(settings)
