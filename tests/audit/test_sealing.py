@@ -133,3 +133,24 @@ def test_the_background_step_seals_signs_checkpoints_and_refuses_to_sign_a_broke
     assert fresh.checkpoint(now[0]) is None
     with make_sessionmaker(engine)() as db:
         assert check(db, key, file.read().anchors).seq == 4
+
+
+def test_a_release_whose_transaction_is_still_open_is_not_left_behind_the_seal(keyed, engine):
+    """On PostgreSQL releases are written concurrently with the seal: the seal waits for transactions
+    already writing when it began, so a release they commit a moment later is inside it, not found
+    later in a sealed window (which verify would report as added)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the seal's transaction waits for it")
+    import threading
+    import time
+
+    now = datetime.now(UTC)
+    writer = keyed()
+    release(writer, 1, now - timedelta(seconds=10))
+    writer.flush()  # written, not committed
+    threading.Thread(target=lambda: (time.sleep(0.5), writer.commit(), writer.close())).start()
+    with transaction(keyed) as db:
+        sealed = seal_releases(db, now)
+    assert sealed is not None and sealed.count == 1
+    with keyed() as db:
+        assert isinstance(check(db, KEY), Verified)
