@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from prometheus_client import Gauge
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.audit.chain import Broken, Head, walk_chain
@@ -17,6 +18,7 @@ from broker.audit.checkpoints import Checkpoints
 from broker.audit.log import entries
 from broker.audit.sealing import seal_releases
 from broker.store.db import make_read_only_sessionmaker, transaction
+from broker.store.models import AuditEvent
 from broker.workers import PollingWorker
 
 log = structlog.get_logger(__name__)
@@ -63,7 +65,11 @@ class AuditSealer(PollingWorker):
         the error is logged, and ``broker audit verify`` names the entry."""
         start = self.checked or self.checkpoints.read().newest
         with self.reader() as db:
-            head = walk_chain(entries(db, after=start.seq if start else 0), self.key, start=start)
+            at_start = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == start.seq)) if start else None
+            if start is not None and at_start != start.hash:
+                head: Head | Broken = Broken(start.seq, "the log does not hold the entry last checkpointed")
+            else:
+                head = walk_chain(entries(db, after=start.seq if start else 0), self.key, start=start)
         if isinstance(head, Broken):
             log.error("audit log broken: no checkpoint signed", seq=head.seq, reason=head.reason)
             return None

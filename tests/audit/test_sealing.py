@@ -154,3 +154,19 @@ def test_a_release_whose_transaction_is_still_open_is_not_left_behind_the_seal(k
     assert sealed is not None and sealed.count == 1
     with keyed() as db:
         assert isinstance(check(db, KEY), Verified)
+
+
+def test_a_log_cut_short_below_the_newest_checkpoint_is_not_signed_again(settings, engine, tmp_path):
+    keys = build_key_service(settings, engine)
+    keys.ensure_keys()
+    key = keys.audit_chain_key()
+    factory = make_sessionmaker(engine, {CHAIN_KEY: key})
+    file = Checkpoints(tmp_path / "checkpoints", KeyringSigner(keys), settings.issuer)
+    with transaction(factory) as db:
+        for _ in range(3):
+            record(db, "sign_in.success", now=T0, actor="acct")
+    assert AuditSealer(factory, key, file, lambda: T0, checkpoint_every=timedelta(0)).checkpoint(T0).seq == 3
+    with transaction(factory) as db:
+        db.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
+    restarted = AuditSealer(factory, key, file, lambda: T0, checkpoint_every=timedelta(0))
+    assert restarted.checkpoint(T0) is None and file.read().newest.seq == 3
