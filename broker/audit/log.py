@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from broker.audit.chain import GENESIS, Broken, Entry, Head, entry_hash, is_keyed, walk_chain
+# KEYED marks keyed hashes, of addresses as of entries; older entries keep their unkeyed ones
+from broker.audit.chain import GENESIS, KEYED, Broken, Entry, Head, entry_hash, is_keyed, walk_chain
 from broker.audit.seal import SEALED, Release, Seal, SealsChecked, check_seals
 from broker.store.models import AuditEvent, ReleaseRecord
 
@@ -23,7 +24,6 @@ AUDIT_LOCK = 0x61756469  # "audi"
 
 ADDRESS_KEY = "audit_address_key"  # where Session.info holds the key (set in app.py's wiring)
 CHAIN_KEY = "audit_chain_key"  # where Session.info holds the chain's HMAC key (set beside it)
-KEYED = "k1:"  # marks keyed hashes; older entries keep their unkeyed ones (the chain covers them)
 
 
 class UnkeyedWriter(RuntimeError):

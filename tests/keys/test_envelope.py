@@ -93,3 +93,17 @@ def test_the_document_key_is_its_own_purpose():
     service = KeyService(SqlKeyStore(sessionmaker(create_engine("sqlite://"))), kek, max_token_ttl=3600)
     assert service.document_key() == derive(kek, IDENTITY_DOCUMENT)
     assert service.document_key() not in (derive(kek, AUDIT_ADDRESS), service.audit_address_key(), kek)
+
+
+def test_the_audit_chain_key_is_its_own_purpose():
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from keys.derive import AUDIT_CHAIN, derive
+    from keys.service import KeyService
+
+    kek = bytes(range(32))
+    service = KeyService(SqlKeyStore(sessionmaker(create_engine("sqlite://"))), kek, max_token_ttl=3600)
+    assert service.audit_chain_key() == derive(kek, AUDIT_CHAIN)
+    others = (service.audit_address_key(), service.document_key(), service.anti_forgery_key(), kek)
+    assert service.audit_chain_key() not in others
