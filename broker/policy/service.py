@@ -13,6 +13,7 @@ from broker.audit.log import record as audit
 from broker.policy.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
 from broker.policy.mou import (
     EVER_APPROVED,
+    PUBLIC_FIELDS,
     AttributeTerm,
     PolicyError,
     Terms,
@@ -23,6 +24,7 @@ from broker.policy.mou import (
 )
 from broker.policy.release import Agreement, ConsentFacts, Release, decide
 from broker.store.base import new_id
+from broker.store.bounds import column_length, text_problem
 from broker.store.catalog import Catalog
 from broker.store.fast import Statement, inserting, instance
 from broker.store.models import AuditEvent, Consent, Mou, MouVersion, ReleaseRecord
@@ -48,6 +50,9 @@ def terms_of(row: MouVersion) -> Terms:
         onward_sharing=row.onward_sharing,
         security_commitments=row.security_commitments,
         contacts=row.contacts,
+        organisation_cy=row.organisation_cy,
+        purpose_cy=row.purpose_cy,
+        lawful_basis_cy=row.lawful_basis_cy,
     )
 
 
@@ -222,6 +227,9 @@ def add_version(db: Session, mou: Mou, terms: Terms, author: str, now: datetime)
         review_date=terms.review,
         security_commitments=terms.security_commitments,
         contacts=terms.contacts,
+        organisation_cy=terms.organisation_cy,
+        purpose_cy=terms.purpose_cy,
+        lawful_basis_cy=terms.lawful_basis_cy,
         author=author,
         created_at=now,
     )
@@ -339,6 +347,9 @@ def as_export(mou: Mou, rows: list[MouVersion]) -> dict[str, Any]:
                 "review": r.review_date.isoformat(),
                 "security_commitments": r.security_commitments,
                 "contacts": r.contacts,
+                "organisation_cy": r.organisation_cy,
+                "purpose_cy": r.purpose_cy,
+                "lawful_basis_cy": r.lawful_basis_cy,
                 "author": r.author,
                 "approved_by": r.approved_by,
             }
@@ -351,10 +362,33 @@ def terms_from(data: dict[str, Any]) -> Terms:
     """Terms from an imported document; raises PolicyError naming what is missing or malformed, or
     what the console would refuse in a draft (``Terms.problems``)."""
     terms = _read_terms(data)
-    problems = terms.problems()
+    problems = terms.problems() + _too_long(terms)
     if problems:
         raise PolicyError("; ".join(problems))
     return terms
+
+
+# The imported text each column holds, bounded as the console's form is (broker.store.bounds).
+_TEXT_COLUMNS = {
+    name: getattr(MouVersion, name)
+    for name in (
+        "organisation",
+        "purpose",
+        "lawful_basis",
+        "security_commitments",
+        "contacts",
+        *(f"{field}_cy" for field in PUBLIC_FIELDS),
+    )
+}
+
+
+def _too_long(terms: Terms) -> list[str]:
+    out = []
+    for name, column in _TEXT_COLUMNS.items():
+        problem = text_problem(getattr(terms, name), column_length(column))
+        if problem is not None:
+            out.append(f"{name}: {problem}")
+    return out
 
 
 def _read_terms(data: dict[str, Any]) -> Terms:
@@ -379,6 +413,9 @@ def _read_terms(data: dict[str, Any]) -> Terms:
             onward_sharing=bool(data.get("onward_sharing", False)),
             security_commitments=str(data.get("security_commitments", "")),
             contacts=str(data.get("contacts", "")),
+            organisation_cy=str(data.get("organisation_cy") or ""),
+            purpose_cy=str(data.get("purpose_cy") or ""),
+            lawful_basis_cy=str(data.get("lawful_basis_cy") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyError(f"the MOU document is not complete or not well formed: {exc}") from None

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broker.language import DEFAULT, LANGUAGES, N_, _, catalogue, current_language, language, ngettext
+from vouching.levels import CHECKED_TO, LEVEL_WORDS
 from vouching.text import Filled
 
 COOKIE = "lang"
@@ -132,6 +133,16 @@ def _template_ngettext(singular: str, plural: str, n: int, **values: Any) -> str
     return Markup.escape(text) % {"num": n, **values}
 
 
+def level_words(level: str) -> str:
+    """An identity level as a person reads it ("medium"), never its code ("P2")."""
+    return _template_gettext(LEVEL_WORDS[level])
+
+
+def checked_to(level: str) -> str:
+    """The sentence for a level ("Your identity is checked to a medium level") in the page's language."""
+    return _template_gettext(CHECKED_TO[level])
+
+
 def upper_first(text: str) -> str:
     """A sentence's first letter in capitals, the rest as written ("UK passport", not "Uk passport")."""
     return text[:1].upper() + text[1:]
@@ -146,4 +157,6 @@ def install(env: Any) -> None:
     env.globals["english_only"] = ENGLISH_ONLY
     env.filters["long_date"] = long_date
     env.filters["upper_first"] = upper_first
+    env.filters["level_words"] = level_words
+    env.filters["checked_to"] = checked_to
     env.filters["long_datetime"] = long_datetime
