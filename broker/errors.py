@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from broker.language import _
+from broker.language import COOKIE, DEFAULT, ENGLISH_ONLY, _, choose_language, language
 from vouching.text import N_
 
 log = structlog.get_logger(__name__)
@@ -223,6 +223,13 @@ def authlib_error(error: OAuth2Error, named: type[ProtocolError] = ProtocolError
     return made
 
 
+def _language_of(request: Request) -> str:
+    if request.url.path.startswith(ENGLISH_ONLY):
+        return DEFAULT
+    ui_locales = request.query_params.get("ui_locales") if request.url.path == "/authorize" else None
+    return choose_language(request.query_params.get("lang"), ui_locales, request.cookies.get(COOKIE))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BrokerError)
     async def _broker_error(request: Request, exc: BrokerError) -> Response:
@@ -260,7 +267,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         if "text/html" in request.headers.get("accept", ""):
-            return _page(request, 500, _(SERVER_ERROR_TITLE), _(SERVER_ERROR_ADVICE))
+            # This handler runs outside the language middleware (Starlette's ServerErrorMiddleware):
+            # the request's language is chosen again, as that middleware chooses it.
+            token = language.set(_language_of(request))
+            try:
+                return _page(request, 500, _(SERVER_ERROR_TITLE), _(SERVER_ERROR_ADVICE))
+            finally:
+                language.reset(token)
         return JSONResponse(
             {"error": "server_error", "error_description": "internal error"},
             status_code=500,

@@ -19,30 +19,26 @@ from babel.dates import format_date, format_datetime
 from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.language import DEFAULT, LANGUAGES, N_, _, catalogue, current_language, language, ngettext
+from broker.language import (
+    COOKIE,
+    DEFAULT,
+    ENGLISH_ONLY,
+    LANGUAGES,
+    N_,
+    _,
+    catalogue,
+    choose_language,
+    current_language,
+    language,
+    ngettext,
+)
 from vouching.levels import CHECKED_TO, LEVEL_WORDS
 from vouching.text import Filled
 
-COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-# The staff console and the development outbox are in English only, whatever the visitor chose.
-ENGLISH_ONLY = ("/admin", "/dev/")
 _language = language
 # The pages import the catalogue's functions from here, beside the rest of the web's language kit.
 __all__ = ["N_", "_", "choose_language", "current_language", "install", "language_link", "ngettext"]
-
-
-def choose_language(query_lang: str | None, ui_locales: str | None, cookie_lang: str | None) -> str:
-    """The toggle wins, then the relying service's ``ui_locales`` (first supported), then the cookie."""
-    if query_lang in LANGUAGES:
-        return query_lang
-    for tag in (ui_locales or "").split():
-        primary = tag.split("-")[0].lower()
-        if primary in LANGUAGES:
-            return primary
-    if cookie_lang in LANGUAGES:
-        return cookie_lang
-    return DEFAULT
 
 
 def language_link(path: str, query: str, language: str) -> str:

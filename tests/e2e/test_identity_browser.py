@@ -79,7 +79,7 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
     page.get_by_role("button", name="Continue").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "You have proved your identity"
-    assert "medium (P2)" in page.content()
+    assert "checked to a medium level" in page.content()
     page.get_by_role("link", name="Continue to the service").click()
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(identity_rp.redirect_uri) + r"\?code="))
