@@ -6,6 +6,7 @@ relying service sees. A 5xx never shows its details.
 
 from __future__ import annotations
 
+from html import escape
 from typing import ClassVar, Literal
 
 import structlog
@@ -135,7 +136,7 @@ def _page(
     """The error page; ``fields`` (field id → message) are listed in a GOV.UK error summary."""
     templates = getattr(request.app.state, "templates", None)
     if templates is None:  # during very early start-up only
-        return HTMLResponse(f"<h1>{title}</h1><p>{description}</p>", status_code=status)
+        return HTMLResponse(f"<h1>{escape(title)}</h1><p>{escape(description)}</p>", status_code=status)
     return templates.TemplateResponse(
         request,
         "error.html",

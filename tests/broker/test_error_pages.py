@@ -71,3 +71,24 @@ def test_a_refused_request_shows_what_to_do_never_the_librarys_description(http,
     assert page.status_code == 400
     assert shown(words.gettext(UntrustedRedirectUri.advice)) in page.text
     assert "not supported" not in page.text and "evil.example" not in page.text
+
+
+# Errors only staff see: the console is in English (broker.language.ENGLISH_ONLY).
+STAFF_ONLY = {"NotStaff", "PasskeyNeeded", "NoSuchAgreement"}
+
+
+def test_every_error_page_a_person_may_see_has_a_welsh_title():
+    import broker.app  # noqa: F401  (every module, so every error class, is loaded)
+    from broker.errors import BrokerError
+
+    def family(cls: type[BrokerError]) -> list[type[BrokerError]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *family(sub))]
+
+    welsh = catalogue("cy")
+    untranslated = [
+        (error.__name__, error.title)
+        for error in family(BrokerError)
+        if error.for_people and error.title and error.__name__ not in STAFF_ONLY
+        if welsh.gettext(error.title) == error.title
+    ]
+    assert not untranslated

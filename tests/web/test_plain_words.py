@@ -1,6 +1,6 @@
 """Citizen pages speak plainly (issue 21): no "second factor", "2FA", identity levels by their codes
-("P2"), "MOU" or "vtr" in any citizen template or in any message the pages and services show, in
-English or in Welsh; and identity levels are said through the one mapping from level to words."""
+("P2"), "MOU" or "vtr" in any citizen template, in any message the pages and services show, or in
+the emails and text messages we send, in English or in Welsh; and identity levels are said through the one mapping from level to words."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.language import catalogue
+from broker.notify import outbox
 from broker.web import i18n
 from tests.broker.test_welsh import source_messages
 from vouching.levels import CHECKED_TO, LEVEL_WORDS, LEVELS
@@ -49,6 +50,12 @@ def test_no_message_a_person_reads_uses_jargon_in_english_or_welsh():
         if FORBIDDEN.search(said)
     }
     assert not found
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_no_email_or_text_message_uses_jargon(language):
+    templates = outbox.WELSH if language == "cy" else outbox.TEMPLATES
+    assert not {name: text for name, text in templates.items() if FORBIDDEN.search(text)}
 
 
 def test_the_jargon_check_catches_each_word():
