@@ -233,10 +233,16 @@ def clients_create(
             subject_type=subject_type,
         )
         with make_sessionmaker(engine)() as db:
-            registry = RelyingServices(db, utc_now, allow_private_outbound=settings.outbound_allows_private)
+            registry = RelyingServices(
+                db,
+                utc_now,
+                allow_private_outbound=settings.outbound_allows_private,
+                operator_approves=settings.operator_approves_agreements,
+            )
             client, secret = registry.register(new, None)
             out = {
                 "client_id": client.client_id,
+                "agreement": "approved" if settings.operator_approves_agreements else "draft",
                 "token_endpoint_auth_method": client.token_endpoint_auth_method,
                 "redirect_uris": client.redirect_uris,
                 "claims": client.claims,
@@ -534,55 +540,22 @@ def mou_import(
     """Each MOU's newest version in the file becomes a new draft, when it differs from the stored
     newest; approval still needs two administrators in the console. The author must be a staff
     account with the policy_author role: the drafts are recorded as theirs, so they cannot also
-    approve them. A service has one MOU: an entry naming a new reference for a service that has one,
-    or a stored reference for another service, is refused, as are terms the console would refuse."""
-    import yaml
-    from sqlalchemy import select
-
+    approve them. The file is checked against a schema first (every problem with its line); a service
+    has one MOU; terms the console would refuse are refused; a file with any problem stores nothing."""
     from broker.accounts.service import normalise_email
     from broker.deps import utc_now
+    from broker.policy.agreement_file import AgreementImport, read_agreement_file
     from broker.policy.mou import PolicyError
-    from broker.policy.service import add_version, create_mou, terms_from, terms_of
-    from broker.store.models import Account, Client, Mou, MouVersion
 
     try:
-        document = yaml.safe_load(path.read_text())
-        entries = document["mous"]
-        assert isinstance(entries, list)
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AssertionError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read MOUs from {path}: {type(exc).__name__}")
-        return
-    drafted = []
     try:
+        agreements = read_agreement_file(text)
         with _session() as db:
-            importer = db.scalar(select(Account).filter_by(email=normalise_email(author)))
-            if importer is None or "policy_author" not in (importer.roles or []):
-                fail("--author must be the email address of a staff account with the policy_author role")
-                return
-            for entry in entries:
-                try:
-                    terms = terms_from(entry["versions"][-1])
-                except PolicyError as exc:
-                    raise PolicyError(f"{entry['reference']}: {exc}") from None
-                reference, client_id = str(entry["reference"]), str(entry["client_id"])
-                mou = db.scalar(select(Mou).filter_by(reference=reference))
-                if mou is not None and mou.client_id != client_id:
-                    raise PolicyError(f"{reference} is the MOU of service {mou.client_id}, not {client_id}")
-                if mou is None:
-                    if db.get(Client, client_id) is None:
-                        raise PolicyError(f"{reference}: no service {client_id}")
-                    held = db.scalar(select(Mou.reference).filter_by(client_id=client_id))
-                    if held is not None:
-                        raise PolicyError(f"{reference}: service {client_id} already has the MOU {held}")
-                    mou = create_mou(db, client_id, reference, utc_now())
-                stored = db.scalars(
-                    select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
-                ).first()
-                if stored is not None and terms_of(stored) == terms:
-                    continue
-                row = add_version(db, mou, terms, importer.id, utc_now())
-                drafted.append({"reference": mou.reference, "version": row.number})
-    except (PolicyError, KeyError, IndexError, TypeError) as exc:
+            drafted = AgreementImport(db, utc_now).run(agreements, normalise_email(author))
+    except PolicyError as exc:
         fail(f"cannot import: {exc}")
     typer.echo(json.dumps({"drafted": drafted}))
 

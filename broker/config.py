@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         return self.outbound_allow_private
 
     @property
+    def operator_approves_agreements(self) -> bool:
+        """Whether `broker clients create` puts a service's first agreement in force (development and
+        test), rather than leaving a draft for two people to complete and approve (production)."""
+        return self.env != "production"
+
+    @property
     def vtm(self) -> str:
         return self.trustmark_url or f"{self.issuer}/trustmark"
 

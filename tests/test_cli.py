@@ -508,6 +508,10 @@ def test_mou_import_keeps_one_mou_per_service_and_refuses_terms_the_console_woul
     # Terms the console would refuse in a draft.
     p9 = [{**fish["versions"][0], "attributes": [{"claim": "email", "min_level": "P9"}]}]
     refused({**fish, "versions": p9}, "The minimum level for email must be one of P0, P1, P2, P3")
+    # Text where a boolean belongs is refused, not read as true (every problem with its line).
+    quoted = [{**fish["versions"][0], "attributes": [{"claim": "email", "required": "false"}]}]
+    refused({**fish, "versions": quoted}, "attributes.0.required: Input should be a valid boolean")
+    refused({**fish, "versions": [{**fish["versions"][0], "organisation": None}]}, "valid string")
     after = yaml.safe_load(run(["mou", "export"], tmp_path).stdout)["mous"]
     assert sorted((m["reference"], len(m["versions"])) for m in after) == sorted(
         [(fish["reference"], 1), (boats["reference"], 1)]
@@ -614,3 +618,39 @@ def test_text_that_does_not_fit_its_column_is_one_line_naming_the_option(tmp_pat
                 assert conn.execute(text("SELECT count(*) FROM referee")).scalar() == 0
         finally:
             engine.dispose()
+
+
+def test_clients_create_in_production_leaves_a_draft_agreement_for_two_people(tmp_path):
+    """Outside development and test, `broker clients create` puts no agreement in force: it leaves a
+    draft with no lawful basis, which a policy author completes and submits and a second person approves."""
+    import yaml
+
+    (tmp_path / "kek").write_text("A" * 43 + "=\n")
+    env = {
+        "BROKER_ENV": "production",
+        "BROKER_ISSUER": "https://broker.example",
+        "BROKER_KEY_ENCRYPTION_KEY_FILE": str(tmp_path / "kek"),
+    }
+    created = run(
+        [
+            "clients",
+            "create",
+            "--name",
+            "Fishing",
+            "--redirect-uri",
+            "https://fish.example/cb",
+            "--claims",
+            "email",
+        ],
+        tmp_path,
+        env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["agreement"] == "draft"
+    [mou] = yaml.safe_load(run(["mou", "export"], tmp_path, env).stdout)["mous"]
+    [version] = mou["versions"]
+    assert (version["status"], version["lawful_basis"]) == ("draft", "")
+    development = run(
+        ["clients", "create", "--name", "Boats", "--redirect-uri", "https://boats.example/cb"], tmp_path
+    )
+    assert json.loads(development.stdout)["agreement"] == "approved"

@@ -64,7 +64,7 @@ def seed(services: Services, rp_url: str, var: Path) -> dict[str, str]:
                     claims=DEMO_CLAIMS,
                 ),
                 utc_now(),
-                allow_private_outbound=services.settings.outbound_allows_private,
+                allow_private_outbound=services.settings.outbound_allows_private, operator_approves=True,
             )
             details["client_secret"] = secret or ""
             (var / "demo.json").write_text(json.dumps(details))

@@ -184,9 +184,11 @@ def register_client(
     registered_by: str | None = None,
     *,
     allow_private_outbound: bool = False,
+    operator_approves: bool = False,
 ) -> tuple[Client, str | None]:
-    """Store a service (flushed, not committed) with its first agreement: approved by the operator
-    at the command line (``registered_by`` None), else submitted for a second person to approve."""
+    """Store a service (flushed, not committed) with its first agreement (``first_agreement``):
+    submitted for a second person to approve when staff register it; from the command line
+    (``registered_by`` None) approved by the operator where ``operator_approves``, else a draft."""
     errors = problems(new, allow_private_outbound)
     if errors:
         raise RegistrationInvalid(errors)
@@ -215,7 +217,9 @@ def register_client(
     )
     db.add(client)
     db.flush()
-    first_agreement(db, client.client_id, claims, client.name, now, proposed_by=registered_by)
+    first_agreement(
+        db, client.client_id, claims, client.name, now, registered_by, operator_approves=operator_approves
+    )
     return client, secret
 
 
@@ -223,9 +227,15 @@ class RelyingServices:
     """Registering and changing relying services, for the console and the command line alike."""
 
     def __init__(
-        self, db: Session, clock: Callable[[], datetime], *, allow_private_outbound: bool = False
+        self,
+        db: Session,
+        clock: Callable[[], datetime],
+        *,
+        allow_private_outbound: bool = False,
+        operator_approves: bool = False,
     ) -> None:
         self.db, self.clock, self.allow_private_outbound = db, clock, allow_private_outbound
+        self.operator_approves = operator_approves
 
     def listing(self) -> tuple[list[Client], dict[str, Mou]]:
         """Every service by name, and each one's agreement by client id."""
@@ -243,7 +253,12 @@ class RelyingServices:
         operator at the command line when None). Returns the client and its secret, shown once."""
         with unit_of_work(self.db):
             client, secret = register_client(
-                self.db, new, self.clock(), registered_by, allow_private_outbound=self.allow_private_outbound
+                self.db,
+                new,
+                self.clock(),
+                registered_by,
+                allow_private_outbound=self.allow_private_outbound,
+                operator_approves=self.operator_approves,
             )
             record(
                 self.db,

@@ -169,10 +169,14 @@ class BrokerServer(AuthorizationServer):
         self.ctx.repo.add(*rows)
 
 
-def grant_user(ctx: OidcContext, grant: Grant) -> GrantUser | None:
+def require_agreement_in_force(ctx: OidcContext, grant: Grant) -> None:
     """Tokens are issued only while the service's data sharing agreement is in force."""
     if agreement_in_force(ctx, grant) is None:
         raise InvalidGrantError(description="the service's data sharing agreement is not in force")
+
+
+def grant_user(ctx: OidcContext, grant: Grant) -> GrantUser | None:
+    require_agreement_in_force(ctx, grant)
     account = ctx.repo.account(grant.account_id)
     return GrantUser(account, grant) if account else None
 
@@ -282,6 +286,12 @@ class RefreshGrant(grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
         ctx = self.server.ctx
         now = ctx.clock()
+        held = ctx.repo.refresh_token(refresh_token)
+        grant = ctx.repo.grant(held.grant_id) if held is not None else None
+        if grant is not None and grant.client_id == self.request.client.client_id:
+            # Refused before it is used up: once the agreement is back in force the service's next
+            # refresh must not look like a replay (which would end the grant).
+            require_agreement_in_force(ctx, grant)
         row, first_use = ctx.repo.claim_refresh_token(refresh_token, self.request.client.client_id, now)
         if row is None:
             return None

@@ -34,6 +34,8 @@ SCOPES_SUPPORTED = list(SCOPE_CLAIMS)
 COMPANIONS = {"email": ("email_verified",), "phone_number": ("phone_number_verified",)}
 STANDARD_CLAIMS = ["sub", "email", "email_verified", "phone_number", "phone_number_verified"]
 CLAIMS_SUPPORTED = STANDARD_CLAIMS + sorted(IDENTITY_CLAIMS)
+# What an agreement may list: every claim the broker can release about a person.
+AGREEABLE_CLAIMS = frozenset(CLAIMS_SUPPORTED) - {"sub"}
 
 HUMAN_NAMES = {
     "email": N_("your email address"),

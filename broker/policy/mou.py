@@ -14,11 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from broker.policy.claims import AGREEABLE_CLAIMS, COMPANIONS
 from vouching.levels import LEVELS
 
 STATUSES = ("draft", "submitted", "approved", "active", "suspended", "expired", "terminated")
 # Versions that were approved once: each can govern a service (suspended and terminated ones too).
 EVER_APPROVED = ("approved", "active", "suspended", "terminated")
+
+# Longer than this is a slip of the keyboard, not a retention period (the console and imports alike).
+MAX_RETENTION_DAYS = 3653  # ten years
 
 # What each action does to a version's status (anything else is refused).
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -128,12 +132,19 @@ class Terms:
         if len({a.claim for a in self.attributes}) != len(self.attributes):
             out.append(("attributes", "List each attribute once"))
         for a in self.attributes:
+            if a.claim not in AGREEABLE_CLAIMS:
+                out.append(("attributes", f"{a.claim} is not an attribute the broker can share"))
             if a.min_level not in LEVELS:
                 out.append(
                     ("attributes", f"The minimum level for {a.claim} must be one of {', '.join(LEVELS)}")
                 )
-            if a.retention_days < 1:
-                out.append(("attributes", f"The retention period for {a.claim} must be at least a day"))
+            if not 1 <= a.retention_days <= MAX_RETENTION_DAYS:
+                out.append(
+                    (
+                        "attributes",
+                        f"The retention period for {a.claim} must be between 1 and {MAX_RETENTION_DAYS} days",
+                    )
+                )
         if self.end <= self.start:
             out.append(("end", "The end date must be after the start date"))
         if not self.start <= self.review <= self.end:
@@ -212,14 +223,24 @@ def governing_number(versions: Iterable[tuple[int, str, date]], today: date) -> 
 
 
 def changes_needing_consent(old: Terms, new: Terms) -> list[str]:
-    """A new version asks people again when it adds attributes or changes the purpose."""
+    """A new version asks people again when it adds attributes, or changes the purpose or the lawful
+    basis. Narrowing the attributes, or changing retention or dates, keeps what people agreed to
+    (narrowed at once by the release decision). Companion claims (``email_verified``) ride with their
+    main claim, so terms with and without them compare alike."""
     out = []
-    added = {a.claim for a in new.attributes} - {a.claim for a in old.attributes}
+    added = _main_claims(new) - _main_claims(old)
     if added:
         out.append("adds " + ", ".join(sorted(added)))
     if old.purpose.strip() != new.purpose.strip():
         out.append("changes the purpose")
+    if old.lawful_basis.strip() != new.lawful_basis.strip():
+        out.append("changes the lawful basis")
     return out
+
+
+def _main_claims(terms: Terms) -> set[str]:
+    claims = {a.claim for a in terms.attributes}
+    return claims - {c for main in claims for c in COMPANIONS.get(main, ())}
 
 
 def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:

@@ -288,19 +288,40 @@ def history(db: Session, mou: Mou, number: int) -> list[AuditEvent]:
     ]
 
 
+# The lawful basis of an agreement the operator approves at the command line in development and test.
+DEVELOPMENT_LAWFUL_BASIS = "Consent (UK GDPR Article 6(1)(a))"
+# What staff registering a service in the console submit, for the approver to replace or accept.
+REGISTRATION_LAWFUL_BASIS = "Recorded at registration; the approver confirms it before live use"
+
+
+def _first_lawful_basis(proposed_by: str | None, operator_approves: bool) -> str:
+    if proposed_by is not None:
+        return REGISTRATION_LAWFUL_BASIS
+    return DEVELOPMENT_LAWFUL_BASIS if operator_approves else ""  # a draft a policy author completes
+
+
 def first_agreement(
-    db: Session, client_id: str, claims: list[str], name: str, now: datetime, proposed_by: str | None = None
+    db: Session,
+    client_id: str,
+    claims: list[str],
+    name: str,
+    now: datetime,
+    proposed_by: str | None = None,
+    *,
+    operator_approves: bool = False,
 ) -> MouVersion:
-    """A new service's first MOU: its listed claims, from today for a year. ``broker clients create``
-    (``proposed_by`` None) gives it approved by the operator at the command line, recorded as such in
-    the audit log. Registered in the console, it is submitted by the staff member who registered it
-    and needs an approver, someone else, before anything is shared (two-person approval)."""
+    """A new service's first MOU: its listed claims, from today for a year. Registered in the console,
+    it is submitted by the staff member who registered it and needs an approver, someone else, before
+    anything is shared (two-person approval). ``broker clients create`` (``proposed_by`` None) gives it
+    approved by the operator only where ``operator_approves`` (development and test); elsewhere it is a
+    draft with no lawful basis, which a policy author completes and submits and a second person
+    approves, so no placeholder text reaches a public page."""
     mou = create_mou(db, client_id, f"MOU-{client_id[:12]}", now)
     today = now.date()
     terms = Terms(
         organisation=name,
         purpose=f"To let people sign in to {name} and use it.",
-        lawful_basis="Recorded at registration from the command line; review before live use",
+        lawful_basis=_first_lawful_basis(proposed_by, operator_approves),
         attributes=tuple(
             AttributeTerm(claim, DEFAULT_LEVEL.get(claim, "P0"), True, 365)
             for claim in shareable(set(claims))
@@ -314,6 +335,11 @@ def first_agreement(
         apply(db, row, "submit", proposed_by, now)
         return row
     row = add_version(db, mou, terms, "operator", now)
+    if not operator_approves:
+        audit(
+            db, "mou.draft", now=now, actor="operator", subject=client_id, reference=mou.reference, version=1
+        )
+        return row
     row.status, row.submitted_at = "approved", now
     row.approved_by, row.approved_at, row.status_changed_at = "operator (command line)", now, now
     audit(

@@ -31,7 +31,7 @@ def reference(session_factory) -> str:
     """A service registered at the command line: version 1 of its agreement approved, in force."""
     with transaction(session_factory) as db:
         new = NewClient(name="Fishing", redirect_uris=["https://fish.example/cb"], claims=["email"])
-        client, _ = register_client(db, new, NOW)
+        client, _ = register_client(db, new, NOW, operator_approves=True)
         return str(db.scalar(select(Mou.reference).filter_by(client_id=client.client_id)))
 
 

@@ -77,7 +77,7 @@ def test_a_registration_is_audited_with_its_agreement_submitted_for_someone_else
 
 def test_the_command_line_registers_as_the_operator(session_factory):
     with session_factory() as db:
-        RelyingServices(db, lambda: NOW).register(GOOD, None)
+        RelyingServices(db, lambda: NOW, operator_approves=True).register(GOOD, None)
     with session_factory() as db:
         assert db.scalar(select(AuditEvent.actor).filter_by(action="client.registered")) == "operator"
         assert db.scalar(select(MouVersion.approved_by)) == "operator (command line)"

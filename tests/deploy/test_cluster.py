@@ -189,6 +189,7 @@ def setup(cluster: Cluster):
                 claims=["email"],
             ),
             utc_now(),
+            operator_approves=True,
         )
         client_id = client.client_id
     yield factory, email, RelyingParty(cluster.url, client_id, redirect, private_key=key)

@@ -83,7 +83,7 @@ def test_forgotten_password(broker, rp: RelyingParty, person, page):
     page.get_by_label("Create your password").fill(NEW_PASSWORD)
     page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Continue").click()
-    assert "Your password has been changed" in page.content()
+    expect(page.locator("body")).to_contain_text("Your password has been changed")
     page.get_by_label("Email address").fill(person)
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()

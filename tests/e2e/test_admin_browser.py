@@ -81,7 +81,7 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()
-    assert "to send you reminders about your fishing licence" in page.content().lower()
+    expect(page.locator("body")).to_contain_text(re.compile("to send you reminders about your fishing licence", re.IGNORECASE))
     page.get_by_label(re.compile("Your phone number")).uncheck()
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))
@@ -90,7 +90,7 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
 
     page.goto(f"{broker.url}/account/services")
     page.get_by_role("button", name=re.compile("Withdraw your agreement")).click()
-    assert "You have withdrawn your agreement" in page.content()
+    expect(page.locator("body")).to_contain_text("You have withdrawn your agreement")
     refused = rp.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
     assert refused.json()["error"] == "invalid_grant"
 

@@ -139,9 +139,9 @@ def test_rename_and_remove_a_passkey_on_the_security_page(local_broker, local_rp
     expect(page.get_by_role("link", name="Enter a name for the passkey")).to_be_visible()
     page.get_by_label("New name for Test laptop").fill("Work laptop")
     page.get_by_role("button", name="Rename Test laptop").click()
-    assert "Your passkey has been renamed" in page.content()
+    expect(page.locator("body")).to_contain_text("Your passkey has been renamed")
     page.get_by_role("button", name="Remove Work laptop").click()
-    assert "You have no passkeys" in page.content()
+    expect(page.locator("body")).to_contain_text("You have no passkeys")
     # The removed passkey no longer signs anyone in.
     page.goto(local_rp.authorization_url(prompt="login"))
     page.get_by_role("button", name="Sign in with a passkey").click()

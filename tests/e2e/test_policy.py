@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from broker.policy.mou import AttributeTerm
@@ -104,6 +105,10 @@ def test_a_suspended_mou_stops_the_next_userinfo_and_refresh(broker, make_rp, pe
         refresh.json()["error"] == "invalid_grant" and "not in force" in refresh.json()["error_description"]
     )
     set_status(broker, rp.client_id, "approved")
+    # The refused token was not used up: once the agreement is resumed it refreshes, and the grant lives.
+    resumed = rp.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert resumed.status_code == 200, resumed.text
+    assert rp.userinfo(resumed.json()["access_token"]).status_code == 200
 
 
 def test_an_mou_that_expires_between_consent_and_token_releases_nothing(broker, make_rp, person, agent):
@@ -195,3 +200,53 @@ def test_admin_pages_need_a_staff_role_and_a_passkey(broker, person, agent):
     agent.go(f"{broker.url}/admin/mous")
     assert agent.last_status == 403 and "passkey" in agent.last_page  # signed in with a password only
     assert agent.post(f"{broker.url}/admin/mous/MOU-x/versions/1/approve", {}).status_code == 403
+
+
+
+def revise(broker, client_id: str, **changes) -> None:
+    """A new version of the service's agreement with only ``changes`` to the terms in force, approved."""
+    with transaction(broker.db) as db:
+        current = governing(db, client_id)
+        mou = db.get(Mou, current.mou_id)
+        row = add_version(db, mou, replace(terms_of(current), **changes), "alice", broker.services.clock())
+        apply(db, row, "submit", "alice", broker.services.clock())
+        apply(db, row, "approve", "bob", broker.services.clock())
+
+
+def signs_in_silently(broker, agent, url: str) -> bool:
+    here = agent.go(url)
+    return not here.startswith(broker.url) and "code=" in here
+
+
+def test_a_new_version_that_changes_only_retention_keeps_consent(broker, make_rp, person, agent):
+    rp = make_rp(claims=["email"])
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid email"), email=person))
+    revise(broker, rp.client_id, attributes=(AttributeTerm("email", "P0", True, 30),))
+    assert rp.userinfo(token["access_token"]).json().get("email") == person
+    assert signs_in_silently(broker, agent, rp.authorization_url(scope="openid email"))
+
+
+def test_a_new_version_that_narrows_the_attributes_narrows_consent_at_once(broker, make_rp, person, agent):
+    rp = make_rp(claims=["email", "phone_number"])
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid email phone"), email=person))
+    revise(broker, rp.client_id, attributes=(AttributeTerm("email", "P0", True, 365),))
+    info = rp.userinfo(token["access_token"]).json()
+    assert info.get("email") == person and "phone_number" not in info
+    assert signs_in_silently(broker, agent, rp.authorization_url(scope="openid email"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lawful_basis": "Consent (UK GDPR Article 6(1)(a))"},
+        {"purpose": "To send offers from our partners to people who hold a fishing licence."},
+        {"attributes": (AttributeTerm("email", "P0", True, 365), AttributeTerm("phone_number", "P0"))},
+    ],
+    ids=["lawful basis", "purpose", "a new attribute"],
+)
+def test_a_new_version_that_changes_what_people_agreed_to_asks_again(broker, make_rp, person, agent, change):
+    rp = make_rp(claims=["email"])
+    token = rp.redeem(agent.authorize(rp.authorization_url(scope="openid email"), email=person))
+    revise(broker, rp.client_id, **change)
+    assert "email" not in rp.userinfo(token["access_token"]).json()
+    assert "/consent/" in agent.go(rp.authorization_url(scope="openid email"))

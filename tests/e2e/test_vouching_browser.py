@@ -78,7 +78,7 @@ def test_vouched_for_by_two_people(clock, receiver, page):
     ).to_be_visible()
     page.get_by_label("Email address of the second person").fill(vouchers[1])
     page.get_by_role("button", name="Send the invitations").click()
-    assert "0 of 2 people have vouched for you" in page.content()
+    expect(page.locator("body")).to_contain_text("0 of 2 people have vouched for you")
 
     for email in vouchers:
         context = page.context.browser.new_context()

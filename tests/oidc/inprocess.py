@@ -45,7 +45,7 @@ def make_app(var: Path) -> FastAPI:
 def register(app: FastAPI, **changes: Any) -> Service:
     new = NewClient(**{"name": "Licences", "redirect_uris": [REDIRECT], "claims": ["email"], **changes})
     with transaction(app.state.services.session_factory) as db:
-        client, secret = register_client(db, new, utc_now())
+        client, secret = register_client(db, new, utc_now(), operator_approves=True)
         return Service(client.client_id, str(secret))
 
 

@@ -50,6 +50,7 @@ def service(app: FastAPI) -> Service:
                 name="Licences", redirect_uris=[REDIRECT], claims=["email"], scopes=["openid", "email"]
             ),
             utc_now(),
+            operator_approves=True,
         )
         return Service(client.client_id, REDIRECT)
 

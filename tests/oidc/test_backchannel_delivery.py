@@ -53,6 +53,7 @@ def _queue(session_factory, uri: str, now, kind: str = "logout") -> str:
             ),
             now,
             allow_private_outbound=True,
+            operator_approves=True,
         )
         db.add(
             BackchannelLogout(

@@ -22,7 +22,10 @@ KEY = {"kty": "EC", "crv": "P-256", "x": "x", "y": "y"}
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"auth_method": "client_secret_post"}, "Choose how the service authenticates: client_secret_basic or private_key_jwt"),
+        (
+            {"auth_method": "client_secret_post"},
+            "Choose how the service authenticates: client_secret_basic or private_key_jwt",
+        ),
         ({"redirect_uris": []}, "Enter at least one redirect URI"),
         ({"auth_method": "private_key_jwt"}, "Private key JWT needs the service's public keys"),
         ({"id_token_alg": "HS256"}, "Choose the ID token algorithm: ES256 or RS256"),
@@ -44,7 +47,7 @@ def test_metadata_the_broker_cannot_honour_is_refused_with_its_reason(
 ) -> None:
     new = NewClient(**{"name": "S", "redirect_uris": ["https://rp.example/cb"], **changes})
     with pytest.raises(ClientInvalid, match=re.escape(reason)), transaction(session_factory) as db:
-        register_client(db, new, NOW)
+        register_client(db, new, NOW, operator_approves=True)
 
 
 @pytest.mark.parametrize("uri", ["http://localhost:9000/cb", "http://127.0.0.1/cb", "https://rp.example/cb"])
@@ -52,7 +55,7 @@ def test_https_or_a_loopback_address_is_accepted_as_a_redirect_uri(
     session_factory: sessionmaker[Session], uri: str
 ) -> None:
     with transaction(session_factory) as db:
-        client, _ = register_client(db, NewClient(name="S", redirect_uris=[uri]), NOW)
+        client, _ = register_client(db, NewClient(name="S", redirect_uris=[uri]), NOW, operator_approves=True)
         assert client.redirect_uris == [uri]
 
 

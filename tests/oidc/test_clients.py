@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 def test_client_secret_is_stored_hashed_never_as_given(session_factory):
     with transaction(session_factory) as db:
         client, secret = register_client(
-            db, NewClient(name="S", redirect_uris=["https://rp.example/cb"]), NOW
+            db, NewClient(name="S", redirect_uris=["https://rp.example/cb"]), NOW, operator_approves=True
         )
         client_id = client.client_id
     assert secret and len(secret) >= 32
@@ -45,6 +45,7 @@ def test_private_key_jwt_client_has_no_secret(session_factory):
                 name="K", redirect_uris=["https://rp.example/cb"], auth_method="private_key_jwt", jwks=jwks
             ),
             NOW,
+            operator_approves=True,
         )
         assert secret is None and client.client_secret_hash is None
 
@@ -56,18 +57,21 @@ def test_a_sector_must_cover_every_redirect_host(session_factory):
         shared = NewClient(
             name="A", redirect_uris=["https://a.services.example/cb"], sector_identifier="services.example"
         )
-        assert register_client(db, shared, NOW)[0].sector_identifier == "services.example"
+        assert (
+            register_client(db, shared, NOW, operator_approves=True)[0].sector_identifier
+            == "services.example"
+        )
         for sector in ("fish.example", "example.org", "a.services.example.evil", " "):
             other = NewClient(name="B", redirect_uris=["https://boats.example/cb"], sector_identifier=sector)
             with pytest.raises(ClientInvalid, match="sector identifier"):
-                register_client(db, other, NOW)
+                register_client(db, other, NOW, operator_approves=True)
         mixed = NewClient(
             name="C",
             redirect_uris=["https://c.services.example/cb", "https://elsewhere.example/cb"],
             sector_identifier="services.example",
         )
         with pytest.raises(ClientInvalid, match="elsewhere.example"):
-            register_client(db, mixed, NOW)
+            register_client(db, mixed, NOW, operator_approves=True)
 
 
 def test_a_service_registered_in_the_console_shares_nothing_until_someone_else_approves(session_factory):
@@ -84,7 +88,21 @@ def test_a_service_registered_in_the_console_shares_nothing_until_someone_else_a
         assert governing(db, client.client_id) is not None
 
 
-def test_a_service_created_at_the_command_line_is_approved_by_the_operator(session_factory):
+def test_a_service_created_at_the_command_line_is_approved_by_the_operator_in_development(session_factory):
     with transaction(session_factory) as db:
-        client, _ = register_client(db, NewClient(name="E", redirect_uris=["https://e.example/cb"]), NOW)
+        client, _ = register_client(
+            db, NewClient(name="E", redirect_uris=["https://e.example/cb"]), NOW, operator_approves=True
+        )
         assert governing(db, client.client_id).approved_by == "operator (command line)"
+
+
+def test_elsewhere_a_service_created_at_the_command_line_gets_a_draft_with_no_placeholder_text(
+    session_factory,
+):
+    with transaction(session_factory) as db:
+        client, _ = register_client(db, NewClient(name="F", redirect_uris=["https://f.example/cb"]), NOW)
+        [version] = db.scalars(select(MouVersion).join(Mou).where(Mou.client_id == client.client_id)).all()
+        assert (version.status, version.approved_by, version.lawful_basis) == ("draft", None, "")
+        assert governing(db, client.client_id) is None  # nothing is shared until two people approve
+        with pytest.raises(PolicyError, match="Enter the lawful basis"):
+            apply(db, version, "submit", "operator", NOW)

@@ -61,6 +61,7 @@ def register(app: FastAPI, name: str) -> Service:
                 claims=["email"],
             ),
             utc_now(),
+            operator_approves=True,
         )
         return Service(client.client_id)
 

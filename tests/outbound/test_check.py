@@ -117,6 +117,7 @@ def _register(session_factory, **uris: str) -> str:
             NewClient(name="S", redirect_uris=["https://rp.example/cb"], **uris),
             NOW,
             allow_private_outbound=True,
+            operator_approves=True,
         )
         return client.client_id
 

@@ -27,6 +27,7 @@ def a_service(db: Session, claims: list[str] | None = None, logout: bool = True)
         ),
         NOW,
         allow_private_outbound=True,
+        operator_approves=True,
     )
     return client
 

@@ -262,6 +262,25 @@ def test_a_new_version_asks_again_when_it_adds_attributes_or_changes_the_purpose
     assert changes_needing_consent(TERMS, replace(TERMS, end=TERMS.end + timedelta(days=365))) == []
     fewer = replace(TERMS, attributes=TERMS.attributes[:1])
     assert changes_needing_consent(TERMS, fewer) == []
+    assert changes_needing_consent(TERMS, replace(TERMS, lawful_basis="Consent")) == [
+        "changes the lawful basis"
+    ]
+    shorter = replace(TERMS, attributes=tuple(replace(a, retention_days=7) for a in TERMS.attributes))
+    assert changes_needing_consent(TERMS, shorter) == []
+
+
+def test_companion_claims_ride_with_their_main_claim_when_versions_are_compared():
+    email_only = replace(TERMS, attributes=(AttributeTerm("email", "P0"),))
+    with_companion = replace(
+        email_only, attributes=(AttributeTerm("email", "P0"), AttributeTerm("email_verified", "P0"))
+    )
+    assert changes_needing_consent(email_only, with_companion) == []
+    assert changes_needing_consent(with_companion, email_only) == []
+    phone_added = replace(
+        with_companion,
+        attributes=(*with_companion.attributes, AttributeTerm("phone_number_verified", "P0")),
+    )
+    assert changes_needing_consent(email_only, phone_added) == ["adds phone_number_verified"]
 
 
 def test_diff_lists_each_changed_field_side_by_side():

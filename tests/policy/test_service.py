@@ -30,7 +30,10 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def service_with_an_agreement(db) -> tuple[str, Mou, MouVersion]:
     """A service registered at the command line: version 1 of its MOU approved, in force from today."""
     client, _ = register_client(
-        db, NewClient(name="Fishing", redirect_uris=["https://fish.example/cb"], claims=["email"]), NOW
+        db,
+        NewClient(name="Fishing", redirect_uris=["https://fish.example/cb"], claims=["email"]),
+        NOW,
+        operator_approves=True,
     )
     mou = db.scalar(select(Mou).filter_by(client_id=client.client_id))
     return client.client_id, mou, governing(db, client.client_id, today=NOW.date())
