@@ -13,7 +13,6 @@ from broker.audit.log import record as audit
 from broker.policy.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
 from broker.policy.mou import (
     EVER_APPROVED,
-    PUBLIC_FIELDS,
     AttributeTerm,
     PolicyError,
     Terms,
@@ -24,7 +23,6 @@ from broker.policy.mou import (
 )
 from broker.policy.release import Agreement, ConsentFacts, Release, decide
 from broker.store.base import new_id
-from broker.store.bounds import column_length, text_problem
 from broker.store.catalog import Catalog
 from broker.store.fast import Statement, inserting, instance
 from broker.store.models import AuditEvent, Consent, Mou, MouVersion, ReleaseRecord
@@ -388,33 +386,10 @@ def terms_from(data: dict[str, Any]) -> Terms:
     """Terms from an imported document; raises PolicyError naming what is missing or malformed, or
     what the console would refuse in a draft (``Terms.problems``)."""
     terms = _read_terms(data)
-    problems = terms.problems() + _too_long(terms)
+    problems = terms.problems()
     if problems:
         raise PolicyError("; ".join(problems))
     return terms
-
-
-# The imported text each column holds, bounded as the console's form is (broker.store.bounds).
-_TEXT_COLUMNS = {
-    name: getattr(MouVersion, name)
-    for name in (
-        "organisation",
-        "purpose",
-        "lawful_basis",
-        "security_commitments",
-        "contacts",
-        *(f"{field}_cy" for field in PUBLIC_FIELDS),
-    )
-}
-
-
-def _too_long(terms: Terms) -> list[str]:
-    out = []
-    for name, column in _TEXT_COLUMNS.items():
-        problem = text_problem(getattr(terms, name), column_length(column))
-        if problem is not None:
-            out.append(f"{name}: {problem}")
-    return out
 
 
 def _read_terms(data: dict[str, Any]) -> Terms:

@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+import yaml
 
+from broker.policy.agreement_file import FileProblems, read_agreement_file
 from broker.policy.agreements import Agreements
 from broker.policy.mou import (
     PUBLIC_FIELDS,
-    PolicyError,
     Said,
     Terms,
     changes_needing_consent,
@@ -20,7 +21,7 @@ from broker.policy.mou import (
     draft_fields,
     read_draft,
 )
-from broker.policy.service import add_version, apply, as_export, governing, terms_from, terms_of
+from broker.policy.service import add_version, apply, as_export, governing, terms_of
 from broker.store.db import transaction
 from broker.store.models import MouVersion
 from tests.policy.test_service import NOW, service_with_an_agreement
@@ -34,6 +35,20 @@ TERMS = Terms(
     end=date(2027, 1, 1),
     review=date(2026, 6, 1),
 )
+GOOD_FILE = """\
+mous:
+- reference: MOU-fish
+  client_id: fish
+  versions:
+  - organisation: Fishing licences
+    purpose: To issue fishing licences to the right person.
+    lawful_basis: Public task
+    attributes:
+    - claim: email
+    start: 2026-01-01
+    end: 2027-01-01
+    review: 2026-06-01
+"""
 WELSH = {
     "organisation_cy": "Adran Drwyddedu",
     "purpose_cy": "I roi trwyddedau pysgota i'r person cywir.",
@@ -91,27 +106,21 @@ def test_the_welsh_is_kept_with_the_version_through_approval_and_export(session_
         view = Agreements(db, lambda: NOW)
         assert view.version(mou.reference).missing_welsh == []
         assert [r["missing_welsh"] for r in view.overview() if r["mou"].id == mou.id] == [[]]
-        exported = as_export(mou, [row])["versions"][0]
-        assert {name: exported[name] for name in WELSH} == WELSH
-        assert terms_from(exported) == terms_of(row)  # `broker mou import` reads them back
+        exported = as_export(mou, [row])
+        assert {name: exported["versions"][0][name] for name in WELSH} == WELSH
+        # `broker mou import` reads back what `broker mou export` wrote, Welsh included.
+        document = yaml.safe_dump({"mous": [exported]}, sort_keys=False, allow_unicode=True)
+        assert read_agreement_file(document).mous[0].versions[-1].terms() == terms_of(row)
 
 
-def test_an_imported_welsh_text_longer_than_its_column_is_refused_not_stored():
-    document = {
-        "organisation": "Department for Licences",
-        "purpose": "To issue fishing licences to the right person.",
-        "lawful_basis": "Public task",
-        "attributes": [{"claim": "email"}],
-        "start": "2026-01-01",
-        "end": "2027-01-01",
-        "review": "2026-06-01",
-    }
+def test_an_imported_welsh_text_longer_than_its_column_is_refused():
     limit = MouVersion.__table__.c.organisation_cy.type.length
-    assert terms_from(document | {"organisation_cy": "A" * limit}).organisation_cy == "A" * limit
-    with pytest.raises(PolicyError, match="organisation_cy: too long"):
-        terms_from(document | {"organisation_cy": "A" * (limit + 1)})
-    with pytest.raises(PolicyError, match="purpose_cy: control character"):
-        terms_from(document | {"purpose_cy": "I roi\x00 trwyddedau"})
+    fits = GOOD_FILE + f"    organisation_cy: {'A' * limit}\n"
+    assert read_agreement_file(fits).mous[0].versions[-1].terms().organisation_cy == "A" * limit
+    with pytest.raises(FileProblems, match="organisation_cy: too long"):
+        read_agreement_file(GOOD_FILE + f"    organisation_cy: {'A' * (limit + 1)}\n")
+    with pytest.raises(FileProblems, match="purpose_cy: Input should be a valid string"):
+        read_agreement_file(GOOD_FILE + "    purpose_cy: null\n")
 
 
 def test_a_version_made_without_welsh_holds_empty_text_and_is_said_in_english(session_factory):
