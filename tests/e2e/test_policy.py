@@ -238,7 +238,7 @@ def test_a_new_version_that_narrows_the_attributes_narrows_consent_at_once(broke
 @pytest.mark.parametrize(
     "change",
     [
-        {"lawful_basis": "Consent (UK GDPR Article 6(1)(a))"},
+        {"lawful_basis": "Public task (UK GDPR Article 6(1)(e))"},
         {"purpose": "To send offers from our partners to people who hold a fishing licence."},
         {"attributes": (AttributeTerm("email", "P0", True, 365), AttributeTerm("phone_number", "P0"))},
     ],
