@@ -20,8 +20,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# `make demo PORT=8080 RP_PORT=8081` runs it on other ports (the broker; the two demo services).
+PORT ?= 8000
+RP_PORT ?= 8001
+
 demo: install
-	$(BIN)/broker demo
+	@$(BIN)/broker demo --port $(PORT) --rp-port $(RP_PORT)
 
 # The suite runs on one worker per core (at most four): its live servers and browsers wait on I/O.
 # It measures branch coverage (settings and the 85% overall floor: [tool.coverage] in pyproject.toml),

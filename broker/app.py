@@ -42,6 +42,7 @@ from broker.web import (
     consent,
     dev,
     health,
+    home,
     i18n,
     identity,
     logout,
@@ -52,6 +53,7 @@ from broker.web import (
     signin,
     signin_backup,
     signup,
+    statements,
     vouching,
     your_data,
 )
@@ -118,6 +120,8 @@ ROUTED = (
     revocation,
     introspection,
     logout,
+    home,
+    statements,
     signin,
     signup,
     passkeys,
@@ -193,7 +197,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             catalog.stop()
             services.engine.dispose()
 
-    app = FastAPI(title="Identity broker", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.templates = services.templates
     app.state.backchannel = sender

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
+import socket
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -68,6 +71,37 @@ def settings_or_exit() -> Settings:
         raise  # unreachable
 
 
+def refuse_unusable_ports(**ports: int | None) -> None:
+    """Exit with one line naming the first option that is no port number, before anything starts."""
+    for name, port in ports.items():
+        if port is not None and not 0 < port < 65536:
+            fail(f"--{name.replace('_', '-')} must be a port number from 1 to 65535")
+
+
+def refuse_busy(host: str, option: str, port: int) -> None:
+    """Exit with one line when ``host:port`` cannot be listened on (another program has it, or the
+    address is not this machine's), before anything starts: uvicorn would log it among its start-up
+    messages and a traceback, after the demo's details were printed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = "another program is using it" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+            fail(f"cannot listen on {host}:{port} ({option}): {why}")
+
+
+def quiet_deprecations() -> None:
+    """Libraries' deprecation warnings are for the developers who upgrade them (the test suite shows
+    them), not for someone running the broker: not shown, unless asked for with ``python -W``."""
+    if sys.warnoptions:
+        return
+    import authlib.deprecate  # noqa: F401 - on import it puts an "always" filter of its own first
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+
 def startup_errors() -> tuple[type[Exception], ...]:
     """Start-up failures an operator can fix: shown as one line, never a traceback."""
     from keys import KeyEncryptionKeyError, TamperedKeyError
@@ -95,6 +129,7 @@ def serve(
     from broker.logs import configure_logging
     from broker.observability import metrics_app
 
+    refuse_unusable_ports(port=port, metrics_port=metrics_port)
     if metrics_port == port:
         fail("--metrics-port must differ from --port: metrics are never served on the public listener")
     settings = settings_or_exit()
@@ -104,6 +139,9 @@ def serve(
     except startup_errors() as exc:
         fail(str(exc))
         return
+    # After start-up's own checks, whose problems come first; before uvicorn, which would log a busy
+    # port among its start-up messages and exit 0 or 3.
+    refuse_busy(host, "--port", port)
     # What start-up built lives as long as the process: move it out of the garbage collector's way, so
     # a full collection does not walk it again (one took ~100 ms of a busy server, every request
     # waiting behind it).
@@ -154,13 +192,24 @@ def migrate() -> None:
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port of the broker.")] = 8000,
-    rp_port: Annotated[int, typer.Option(help="Port of the demo relying service.")] = 8001,
+    rp_port: Annotated[
+        int, typer.Option(help="Port of the two demo services (at localhost and at 127.0.0.1).")
+    ] = 8001,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show the logs here, not only in var/demo.log.")
+    ] = False,
 ) -> None:
-    """Seed a demo relying service and account, then serve the broker and the demo service."""
+    """Seed two demo relying services and a demo account, then serve the broker and the demo services."""
     from broker.demo.run import run_demo
 
+    refuse_unusable_ports(port=port, rp_port=rp_port)
+    if port == rp_port:
+        fail("--rp-port must differ from --port: the broker and the demo services each need their own")
+    settings = settings_or_exit()
+    refuse_busy("127.0.0.1", "--port", port)
+    refuse_busy("127.0.0.1", "--rp-port", rp_port)
     try:
-        run_demo(settings_or_exit(), port=port, rp_port=rp_port)
+        run_demo(settings, port=port, rp_port=rp_port, verbose=verbose)
     except startup_errors() as exc:
         fail(str(exc))
 
@@ -567,6 +616,7 @@ def _mount_keys() -> None:
 
 
 def main() -> None:
+    quiet_deprecations()
     _mount_keys()
     try:
         app()

@@ -6,7 +6,7 @@ There is no module-level instance: ``create_app`` and the CLI build one and pass
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -58,11 +58,24 @@ class Settings(BaseSettings):
     # How long someone who lost their second factor waits before setting up a new one (hours).
     factor_reset_wait_hours: int = Field(default=72, ge=0, le=24 * 30)
 
-    # The name people see on every page, and footer links as JSON [{"text": ..., "href": ...}].
-    service_name: str = Field(default="Identity broker", min_length=1, max_length=80)
+    # The name people see on every page, in English and in Welsh, and extra footer links as JSON
+    # [{"text": ..., "href": ...}].
+    service_name: str = Field(default="Sign in to public services", min_length=1, max_length=80)
+    service_name_cy: str = Field(default="Mewngofnodi i wasanaethau cyhoeddus", min_length=1, max_length=80)
     footer_links: list[dict[str, str]] = Field(default_factory=list)
     # The operator's logo (an .svg or .png file) shown in the header beside the name.
     logo_file: Path | None = None
+    # The GOV.UK phase banner ("none" shows none) and where its feedback link leads (optional).
+    phase: Literal["alpha", "beta", "none"] = "none"
+    feedback_url: str | None = Field(default=None, max_length=500)
+    # Who runs the service, as the accessibility statement, privacy notice and cookies page name them.
+    organisation_name: str = Field(default="The organisation that runs this service", min_length=1, max_length=120)
+    organisation_name_cy: str = Field(default="Y sefydliad sy'n rhedeg y gwasanaeth hwn", min_length=1, max_length=120)
+    contact_email: str | None = Field(default=None, max_length=254)
+    # The accessibility statement's dates: first prepared, and last reviewed; the privacy notice's last update.
+    accessibility_prepared: date | None = None
+    accessibility_reviewed: date | None = None
+    privacy_updated: date | None = None
 
     # Trust mark published in ID tokens' vtm claim; defaults to the issuer's trustmark URL.
     trustmark_url: str | None = None
@@ -85,6 +98,30 @@ class Settings(BaseSettings):
                 raise ValueError("must be an .svg or .png file")
             if not value.is_file():
                 raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("feedback_url")
+    @classmethod
+    def _feedback_is_a_link(cls, value: str | None) -> str | None:
+        if value is not None and not (
+            (urlsplit(value).scheme in ("http", "https") and urlsplit(value).netloc)
+            or re.fullmatch(r"mailto:[^@\s]+@[^@\s]+", value)
+        ):
+            raise ValueError("must be an http(s) URL or a mailto: address")
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _contact_is_an_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError("must be an email address")
+        return value
+
+    @field_validator("accessibility_prepared", "accessibility_reviewed", "privacy_updated")
+    @classmethod
+    def _plausible_date(cls, value: date | None) -> date | None:
+        if value is not None and not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+            raise ValueError("must be a date between 2000 and 2100 (YYYY-MM-DD)")
         return value
 
     @field_validator("issuer")

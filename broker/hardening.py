@@ -103,7 +103,7 @@ class HardeningMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-DEMO_CLIENT_IDS = ("demo-service",)
+DEMO_CLIENT_IDS = ("demo-service", "demo-second")  # each its own MOU reference: MOU-<first 12>
 DEV_KEK_DEFAULT = "var/key-encryption-key"
 
 
@@ -120,7 +120,7 @@ def production_problems(settings: Settings, db: Session) -> list[str]:
             "not the development default"
         )
     if any(db.get(Client, client_id) for client_id in DEMO_CLIENT_IDS):
-        problems.append("the demo relying service is registered; remove it before running in production")
+        problems.append("a demo relying service is registered; remove it before running in production")
     return problems
 
 

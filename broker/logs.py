@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -36,8 +36,10 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
-def configure_logging(settings: Settings) -> None:
-    """One formatter for everything: our events and other libraries' (uvicorn, Authlib) alike."""
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """One formatter for everything: our events and other libraries' (uvicorn, Authlib) alike, written
+    to ``stream`` (standard error unless told: `broker demo` keeps its screen for what it printed)."""
+    out = stream or sys.stderr
     json_logs = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.env == "production"
     )
@@ -50,7 +52,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*stamped, structlog.stdlib.add_logger_name],
@@ -78,7 +80,7 @@ def configure_logging(settings: Settings) -> None:
     # log line is on every request).
     structlog.configure(
         processors=[*stamped, _redact, structlog.processors.format_exc_info, renderer],
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from broker.app import build_services, create_app
 from broker.config import load_settings
-from broker.demo.identity import DEMO_PERSON, DEMO_QUESTIONS, demo_mrz
+from broker.demo.identity import DEMO_PASSPORT_EXPIRY, DEMO_PASSPORT_NUMBER, DEMO_PERSON, DEMO_QUESTIONS
 from broker.demo.run import DEMO_CLIENT_ID, DEMO_EMAIL, seed
 from broker.deps import Services
 from broker.logs import configure_logging
@@ -141,15 +141,15 @@ def walk(page: Page, issuer: str, services: Services, password: str, redirect_ur
     page.goto(f"{issuer}/identity/prove")
     page.get_by_label("UK passport").check()
     click(page, "Continue")
-    page.get_by_label("First and middle names").fill(DEMO_PERSON.given_names)
-    page.get_by_label("Last name").fill(DEMO_PERSON.family_name)
-    born = DEMO_PERSON.birth_date
-    for label, value in (("Day", born.day), ("Month", born.month), ("Year", born.year)):
-        page.get_by_role("group", name="Date of birth").get_by_label(label).fill(str(value))
-    line1, line2 = demo_mrz()
-    page.get_by_label("Line 1 of the code").fill(line1)
-    page.get_by_label("Line 2 of the code").fill(line2)
+    page.get_by_label("Passport number").fill(DEMO_PASSPORT_NUMBER)
+    page.get_by_label("Surname").fill(DEMO_PERSON.family_name)
+    page.get_by_label("Given names").fill(DEMO_PERSON.given_names)
+    for legend, day in (("Date of birth", DEMO_PERSON.birth_date), ("Expiry date", DEMO_PASSPORT_EXPIRY)):
+        for label, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+            page.get_by_role("group", name=legend).get_by_label(label).fill(str(value))
     click(page, "Continue")
+    shot(page, "proving-check-answers")
+    click(page, "Confirm and check my details")
     page.get_by_label("Building number or name").fill("10")
     page.get_by_label("Street").fill("Downing Street")
     page.get_by_label("Town or city").fill("London")

@@ -1,5 +1,6 @@
-"""Document checks (pure): the ICAO 9303 TD3 machine-readable zone of a passport, the UK
-photocard driving licence number, a document's keyed fingerprint and its masked number."""
+"""Document checks (pure): a passport's details as a person reads them off its photo page, the ICAO
+9303 TD3 machine-readable zone a document reader supplies instead, the UK photocard driving licence
+number, a document's keyed fingerprint and its masked number."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from datetime import date
 
 WEIGHTS = (7, 3, 1)
 MRZ_CHARS = re.compile(r"^[A-Z0-9<]{44}$")
+# A UK passport's number, as printed at the top right of the photo page.
+UK_PASSPORT_NUMBER = re.compile(r"^[0-9]{9}$")
 
 
 class DocumentInvalid(ValueError):
@@ -28,6 +31,25 @@ def check_digit(text: str) -> str:
     return str(total % 10)
 
 
+def passport_number(typed: str) -> str | None:
+    """A UK passport number as a person types it (spaces allowed), or None when it is not 9 digits."""
+    number = "".join(typed.split())
+    return number if UK_PASSPORT_NUMBER.match(number) and number.isascii() else None
+
+
+@dataclass(frozen=True)
+class PassportDetails:
+    """What a passport's photo page says about its holder and itself: what a person types, or what a
+    document reader takes from the machine-readable zone (:meth:`PassportMrz.details`)."""
+
+    document_number: str
+    surname: str
+    given_names: str
+    birth_date: date
+    expiry_date: date
+    issuing_state: str = "GBR"  # the pages ask only for UK passports
+
+
 @dataclass(frozen=True)
 class PassportMrz:
     issuing_state: str
@@ -39,6 +61,16 @@ class PassportMrz:
     sex: str
     expiry_date: date
     personal_number: str
+
+    def details(self) -> PassportDetails:
+        return PassportDetails(
+            self.document_number,
+            self.surname,
+            self.given_names,
+            self.birth_date,
+            self.expiry_date,
+            self.issuing_state,
+        )
 
 
 def _date(yymmdd: str, field: str, *, birth: bool, today: date) -> date:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from vouching.authorities import DocumentAnswer
-from vouching.documents import PassportMrz, driver_number_problems
+from vouching.documents import PassportDetails, PassportMrz, driver_number_problems
 from vouching.person import ClaimedPerson, normalise_name
 from vouching.scoring import Evidence
 from vouching.text import N_
@@ -74,43 +74,59 @@ def _scored(
     return DocumentCheck(kind, None, tuple(checks), (CANNOT_USE[kind],), fraud_indicator=True)
 
 
-def passport_problems(mrz: PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool) -> list[str]:
-    problems = []
-    if mrz.issuing_state != "GBR":
-        problems.append(N_("this is not a UK passport"))
-    if mrz.expiry_date < today:
-        problems.append(N_("the passport has expired"))
-    if not _names_match(mrz.given_names, mrz.surname, claim, truncated):
-        problems.append(N_("the name on the passport does not match the name you gave"))
-    if mrz.birth_date != claim.birth_date:
-        problems.append(N_("the date of birth on the passport does not match the one you gave"))
-    return problems
+def passport_in_date(expiry_date: date, today: date) -> bool:
+    """A passport counts up to and including the day it expires."""
+    return expiry_date >= today
+
+
+def passport_problems(
+    passport: PassportDetails | PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool
+) -> list[str]:
+    return [p.words for p in passport_problems_by_field(passport, claim, today, truncated=truncated)]
 
 
 def passport_check(
-    mrz: PassportMrz, claim: ClaimedPerson, answer: DocumentAnswer | None, today: date, *, truncated: bool
+    passport: PassportDetails | PassportMrz,
+    claim: ClaimedPerson,
+    answer: DocumentAnswer | None,
+    today: date,
+    *,
+    truncated: bool,
 ) -> DocumentCheck:
-    """``answer`` is the authority's, or None when it was not asked because the document failed already."""
-    problems = passport_problems(mrz, claim, today, truncated=truncated)
+    """``answer`` is the authority's, or None when it was not asked because the document failed already.
+    ``truncated``: the details came from a machine-readable zone whose name line was cut short."""
+    problems = passport_problems(passport, claim, today, truncated=truncated)
     return _scored("uk_passport", ["check_digits", "in_date", "matches_claim"], problems, answer)
 
 
 @dataclass(frozen=True)
 class Problem:
     """What is wrong with a document as entered, and the part of it the problem is in (its form
-    field: ``licence_number``, ``issue_date``, ``expiry_date``; ``mrz_line1`` for a passport)."""
+    field: ``passport_number``, ``licence_number``, ``issue_date``, ``expiry_date``, a name or the
+    date of birth)."""
 
     field: str
     words: str
 
 
 def passport_problems_by_field(
-    mrz: PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool
+    passport: PassportDetails | PassportMrz, claim: ClaimedPerson, today: date, *, truncated: bool
 ) -> list[Problem]:
-    """Every passport problem is shown beside its code's first line, where the details are read from."""
-    return [
-        Problem("mrz_line1", words) for words in passport_problems(mrz, claim, today, truncated=truncated)
-    ]
+    """Each passport problem beside the field of the passport page it is about."""
+    problems = []
+    if passport.issuing_state != "GBR":
+        problems.append(Problem("passport_number", N_("this is not a UK passport")))
+    if not passport_in_date(passport.expiry_date, today):
+        problems.append(Problem("expiry_date", N_("the passport has expired")))
+    if not _names_match(passport.given_names, passport.surname, claim, truncated):
+        problems.append(
+            Problem("family_name", N_("the name on the passport does not match the name you gave"))
+        )
+    if passport.birth_date != claim.birth_date:
+        problems.append(
+            Problem("birth_date", N_("the date of birth on the passport does not match the one you gave"))
+        )
+    return problems
 
 
 def licence_problems_by_field(

@@ -15,7 +15,6 @@ from broker.store.models import Account
 METHODS = ("totp", "sms", "email")
 # RFC 8176 authentication method references for each way of signing in.
 AMR = {"email": ["pwd", "otp"], "sms": ["pwd", "sms"], "totp": ["pwd", "otp", "swk"]}
-TOTP_ISSUER = "Identity broker"
 
 
 def method_of(account: Account) -> str:
@@ -26,8 +25,9 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
-def totp_uri(secret: str, email: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+def totp_uri(secret: str, email: str, issuer: str) -> str:
+    """What the authenticator app is told: the account, under the service's name (``issuer``)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
 def totp_qr_svg(uri: str) -> str:

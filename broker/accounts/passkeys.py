@@ -29,7 +29,6 @@ from broker.errors import BrokerError
 from broker.store.models import Account, Passkey
 
 AMR = ["hwk", "user"]  # RFC 8176: proof of a key held in hardware, plus user verification
-RP_NAME = "Identity broker"
 
 
 NAME_LENGTH: int = Passkey.__table__.c.name.type.length  # type: ignore[attr-defined]
@@ -51,11 +50,12 @@ class PasskeyFailed(BrokerError):
 class RelyingPartyIdentity:
     rp_id: str
     origin: str
+    name: str  # what the person's device shows beside the passkey: the service's name
 
     @classmethod
-    def for_issuer(cls, issuer: str) -> RelyingPartyIdentity:
+    def for_issuer(cls, issuer: str, name: str) -> RelyingPartyIdentity:
         parts = urlsplit(issuer)
-        return cls(rp_id=parts.hostname or "", origin=f"{parts.scheme}://{parts.netloc}")
+        return cls(rp_id=parts.hostname or "", origin=f"{parts.scheme}://{parts.netloc}", name=name)
 
 
 class Passkeys:
@@ -73,7 +73,7 @@ class Passkeys:
     def registration_options(self, account: Account) -> tuple[dict[str, Any], str]:
         options = webauthn.generate_registration_options(
             rp_id=self.rp.rp_id,
-            rp_name=RP_NAME,
+            rp_name=self.rp.name,
             user_id=account.id.encode(),
             user_name=account.email,
             exclude_credentials=[

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from broker.accounts import factors
 from broker.accounts.codes import Codes, Purpose
 from broker.accounts.security import end_everywhere
 from broker.accounts.service import AccountService, close_transaction
@@ -44,6 +45,13 @@ def reset_is_due(account: Account, now: datetime) -> bool:
     return account.factor_reset_available_at is not None and account.factor_reset_available_at <= now
 
 
+def waits_for_reset(account: Account) -> bool:
+    """Whether a new way of getting codes waits (``factor_reset_wait_hours``). The wait protects an
+    owner whose password someone else knows; for codes by email, the emailed code the reset asks for
+    is the second factor itself, so the person may choose another way at once."""
+    return factors.method_of(account) != "email"
+
+
 class FactorReset:
     """The lost-factor reset: email code, then the wait (``factor_reset_wait_hours``)."""
 
@@ -67,7 +75,7 @@ class FactorReset:
                 interaction, Purpose.LOST_FACTOR, account.id, code, account.id
             ):
                 return LostFactor.WRONG_CODE
-            if reset_is_due(account, now):
+            if reset_is_due(account, now) or not waits_for_reset(account):
                 interaction.factor_setup_for = account.id
                 return LostFactor.SET_UP_NOW
             if account.factor_reset_available_at is None:

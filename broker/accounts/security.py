@@ -169,7 +169,8 @@ class Security:
     # Passkeys
 
     def passkeys(self) -> Passkeys:
-        return Passkeys(self.db, RelyingPartyIdentity.for_issuer(self.visit.settings.issuer))
+        settings = self.visit.settings
+        return Passkeys(self.db, RelyingPartyIdentity.for_issuer(settings.issuer, settings.service_name))
 
     def passkey_options(self) -> dict[str, Any]:
         with unit_of_work(self.db):

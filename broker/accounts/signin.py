@@ -101,6 +101,15 @@ class SignIn:
             self._send_code(interaction, known)
         return PasswordChecked(known)
 
+    def send_code_again(self, interaction: Interaction, account: Account) -> bool:
+        """A new code for the second factor ("Not received? Send again"), counted against the same
+        limit as every send (``Locked`` past it). False when the method has no code to send (an app)."""
+        if code_method(account) == "totp":
+            return False
+        with unit_of_work(self.db):
+            self._send_code(interaction, account)
+        return True
+
     def _send_code(self, interaction: Interaction, account: Account) -> None:
         method = code_method(account)
         if method == "totp":
@@ -189,7 +198,8 @@ class SignIn:
     # Passkeys
 
     def passkeys(self) -> Passkeys:
-        return Passkeys(self.db, RelyingPartyIdentity.for_issuer(self.visit.settings.issuer))
+        settings = self.visit.settings
+        return Passkeys(self.db, RelyingPartyIdentity.for_issuer(settings.issuer, settings.service_name))
 
     def passkey_options(self, interaction: Interaction) -> dict[str, Any]:
         with unit_of_work(self.db):

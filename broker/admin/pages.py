@@ -17,7 +17,7 @@ from broker.oidc.clients import RelyingServices
 from broker.policy.agreements import AgreementRefused, Agreements
 from broker.policy.claims import HUMAN_NAMES
 from broker.policy.mou import LEVELS, can
-from broker.webkit.access import ROLES, staff
+from broker.webkit.access import ROLES, signed_in, staff
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
 
@@ -45,6 +45,15 @@ def home(request: Request, db: Db, services: ServicesDep) -> Response:
     return render(
         services, request, "admin/home.html", {"title": "Admin", "roles": roles, "account": account}
     )
+
+
+@router.get("/admin/passkey")
+def passkey_needed(request: Request, db: Db, services: ServicesDep) -> Response:
+    """Staff signed in without their passkey: why the console needs it, and the way on."""
+    signed_in(request)
+    # Where "Sign in again" leads after signing out (the sign-out page checks it is one of ours).
+    after = request.query_params.get("next") or "/admin"
+    return render(services, request, "admin/passkey.html", {"title": "Sign in with your passkey", "next": after})
 
 
 @router.get("/admin/mous")

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker.identity import registry
-from vouching.documents import format_td3
 from vouching.person import ClaimedPerson
 
 DEMO_PERSON = ClaimedPerson("Alex", "Demo", date(1990, 1, 1))
@@ -30,16 +29,6 @@ DEMO_QUESTIONS: list[dict[str, Any]] = [
 ]
 
 
-def demo_mrz() -> tuple[str, str]:
-    return format_td3(
-        surname=DEMO_PERSON.family_name,
-        given_names=DEMO_PERSON.given_names,
-        document_number=DEMO_PASSPORT_NUMBER,
-        birth_date=DEMO_PERSON.birth_date,
-        expiry_date=DEMO_PASSPORT_EXPIRY,
-    )
-
-
 def seed_identity(db: Session, now: datetime) -> None:
     passport = {
         "family_name": DEMO_PERSON.family_name,
@@ -54,13 +43,11 @@ def seed_identity(db: Session, now: datetime) -> None:
 
 
 def banner() -> str:
-    line1, line2 = demo_mrz()
     answers = ", ".join(q["answer"] for q in DEMO_QUESTIONS)
     return (
         "  Identity check (simulated passport office, for the demo only):\n"
-        f"    Name:          {DEMO_PERSON.given_names} {DEMO_PERSON.family_name}, "
+        f"    Name:            {DEMO_PERSON.given_names} {DEMO_PERSON.family_name}, "
         f"born {DEMO_PERSON.birth_date:%-d %B %Y}\n"
-        f"    Passport code: {line1}\n"
-        f"                   {line2}\n"
-        f"    Answers:       {answers}\n"
+        f"    Passport number: {DEMO_PASSPORT_NUMBER}, expires {DEMO_PASSPORT_EXPIRY:%-d %B %Y}\n"
+        f"    Answers:         {answers}\n"
     )

@@ -1,24 +1,30 @@
 """A small relying service, built the way we tell integrators to build theirs: Authlib's Starlette
-client, PKCE S256, nonce and state, the RFC 9207 ``iss`` check, RP-initiated and back-channel logout."""
+client, PKCE S256, nonce and state, the RFC 9207 ``iss`` check, RP-initiated and back-channel logout.
+What it shows (each claim explained, the integration guide) is in ``pages.py``."""
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.util import urlsafe_b64decode as base64url_decode
 from starlette.middleware.sessions import SessionMiddleware
+
+from broker.demo import pages
+
+STYLES = Path(__file__).parent / "static" / "demo.css"
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 VOCAB = "https://vocab.account.gov.uk/v1/"
@@ -44,35 +50,10 @@ async def verify_core_identity(issuer: str, client_id: str, sub: str, token: str
     return {"vot": claims["vot"], **claims["vc"]["credentialSubject"]}
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>",
-        status_code=status,
-    )
-
-
-def _sign_in_failed(why: str) -> HTMLResponse:
-    return _page(
-        "Sign-in failed",
-        f"<p>{html.escape(why)}</p><p><a href='/'>Back to the start</a></p>",
-        400,
-    )
-
-
 def _http_problem(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
         return f"it answered {exc.response.status_code}"
     return f"no answer ({type(exc).__name__})"
-
-
-def _button(action: str, label: str, fields: dict[str, str] | None = None) -> str:
-    hidden = "".join(
-        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
-        for k, v in (fields or {}).items()
-    )
-    return f"<form method='post' action='{action}'>{hidden}<button type='submit'>{html.escape(label)}</button></form>"
 
 
 class LogoutLedger:
@@ -102,11 +83,22 @@ def create_rp_app(
     post_logout_redirect_uri: str,
     session_secret: str,
     scope: str = "openid email phone",
+    name: str = "Demo service",
+    other: tuple[str, str] = ("Second demo service", "/"),
+    frontend: Path | None = None,
 ) -> FastAPI:
-    app = FastAPI(title="Demo service", docs_url=None, redoc_url=None, openapi_url=None)
+    """The demo service ``name``; ``other`` is the other demo service's name and address (for single
+    sign-on), ``frontend`` GOV.UK Frontend's ``dist/govuk`` folder (its CSS, fonts and images)."""
+    app = FastAPI(title=name, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
-        SessionMiddleware, secret_key=session_secret, session_cookie="demo-rp-session", same_site="lax"
+        SessionMiddleware,
+        secret_key=session_secret,
+        session_cookie=f"{client_id}-session",
+        same_site="lax",
     )
+    if frontend is not None:
+        app.mount("/govuk", StaticFiles(directory=frontend), name="govuk")
+        app.mount("/assets", StaticFiles(directory=frontend / "assets"), name="assets")
     oauth = OAuth()
     oauth.register(
         "broker",
@@ -120,6 +112,14 @@ def create_rp_app(
         },
     )
     ledger = LogoutLedger()
+    frame: dict[str, Any] = {"service_name": name, "issuer": issuer, "other_name": other[0], "other_url": other[1]}
+
+    def failed(title: str, why: str) -> Response:
+        return pages.page("failed.html", 400, title=title, why=why, **frame)
+
+    @app.get("/demo.css")
+    async def styles() -> Response:
+        return FileResponse(STYLES, media_type="text/css")
 
     @app.get("/")
     async def home(request: Request) -> Response:
@@ -128,29 +128,33 @@ def create_rp_app(
             request.session.clear()
             signed_in = None
         if not signed_in:
-            return _page(
-                "Demo service",
-                "<p>Sign in with your account to continue.</p>"
-                + _button("/login", "Sign in")
-                + _button("/login", "Sign in with identity check", {"identity": "1"}),
-            )
-        body = (
-            "<h2>ID token claims</h2><pre>"
-            + html.escape(json.dumps(signed_in["claims"], indent=2))
-            + "</pre>"
-            "<h2>UserInfo</h2><pre>"
-            + html.escape(json.dumps(signed_in["userinfo"], indent=2))
-            + "</pre>"
-            + (
-                "<h2>Proven identity</h2><pre>"
-                + html.escape(json.dumps(signed_in["identity"], indent=2))
-                + "</pre>"
+            return pages.page("start.html", title="Start", **frame)
+        return pages.page(
+            "signed_in.html",
+            title="You are signed in",
+            width="full",
+            sub=signed_in["claims"].get("sub", ""),
+            id_token=pages.explained(signed_in["claims"], pages.CLAIMS_EXPLAINED),
+            raw_id_token=signed_in["id_token"],
+            userinfo=pages.as_json(signed_in["userinfo"]),
+            identity=(
+                pages.identity_rows(signed_in["identity"], signed_in["userinfo"])
                 if signed_in.get("identity")
-                else ""
-            )
-            + _button("/logout", "Sign out")
+                else None
+            ),
+            **frame,
         )
-        return _page("You are signed in", body)
+
+    @app.get("/signed-out")
+    async def signed_out(request: Request) -> Response:
+        request.session.clear()
+        return pages.page("signed_out.html", title="You have signed out", **frame)
+
+    @app.get("/integrating")
+    async def integrating() -> Response:
+        return pages.page(
+            "integrating.html", title="Connect your service to the broker", guide=pages.guide_html(), **frame
+        )
 
     @app.post("/login")
     async def login(request: Request, identity: str = Form("")) -> Response:
@@ -162,26 +166,19 @@ def create_rp_app(
     @app.get("/callback")
     async def callback(request: Request) -> Response:
         if request.query_params.get("iss") != issuer:  # RFC 9207 mix-up defence
-            return _page("Sign-in failed", "<p>The response did not come from the expected broker.</p>", 400)
+            return failed("Sign-in failed", "The response did not come from the expected broker.")
         try:
             token = await oauth.broker.authorize_access_token(request)
         except OAuthError as exc:
-            return _page(
-                "Sign-in did not finish",
-                f"<p>{html.escape(exc.error or '')}: "
-                f"{html.escape(exc.description or '')}</p><p><a href='/'>Back to the start</a></p>",
-                400,
-            )
+            return failed("Sign-in did not finish", f"{exc.error or ''}: {exc.description or ''}")
         except JoseError as exc:  # the ID token did not verify (expired, wrong audience, bad signature)
-            return _sign_in_failed(
-                f"The ID token from the broker is not valid: {exc.description or exc.error}"
-            )
+            return failed("Sign-in failed", f"The ID token from the broker is not valid: {exc.description or exc.error}")
         except httpx.HTTPError as exc:
-            return _sign_in_failed(f"The broker's token endpoint could not be used: {_http_problem(exc)}")
+            return failed("Sign-in failed", f"The broker's token endpoint could not be used: {_http_problem(exc)}")
         try:
             userinfo = dict(await oauth.broker.userinfo(token=token))
         except httpx.HTTPError as exc:  # e.g. 403 when the data sharing agreement stopped meanwhile
-            return _sign_in_failed(f"The broker did not give the user's details: {_http_problem(exc)}")
+            return failed("Sign-in failed", f"The broker did not give the user's details: {_http_problem(exc)}")
         claims = dict(token["userinfo"])
         identity = None
         if CORE_IDENTITY in userinfo:
@@ -190,12 +187,8 @@ def create_rp_app(
                     issuer, client_id, claims["sub"], userinfo[CORE_IDENTITY]
                 )
             except (JoseError, httpx.HTTPError, KeyError, StopIteration) as exc:
-                return _page(
-                    "Sign-in failed",
-                    f"<p>The identity could not be verified: {html.escape(str(exc))}</p>",
-                    400,
-                )
-            userinfo[CORE_IDENTITY] = "(a signed JWT, verified: see Proven identity)"
+                return failed("Sign-in failed", f"The identity could not be verified: {exc}")
+            userinfo[CORE_IDENTITY] = "(a signed JWT, verified: see Your proven identity)"
         request.session["signed_in"] = {
             "claims": claims,
             "userinfo": userinfo,

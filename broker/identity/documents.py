@@ -21,7 +21,7 @@ from broker.identity.service import IdentityService, claimed_person
 from broker.store.models import Account, IdentityRecord, Interaction
 from broker.store.unit import unit_of_work
 from vouching.authorities import DocumentAnswer, DocumentQuery
-from vouching.documents import PassportMrz
+from vouching.documents import PassportDetails, PassportMrz
 from vouching.person import Address, ClaimedPerson
 from vouching.proofing import (
     DocumentCheck,
@@ -83,22 +83,34 @@ class IdentityCheck(IdentityService):
             return self.start(account, interaction_id)
 
     def check_passport(
-        self, account: Account, person: ClaimedPerson, mrz: PassportMrz, *, truncated: bool
+        self,
+        account: Account,
+        person: ClaimedPerson,
+        passport: PassportDetails | PassportMrz,
+        *,
+        truncated: bool = False,
     ) -> Next:
-        """``truncated``: the code's first line was cut short (names longer than it holds)."""
+        """``passport``: its details as typed from the photo page, or as a document reader took them
+        from the machine-readable zone; ``truncated``: that zone's name line was cut short (names
+        longer than it holds). The authority is asked about the passport's own details."""
         record = self.attempt_of(account.id)
         today = self.clock().date()
-        _first_problem(passport_problems_by_field(mrz, person, today, truncated=truncated))
-        self._document_free(account, "uk_passport", mrz.document_number)
+        _first_problem(passport_problems_by_field(passport, person, today, truncated=truncated))
+        self._document_free(account, "uk_passport", passport.document_number)
         query = DocumentQuery(
-            "uk_passport", mrz.document_number, mrz.surname, mrz.given_names, mrz.birth_date, mrz.expiry_date
+            "uk_passport",
+            passport.document_number,
+            passport.surname,
+            passport.given_names,
+            passport.birth_date,
+            passport.expiry_date,
         )
         answer = self._look_up(account, query)
-        check = passport_check(mrz, person, answer, today, truncated=truncated)
+        check = passport_check(passport, person, answer, today, truncated=truncated)
         details = {
-            "documentNumber": mrz.document_number,
-            "expiryDate": mrz.expiry_date.isoformat(),
-            "icaoIssuerCode": mrz.issuing_state,
+            "documentNumber": passport.document_number,
+            "expiryDate": passport.expiry_date.isoformat(),
+            "icaoIssuerCode": passport.issuing_state,
         }
         return self._checked(account, record, person, check, details)
 

@@ -22,7 +22,7 @@ from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, AccountChange
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
-from broker.web.signin import set_session_cookie, visit
+from broker.web.signin import SENT_AGAIN, set_session_cookie, visit
 from broker.webkit.access import SECURITY, signed_in
 from broker.webkit.pages import form_page, see_other
 
@@ -81,6 +81,7 @@ def _phone_page(services: ServicesDep, request: Request, flow: Flow, **kw: Any) 
         action=flow.path,
         fields=[PHONE_FIELD],
         intro=[_("We will send a code to this number to check it is yours.")],
+        back=SECURITY,
         **kw,
     )
 
@@ -116,7 +117,9 @@ def _phone_code_page(
                 digits=digits,
             )
         ],
-        links=[(flow.path, _("Send the code again or use another phone number"))],
+        links=[(flow.path, _("Use another phone number"))],
+        back=flow.path,
+        resend=f"{flow.path}/code/resend",
         **kw,
     )
 
@@ -126,6 +129,17 @@ def phone_code_page(request: Request, db: Db, services: ServicesDep, flow: Flow)
     if change is None:
         return see_other(f"{services.settings.issuer}{flow.path}")
     return _phone_code_page(services, request, flow, change)
+
+
+def phone_resend(request: Request, db: Db, services: ServicesDep, flow: Flow) -> Response:
+    """A new code to the number being confirmed, counted as every send is (refused past the limit)."""
+    security = security_for(request, db, services)
+    change = security.pending(flow.kind)
+    if change is None or not change.new_phone or not flow.allowed(security.account):
+        return see_other(f"{services.settings.issuer}{flow.path}")
+    security.start_phone_change(flow.kind, change.new_phone)
+    fresh = security.pending(flow.kind)
+    return _phone_code_page(services, request, flow, fresh or change, sent_again=_(SENT_AGAIN))
 
 
 def phone_confirm(request: Request, db: Db, services: ServicesDep, form: Form, flow: Flow) -> Response:
@@ -160,9 +174,10 @@ def _app_page(services: ServicesDep, request: Request, flow: Flow, account: Acco
             ),
             _("Your old authenticator app will stop working when you have done this."),
         ],
-        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, account.email)),
+        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, account.email, services.settings.service_name)),
         secret_text=secret,
         fields=[CODE_FIELD],
+        back=SECURITY,
         **kw,
     )
 
@@ -214,10 +229,14 @@ def add_phone_routes(router: APIRouter, flow: Flow) -> None:
     def confirm(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
         return phone_confirm(request, db, services, form, flow)
 
+    def resend(request: Request, db: Db, services: ServicesDep) -> Response:
+        return phone_resend(request, db, services, flow)
+
     router.add_api_route(flow.path, page, methods=["GET"])
     router.add_api_route(flow.path, start, methods=["POST"])
     router.add_api_route(f"{flow.path}/code", code_page, methods=["GET"])
     router.add_api_route(f"{flow.path}/code", confirm, methods=["POST"])
+    router.add_api_route(f"{flow.path}/code/resend", resend, methods=["POST"])
 
 
 def add_app_routes(router: APIRouter, flow: Flow) -> None:

@@ -10,6 +10,7 @@ CODE_FIELD = {
     "label": N_("Security code"),
     "autocomplete": "one-time-code",
     "inputmode": "numeric",
+    "width": "10",
 }
 PASSWORD_FIELDS = [
     {
@@ -31,5 +32,6 @@ PHONE_FIELD = {
     "label": N_("UK mobile phone number"),
     "type": "tel",
     "autocomplete": "tel",
+    "width": "20",
     "hint": N_("Or an international number starting with +"),
 }

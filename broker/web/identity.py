@@ -8,6 +8,7 @@ interaction waits, and "Continue to the service" resumes it) or from the account
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +19,7 @@ from broker.identity.documents import Next
 from broker.identity.errors import FieldError
 from broker.identity.service import claimed_person, scores_of
 from broker.store.models import IdentityRecord
-from broker.web.i18n import N_, _
+from broker.web.i18n import N_, _, long_date
 from broker.web.identity_forms import (
     ADDRESS,
     DOCUMENT_CHOICES,
@@ -26,9 +27,12 @@ from broker.web.identity_forms import (
     LICENCE,
     PASSPORT,
     STEP_PAGES,
+    Step,
     field_errors,
+    person_of,
     read_address,
     read_date,
+    read_passport,
     read_person,
 )
 from broker.web.signin import load_interaction
@@ -36,7 +40,6 @@ from broker.web.vouch_words import status_words, vouch_status
 from broker.webkit.access import signed_in
 from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
-from vouching.documents import DocumentInvalid, parse_td3
 from vouching.levels import NO_IDENTITY
 from vouching.proofing import advice
 from vouching.scoring import assess
@@ -121,33 +124,63 @@ def passport_page(request: Request, db: Db, services: ServicesDep) -> Response:
     return PASSPORT.page(request, services, {}, None)
 
 
-MRZ_ERRORS = {
-    "line1": ("mrz_line1", N_("Enter line 1 exactly as printed: 44 letters, numbers and < symbols")),
-    "document_type": ("mrz_line1", N_("Line 1 must start with P, as on a passport")),
-    "line2": ("mrz_line2", N_("Enter line 2 exactly as printed: 44 letters, numbers and < symbols")),
-}
-MRZ_CHECK_DIGITS = N_("Line 2 does not match its check digits: check each character")
+def _answers(form: Form, step: Step) -> dict[str, str]:
+    """What was typed into ``step``'s fields (each part of a date), to show again or carry forward."""
+    names = [
+        f"{f['name']}-{part}" if f.get("type") == "date" else f["name"]
+        for f in step.fields
+        for part in (("day", "month", "year") if f.get("type") == "date" else ("",))
+    ]
+    return {name: form.get(name, "") for name in names}
+
+
+def _check_answers(
+    request: Request, services: ServicesDep, step: Step, form: Form, rows: list[dict[str, str]]
+) -> Response:
+    """The answers to check before the issuing office is asked (GOV.UK's check answers pattern)."""
+    return render(
+        services,
+        request,
+        "identity_check_answers.html",
+        {
+            "title": _("Check your answers"),
+            "action": step.action,
+            "values": _answers(form, step),
+            "rows": rows,
+            "intro": step.check_intro,
+            "next_words": step.next_words,
+        },
+    )
+
+
+def _row(name: str, label: str, value: str) -> dict[str, str]:
+    return {"name": name, "label": label, "value": value}
 
 
 @router.post("/identity/passport")
 def passport(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
+    """The passport's details; then the answers to check; then, confirmed, the passport office asked.
+    ``change`` (a field's name) goes back to the details with what was typed."""
     _session, account = signed_in(request)
     check = identity_check(db, services)
     check.attempt_of(account.id)
-    today = services.clock().date()
-    values = dict(form.data)
-    person, errors = read_person(form, today)
-    line1, line2 = form.get("mrz_line1", "").replace(" ", ""), form.get("mrz_line2", "").replace(" ", "")
-    mrz = None
-    try:
-        mrz = parse_td3(line1, line2, today=today)
-    except DocumentInvalid as exc:
-        field, message = MRZ_ERRORS.get(exc.field, ("mrz_line2", MRZ_CHECK_DIGITS))
-        errors.setdefault(field, _(message))
-    if errors or person is None or mrz is None:
+    values = _answers(form, PASSPORT)
+    if form.get("change"):
+        return PASSPORT.page(request, services, values, None)
+    details, errors = read_passport(form, services.clock().date())
+    if details is None:
         return PASSPORT.page(request, services, values, errors)
+    if form.get("confirmed") != "yes":
+        rows = [
+            _row("passport_number", N_("Passport number"), details.document_number),
+            _row("family_name", N_("Surname"), details.surname),
+            _row("given_names", N_("Given names"), details.given_names),
+            _row("birth_date", N_("Date of birth"), long_date(details.birth_date)),
+            _row("expiry_date", N_("Expiry date"), long_date(details.expiry_date)),
+        ]
+        return _check_answers(request, services, PASSPORT, form, rows)
     try:
-        step = check.check_passport(account, person, mrz, truncated=not line1.endswith("<"))
+        step = check.check_passport(account, person_of(details), details)
     except FieldError as exc:
         return PASSPORT.page(request, services, values, field_errors(exc))
     return see_other(STEP_PAGES[step])
@@ -165,7 +198,9 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
     check = identity_check(db, services)
     check.attempt_of(account.id)
     today = services.clock().date()
-    values = dict(form.data)
+    values = _answers(form, LICENCE)
+    if form.get("change"):
+        return LICENCE.page(request, services, values, None)
     person, errors = read_person(form, today)
     number = form.get("licence_number", "").replace(" ", "").upper()
     if not number:
@@ -178,6 +213,16 @@ def licence(request: Request, db: Db, services: ServicesDep, form: Form) -> Resp
         errors["expiry_date"] = problem
     if errors or person is None or issued is None or expires is None:
         return LICENCE.page(request, services, values, errors)
+    if form.get("confirmed") != "yes":
+        rows = [
+            _row("given_names", N_("First and middle names"), person.given_names),
+            _row("family_name", N_("Last name"), person.family_name),
+            _row("birth_date", N_("Date of birth"), long_date(person.birth_date)),
+            _row("licence_number", N_("Licence number"), number),
+            _row("issue_date", N_("Issue date"), long_date(issued)),
+            _row("expiry_date", N_("Valid until"), long_date(expires)),
+        ]
+        return _check_answers(request, services, LICENCE, form, rows)
     try:
         step = check.check_licence(account, person, number, issued, expires)
     except FieldError as exc:
@@ -205,21 +250,30 @@ def could_not_check(request: Request, db: Db, services: ServicesDep) -> Response
     )
 
 
+def _address_page(
+    request: Request, services: ServicesDep, record: IdentityRecord, values: dict[str, str], errors: Any
+) -> Response:
+    """The address page goes back to the document it follows."""
+    kind = record.evidence[-1]["kind"] if record.evidence else "uk_passport"
+    back = PASSPORT.action if kind == "uk_passport" else LICENCE.action
+    return replace(ADDRESS, back=back).page(request, services, values, errors)
+
+
 @router.get("/identity/address")
 def address_page(request: Request, db: Db, services: ServicesDep) -> Response:
-    _attempt(request, db, services)
-    return ADDRESS.page(request, services, {}, None)
+    return _address_page(request, services, _attempt(request, db, services), {}, None)
 
 
 @router.post("/identity/address")
 def address(request: Request, db: Db, services: ServicesDep, form: Form) -> Response:
     _session, account = signed_in(request)
     check = identity_check(db, services)
-    if claimed_person(check.attempt_of(account.id)) is None:
+    record = check.attempt_of(account.id)
+    if claimed_person(record) is None:
         return see_other(STEP_PAGES[Next.START])
     found, errors = read_address(form, services.clock().date())
     if found is None:
-        return ADDRESS.page(request, services, dict(form.data), errors)
+        return _address_page(request, services, record, dict(form.data), errors)
     return see_other(STEP_PAGES[check.give_address(account, found)])
 
 
@@ -238,6 +292,7 @@ def _questions_form(
         intro=[_("These questions are about your own records. Only you should know the answers.")],
         choice_groups=groups,
         errors=errors,
+        back=STEP_PAGES[Next.ADDRESS],
     )
 
 

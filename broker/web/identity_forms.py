@@ -16,9 +16,11 @@ from broker.identity.errors import FieldError
 from broker.web.i18n import N_, _, upper_first
 from broker.web.vouch_words import reason_words
 from broker.webkit.pages import form_page
+from vouching.documents import PassportDetails, passport_number
 from vouching.levels import LEVEL_WORDS as ALL_LEVEL_WORDS
 from vouching.levels import NO_IDENTITY
 from vouching.person import Address, ClaimedPerson, normalise_postcode
+from vouching.proofing import passport_in_date
 
 LEVEL_WORDS = {level: words for level, words in ALL_LEVEL_WORDS.items() if level != NO_IDENTITY}
 
@@ -41,14 +43,34 @@ NAME_FIELDS = [
         "hint": N_("For example, 27 3 1987"),
     },
 ]
+# What a person reads off their passport's photo page, in the order it is printed there.
 PASSPORT_FIELDS = [
-    *NAME_FIELDS,
     {
-        "name": "mrz_line1",
-        "label": N_("Line 1 of the code at the bottom of your photo page"),
-        "hint": N_("44 letters, numbers and < symbols, starting with P<GBR"),
+        "name": "passport_number",
+        "label": N_("Passport number"),
+        "hint": N_("This is the 9 digit number at the top right of the photo page, for example 123456789"),
+        "inputmode": "numeric",
+        "width": "10",
     },
-    {"name": "mrz_line2", "label": N_("Line 2 of the code at the bottom of your photo page")},
+    {
+        "name": "family_name",
+        "label": N_("Surname"),
+        "autocomplete": "family-name",
+        "hint": N_("As it is printed on your passport"),
+    },
+    {
+        "name": "given_names",
+        "label": N_("Given names"),
+        "autocomplete": "given-name",
+        "hint": N_("All of them, as they are printed on your passport"),
+    },
+    NAME_FIELDS[2],
+    {
+        "name": "expiry_date",
+        "label": N_("Expiry date"),
+        "type": "date",
+        "hint": N_("For example, 27 3 2031"),
+    },
 ]
 LICENCE_FIELDS = [
     *NAME_FIELDS,
@@ -56,6 +78,7 @@ LICENCE_FIELDS = [
         "name": "licence_number",
         "label": N_("Licence number"),
         "hint": N_("16 characters, in section 5 of the licence"),
+        "width": "20",
     },
     {
         "name": "issue_date",
@@ -74,8 +97,13 @@ ADDRESS_FIELDS = [
     {"name": "building", "label": N_("Building number or name"), "autocomplete": "address-line1"},
     {"name": "street", "label": N_("Street"), "autocomplete": "address-line2"},
     {"name": "town", "label": N_("Town or city"), "autocomplete": "address-level2"},
-    {"name": "postcode", "label": N_("Postcode"), "autocomplete": "postal-code"},
-    {"name": "lived_from", "label": N_("Year you started living at this address"), "inputmode": "numeric"},
+    {"name": "postcode", "label": N_("Postcode"), "autocomplete": "postal-code", "width": "10"},
+    {
+        "name": "lived_from",
+        "label": N_("Year you started living at this address"),
+        "inputmode": "numeric",
+        "width": "4",
+    },
 ]
 
 
@@ -88,6 +116,10 @@ class Step:
     action: str
     fields: list[dict[str, str]]
     intro: tuple[str, ...] = ()
+    back: str = "/identity/prove"
+    # The check-your-answers page: what it asks, and what happens when the answers are confirmed.
+    check_intro: str = N_("Check these are exactly as they are printed on your document.")
+    next_words: str = ""
 
     def page(
         self, request: Request, services: ServicesDep, values: dict[str, str], errors: dict[str, str] | None
@@ -101,6 +133,7 @@ class Step:
             fields=self.fields,
             values=values,
             errors=errors,
+            back=self.back,
         )
 
 
@@ -108,15 +141,21 @@ PASSPORT = Step(
     N_("Enter your passport details"),
     "/identity/passport",
     PASSPORT_FIELDS,
-    (N_("Enter your name and date of birth as they are on your passport."),),
+    (N_("Copy these from the photo page of your UK passport."),),
+    next_words=N_(
+        "We will ask HM Passport Office to confirm these details. You can try again if something is wrong."
+    ),
 )
 LICENCE = Step(
     N_("Enter your driving licence details"),
     "/identity/driving-licence",
     LICENCE_FIELDS,
     (N_("Enter your name and date of birth as they are on your licence."),),
+    next_words=N_(
+        "We will ask the DVLA to confirm these details. You can try again if something is wrong."
+    ),
 )
-ADDRESS = Step(N_("Enter your home address"), "/identity/address", ADDRESS_FIELDS)
+ADDRESS = Step(N_("Enter your home address"), "/identity/address", ADDRESS_FIELDS, back="")
 
 
 # Where the journey goes after each step.
@@ -150,6 +189,13 @@ DATE_ERRORS = {
         "year": N_("Issue date must include a year"),
         "not_real": N_("Issue date must be a real date"),
     },
+    "passport_expiry": {
+        "empty": N_("Enter the expiry date"),
+        "day": N_("Expiry date must include a day"),
+        "month": N_("Expiry date must include a month"),
+        "year": N_("Expiry date must include a year"),
+        "not_real": N_("Expiry date must be a real date"),
+    },
     "expiry_date": {
         "empty": N_("Enter the valid until date"),
         "day": N_("Valid until date must include a day"),
@@ -160,11 +206,11 @@ DATE_ERRORS = {
 }
 
 
-def read_date(form: Form, name: str) -> tuple[date | None, str | None]:
-    """A GOV.UK date input's three fields (``name`` is one of :data:`DATE_ERRORS`), with its standard
-    error messages."""
+def read_date(form: Form, name: str, words: str | None = None) -> tuple[date | None, str | None]:
+    """A GOV.UK date input's three fields, with the standard error messages of ``words`` (one of
+    :data:`DATE_ERRORS`, ``name`` unless given)."""
     found, problem = parse_date([form.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")])
-    message = DATE_ERRORS[name][problem] if problem else None
+    message = DATE_ERRORS[words or name][problem] if problem else None
     return found, _(message) if message else None
 
 
@@ -184,13 +230,22 @@ def parse_date(parts: list[str]) -> tuple[date | None, str | None]:
         return None, "not_real"
 
 
-def read_person(form: Form, today: date) -> tuple[ClaimedPerson | None, dict[str, str]]:
+NAME_WORDS = {"given_names": N_("Enter your first name"), "family_name": N_("Enter your last name")}
+PASSPORT_NAME_WORDS = {
+    "given_names": N_("Enter your given names as they are on your passport"),
+    "family_name": N_("Enter your surname as it is on your passport"),
+}
+
+
+def read_person(
+    form: Form, today: date, words: dict[str, str] = NAME_WORDS
+) -> tuple[ClaimedPerson | None, dict[str, str]]:
     errors: dict[str, str] = {}
     given, family = form.get("given_names", "").strip(), form.get("family_name", "").strip()
-    if not given:
-        errors["given_names"] = _("Enter your first name")
-    if not family:
-        errors["family_name"] = _("Enter your last name")
+    for name, typed in (("given_names", given), ("family_name", family)):
+        if not typed:
+            message = words[name]
+            errors[name] = _(message)
     born, problem = read_date(form, "birth_date")
     if problem:
         errors["birth_date"] = problem
@@ -199,6 +254,33 @@ def read_person(form: Form, today: date) -> tuple[ClaimedPerson | None, dict[str
     if errors or born is None:
         return None, errors
     return ClaimedPerson(given, family, born), {}
+
+
+def read_passport(form: Form, today: date) -> tuple[PassportDetails | None, dict[str, str]]:
+    """The passport page's answers, every problem with them at once (each beside its field)."""
+    person, errors = read_person(form, today, PASSPORT_NAME_WORDS)
+    typed = form.get("passport_number", "")
+    number = passport_number(typed)
+    if number is None:
+        errors["passport_number"] = (
+            _("Passport number must be 9 digits, like 123456789")
+            if typed.strip()
+            else _("Enter your passport number")
+        )
+    expires, problem = read_date(form, "expiry_date", "passport_expiry")
+    if problem:
+        errors["expiry_date"] = problem
+    elif expires is not None and not passport_in_date(expires, today):
+        errors["expiry_date"] = _("Your passport has expired. Use another photo ID")
+    if errors or person is None or number is None or expires is None:
+        order = [field["name"] for field in PASSPORT_FIELDS]
+        return None, dict(sorted(errors.items(), key=lambda item: order.index(item[0])))  # as on the page
+    return PassportDetails(number, person.family_name, person.given_names, person.birth_date, expires), {}
+
+
+def person_of(passport: PassportDetails) -> ClaimedPerson:
+    """Who the passport's holder says they are: the names and birth date on it."""
+    return ClaimedPerson(passport.given_names, passport.surname, passport.birth_date)
 
 
 def read_address(form: Form, today: date) -> tuple[Address | None, dict[str, str]]:

@@ -65,6 +65,14 @@ class EmailJourney:
     password_title: str
     code_intro: Callable[[Interaction], str]
     offer_resend: bool = False
+    email_is_question: bool = False  # the email page's heading is its one question ("Enter your email address")
+
+    def sent_again(self, interaction: Interaction) -> str:
+        """What the page may truthfully say once a code is sent again: an email always goes (a code,
+        or the account's owner told they have one), a code only if the address has an account."""
+        if self.purpose is Purpose.NEW_ACCOUNT:
+            return _("We have sent another email to %(email)s.", email=interaction.journey_email or "")
+        return _("If there is an account for that address, we have sent it a new code.")
 
     def url(self, services: ServicesDep, interaction: Interaction, step: str = "") -> str:
         return f"{services.settings.issuer}{self.path}/{interaction.id}{step}"
@@ -79,6 +87,8 @@ class EmailJourney:
             action=self.url(services, interaction),
             fields=[EMAIL_FIELD],
             intro=[_(self.email_intro)],
+            back=f"{services.settings.issuer}/sign-in/{interaction.id}",
+            question=self.email_is_question,
             **kw,
         )
 
@@ -94,6 +104,8 @@ class EmailJourney:
             fields=[CODE_FIELD],
             intro=[self.code_intro(interaction)],
             links=links if self.offer_resend else [],
+            back=self.url(services, interaction),
+            resend=self.url(services, interaction, "/code/resend"),
             **kw,
         )
 
@@ -106,6 +118,7 @@ class EmailJourney:
             title=_(self.password_title),
             action=self.url(services, interaction, "/password"),
             fields=PASSWORD_FIELDS,
+            back=self.url(services, interaction, "/code"),
             **kw,
         )
 
@@ -139,6 +152,20 @@ class EmailJourney:
             if not EmailJourneys(visit(request, db, services)).check_code(interaction, self.purpose, entered):
                 return self.code_page(services, request, interaction, errors={"code": WRONG_CODE})
             return see_other(self.url(services, interaction, "/password"))
+
+        @router.post(path + "/code/resend")
+        def resend(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+            """"Not received? Send again": the journey starts again with the same address, so the
+            send is counted (and refused past the limit) as the first one was."""
+            interaction = load_interaction(request, db, services, interaction_id)
+            if not interaction.journey_email:
+                return see_other(self.url(services, interaction))
+            journeys = EmailJourneys(visit(request, db, services))
+            start = (
+                journeys.start_new_account if self.purpose is Purpose.NEW_ACCOUNT else journeys.start_reset
+            )
+            start(interaction, interaction.journey_email)
+            return self.code_page(services, request, interaction, sent_again=self.sent_again(interaction))
 
         @router.get(path + "/password")
         def password_page(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from broker.accounts.recovery import FactorReset, LostFactor, reset_is_due
+from broker.accounts.recovery import FactorReset, LostFactor, reset_is_due, waits_for_reset
 from broker.deps import Db, Form, ServicesDep
 from broker.store.models import Account, Interaction
 from broker.web.fields import CODE_FIELD
@@ -34,6 +34,23 @@ def _url(services: ServicesDep, interaction: Interaction, step: str = "") -> str
 def _start_page(
     services: ServicesDep, request: Request, interaction: Interaction, account: Account
 ) -> Response:
+    if not waits_for_reset(account):
+        # Codes by email: nothing to wait for; prove the address, then choose another way.
+        return form_page(
+            services,
+            request,
+            title=_("Change how you get security codes"),
+            action=_url(services, interaction),
+            intro=[
+                _("We send your security codes by email."),
+                _(
+                    "To get them another way, enter the code we send to your email address. Then you can "
+                    "choose a text message, an authenticator app or a passkey."
+                ),
+            ],
+            button=_("Send the code"),
+            links=[(f"{services.settings.issuer}/sign-in/{interaction.id}/code", _("Go back and enter your code"))],
+        )
     hours = services.settings.factor_reset_wait_hours
     intro = [
         _(

@@ -16,11 +16,14 @@ from broker.deps import Db, Form, HashingTurn, ServicesDep
 from broker.oidc.backchannel import end_everywhere, queue_logout_notices
 from broker.oidc.vtr import VtrInvalid, parse_vtr
 from broker.store.models import Account, Interaction
-from broker.web.i18n import _
+from broker.web.i18n import N_, _
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
 
 router = page_router()
+
+# Said only once a new code has been sent (a send over the limit is refused before this).
+SENT_AGAIN = N_("We have sent you a new code. Any code sent before it no longer works.")
 
 
 def client_address(request: Request) -> str | None:
@@ -44,7 +47,7 @@ def local_path(value: str | None) -> str:
         or "\\" in value
         or ":" in value.split("?")[0]
     ):
-        return "/account/security"
+        return "/account"
     return value
 
 
@@ -157,6 +160,19 @@ def code_page(interaction_id: str, request: Request, db: Db, services: ServicesD
     if account is None:
         return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
     return render(services, request, "sign_in_code.html", _code_context(interaction, account))
+
+
+@router.post("/sign-in/{interaction_id}/code/resend")
+def resend_code(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    """"Not received? Send again": a new code by text or email, counted as every send is (refused
+    past the limit, and then the page says nothing was sent)."""
+    interaction, account = password_checked(request, db, services, interaction_id)
+    if account is None:
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}")
+    if not SignIn(visit(request, db, services)).send_code_again(interaction, account):
+        return see_other(f"{services.settings.issuer}/sign-in/{interaction.id}/code")
+    context = {**_code_context(interaction, account), "sent_again": _(SENT_AGAIN)}
+    return render(services, request, "sign_in_code.html", context)
 
 
 @router.post("/sign-in/{interaction_id}/code")

@@ -59,6 +59,7 @@ def start_page(interaction_id: str, request: Request, db: Db, services: Services
             )
         ],
         button=_("Send the code"),
+        back=_url(services, interaction, "/code"),
         links=[(_url(services, interaction, "/code"), _("Use your main way of getting codes instead"))],
     )
 
@@ -78,7 +79,8 @@ def _code_page(
     if account.backup_method == "totp":
         title = _("Enter the code from your authenticator app")
         intro = _("Enter the 6-digit security code shown in your backup authenticator app.")
-        links = []
+        back = _url(services, interaction, "/code")
+        resend = ""
     else:
         title = _("Check your phone")
         intro = _(
@@ -86,8 +88,9 @@ def _code_page(
             "It expires in 15 minutes.",
             digits=(account.phone_number or "")[-4:],
         )
-        links = [(_url(services, interaction, "/backup"), _("Send the code again"))]
-    links.append((_url(services, interaction, "/lost-factor"), _("I cannot use my backup method either")))
+        back = _url(services, interaction, "/backup")
+        resend = _url(services, interaction, "/backup")  # sends a new code, counted as every send is
+    links = [(_url(services, interaction, "/lost-factor"), _("I cannot use my backup method either"))]
     return form_page(
         services,
         request,
@@ -96,6 +99,8 @@ def _code_page(
         intro=[intro],
         fields=[CODE_FIELD],
         links=links,
+        back=back,
+        resend=resend,
         **kw,
     )
 

@@ -20,8 +20,16 @@ from broker.store.models import Interaction
 from broker.web.fields import CODE_FIELD, PHONE_FIELD
 from broker.web.i18n import N_, _
 from broker.web.journeys import WRONG_CODE, EmailJourney, new_password_errors, read_email
-from broker.web.signin import load_interaction, session_secret, signed_in_to, visit
-from broker.webkit.pages import form_page, see_other
+from broker.web.signin import (
+    SENT_AGAIN,
+    load_interaction,
+    next_location,
+    session_secret,
+    set_session_cookie,
+    signed_in_to,
+    visit,
+)
+from broker.webkit.pages import form_page, render, see_other
 from broker.webkit.router import page_router
 
 router = page_router()
@@ -49,8 +57,38 @@ JOURNEY = EmailJourney(
         email=interaction.journey_email,
     ),
     offer_resend=True,
+    email_is_question=True,
 )
 JOURNEY.add_routes(router)
+
+
+def _signed_up(interaction: Interaction) -> bool:
+    """Whether this interaction made an account (a proven new address), rather than reset a factor."""
+    return bool(interaction.account_id and interaction.journey_email and interaction.journey_verified_at)
+
+
+def account_created(services: ServicesDep, interaction: Interaction, secret: str) -> Response:
+    """Signed in with the new account: its session's cookie, and the page that says so. A way of
+    getting codes set up again after a lost-factor reset (the same steps) goes straight on."""
+    if not _signed_up(interaction):
+        return signed_in_to(services, interaction, secret)
+    response = see_other(JOURNEY.url(services, interaction, "/created"))
+    set_session_cookie(response, services, secret)
+    return response
+
+
+@router.get("/create-account/{interaction_id}/created")
+def created(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    """The account is made and its way of getting codes set up: say so, and what comes next."""
+    interaction = load_interaction(request, db, services, interaction_id)
+    if not _signed_up(interaction) or interaction.factor_setup_for is not None:
+        return see_other(JOURNEY.url(services, interaction))
+    context = {
+        "title": _("Your account has been created"),
+        "next": next_location(services, interaction),
+        "for_service": interaction.client_id is not None,
+    }
+    return render(services, request, "account_created.html", context)
 
 
 @router.post("/create-account/{interaction_id}")
@@ -90,6 +128,7 @@ def _factor_page(services: ServicesDep, request: Request, interaction: Interacti
         action=JOURNEY.url(services, interaction, "/second-factor"),
         choices=FACTOR_CHOICES,
         intro=[_("Each time you sign in you will enter your password and a security code.")],
+        question=True,
         **kw,
     )
 
@@ -123,7 +162,7 @@ def factor(interaction_id: str, request: Request, db: Db, services: ServicesDep,
     secret = SignUp(visit(request, db, services)).choose_email(
         interaction, account, session_secret(request, services)
     )
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)
 
 
 def _authenticator_page(
@@ -140,9 +179,10 @@ def _authenticator_page(
                 "Scan the QR code with an authenticator app on your phone, then enter the 6-digit code it shows."
             )
         ],
-        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email)),
+        qr_svg=factors.totp_qr_svg(factors.totp_uri(secret, email, services.settings.service_name)),
         secret_text=secret,
         fields=[CODE_FIELD],
+        back=JOURNEY.url(services, interaction, "/second-factor"),
         **kw,
     )
 
@@ -175,7 +215,7 @@ def authenticator(
             account.email,
             errors={"code": _("Enter the 6-digit code your authenticator app shows")},
         )
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)
 
 
 def _phone_page(services: ServicesDep, request: Request, interaction: Interaction, **kw: Any) -> Response:
@@ -185,6 +225,8 @@ def _phone_page(services: ServicesDep, request: Request, interaction: Interactio
         title=_("Enter your mobile phone number"),
         action=JOURNEY.url(services, interaction, "/phone"),
         fields=[PHONE_FIELD],
+        back=JOURNEY.url(services, interaction, "/second-factor"),
+        question=True,
         **kw,
     )
 
@@ -228,6 +270,8 @@ def _phone_code_page(
             )
         ],
         fields=[CODE_FIELD],
+        back=JOURNEY.url(services, interaction, "/phone"),
+        resend=JOURNEY.url(services, interaction, "/phone/code/resend"),
         **kw,
     )
 
@@ -238,6 +282,17 @@ def phone_code_page(interaction_id: str, request: Request, db: Db, services: Ser
     if account_setting_up_factor(db, interaction) is None or not interaction.pending_phone:
         return see_other(JOURNEY.url(services, interaction, "/phone"))
     return _phone_code_page(services, request, interaction)
+
+
+@router.post("/create-account/{interaction_id}/phone/code/resend")
+def phone_code_resend(interaction_id: str, request: Request, db: Db, services: ServicesDep) -> Response:
+    """A new code to the same phone, counted as every send is (refused past the limit)."""
+    interaction = load_interaction(request, db, services, interaction_id)
+    account = account_setting_up_factor(db, interaction)
+    if account is None or not interaction.pending_phone:
+        return see_other(JOURNEY.url(services, interaction, "/phone"))
+    SignUp(visit(request, db, services)).send_phone_code(interaction, account, interaction.pending_phone)
+    return _phone_code_page(services, request, interaction, sent_again=_(SENT_AGAIN))
 
 
 @router.post("/create-account/{interaction_id}/phone/code")
@@ -251,4 +306,4 @@ def phone_code(interaction_id: str, request: Request, db: Db, services: Services
     )
     if secret is None:
         return _phone_code_page(services, request, interaction, errors={"code": WRONG_CODE})
-    return signed_in_to(services, interaction, secret)
+    return account_created(services, interaction, secret)

@@ -57,6 +57,7 @@ PAGES: dict[str, Rule] = {
         [
             "/sign-in/{interaction_id}",
             "/sign-in/{interaction_id}/code",
+            "/sign-in/{interaction_id}/code/resend",
             "/sign-in/{interaction_id}/backup",
             "/sign-in/{interaction_id}/backup/code",
             "/sign-in/{interaction_id}/lost-factor",
@@ -65,18 +66,29 @@ PAGES: dict[str, Rule] = {
             "/sign-in/{interaction_id}/passkey/options",
             "/create-account/{interaction_id}",
             "/create-account/{interaction_id}/code",
+            "/create-account/{interaction_id}/code/resend",
             "/create-account/{interaction_id}/password",
             "/create-account/{interaction_id}/second-factor",
             "/create-account/{interaction_id}/authenticator",
             "/create-account/{interaction_id}/phone",
             "/create-account/{interaction_id}/phone/code",
+            "/create-account/{interaction_id}/phone/code/resend",
             "/create-account/{interaction_id}/passkey",
+            "/create-account/{interaction_id}/created",
             "/create-account/{interaction_id}/passkey/options",
             "/reset-password/{interaction_id}",
             "/reset-password/{interaction_id}/code",
+            "/reset-password/{interaction_id}/code/resend",
             "/reset-password/{interaction_id}/password",
             "/consent/{interaction_id}",
             "/account/sign-in",
+            "/",
+            "/create-account",
+            "/sign-out",
+            "/signed-out",
+            "/accessibility",
+            "/privacy",
+            "/cookies",
             "/services/{client_id}/agreement",
             "/dev/outbox",
         ],
@@ -85,6 +97,7 @@ PAGES: dict[str, Rule] = {
     # Reading your own account, and choices that share nothing new.
     **dict.fromkeys(
         [
+            "/account",
             "/account/security",
             "/account/services",
             "/account/services/{client_id}/consent-receipt.json",
@@ -134,16 +147,19 @@ PAGES: dict[str, Rule] = {
             "/account/security/email/code",
             "/account/security/phone",
             "/account/security/phone/code",
+            "/account/security/phone/code/resend",
             "/account/security/authenticator",
             "/account/security/backup",
             "/account/security/backup/remove",
             "/account/security/backup/phone",
             "/account/security/backup/phone/code",
+            "/account/security/backup/phone/code/resend",
             "/account/security/backup/authenticator",
         ],
         SECURITY_CHANGE,
     ),
-    # The staff console.
+    # The staff console, and the page for staff signed in without their passkey.
+    "/admin/passkey": SIGNED_IN,
     **dict.fromkeys(
         [
             "/admin",
@@ -171,6 +187,7 @@ ROLES = {
     "vouch_reviewer": "Vouch reviewer: decides vouches held for review",
 }
 PASSKEY = "hwk"  # RFC 8176: the session was proven with a key held in hardware
+PASSKEY_PAGE = "/admin/passkey"
 
 
 class SignInNeeded(PageError):
@@ -255,6 +272,9 @@ def _check_session(rule: Rule, request: Request, db: Db, services: ServicesDep) 
     missing = shortfall(rule.need, session, account, now - session.auth_time)
     if missing == "staff role":
         raise NotStaff("This page needs a staff role. Ask an administrator if you need it.")
+    if missing == "passkey" and request.method == "GET":
+        # A page that says why, and the way on: sign out, then sign in with the passkey.
+        raise SignInFirst(PASSKEY_PAGE + "?" + urlencode({"next": request.url.path}))
     if missing == "passkey":
         raise PasskeyNeeded(
             "The admin pages need a sign-in with a passkey. Sign out, then sign in with your passkey."

@@ -91,10 +91,12 @@ CHOICES = frozenset(
         "relationship",
         "method",
         "document",
+        "confirmed",  # a check-your-answers page's "confirm"
+        "change",  # and its "Change", naming the field to change
     }
 )
-# Fields that hold a number: security codes, and each part of a date or a year.
-NUMBERS = frozenset({"code", "lived_from", "known_years"})
+# Fields that hold a number: security codes, a passport number, and each part of a date or a year.
+NUMBERS = frozenset({"code", "lived_from", "known_years", "passport_number"})
 DATE_PARTS = ("-day", "-month", "-year")
 
 MESSAGES: dict[Problem, str] = {

@@ -30,3 +30,42 @@ def test_the_refresh_token_lifetime(monkeypatch: pytest.MonkeyPatch, value: str 
             load_settings()
     else:
         assert load_settings().refresh_token_ttl == accepted
+
+
+# The service frame: the name in English and Welsh, the phase banner, and who runs the service.
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        ("SERVICE_NAME", None, "Sign in to public services"),
+        ("SERVICE_NAME_CY", None, "Mewngofnodi i wasanaethau cyhoeddus"),
+        ("SERVICE_NAME_CY", "Mewngofnodi i Gyngor Enghraifft", "Mewngofnodi i Gyngor Enghraifft"),
+        ("SERVICE_NAME_CY", "", None),
+        ("SERVICE_NAME_CY", "x" * 81, None),
+        ("PHASE", None, "none"),
+        ("PHASE", "beta", "beta"),
+        ("PHASE", "gamma", None),
+        ("FEEDBACK_URL", "https://example.gov/feedback", "https://example.gov/feedback"),
+        ("FEEDBACK_URL", "mailto:feedback@example.gov", "mailto:feedback@example.gov"),
+        ("FEEDBACK_URL", "javascript:alert(1)", None),
+        ("FEEDBACK_URL", "https://example.gov/" + "x" * 500, None),
+        ("ORGANISATION_NAME", "x" * 121, None),
+        ("ORGANISATION_NAME_CY", "", None),
+        ("CONTACT_EMAIL", "help@example.gov", "help@example.gov"),
+        ("CONTACT_EMAIL", "not an address", None),
+        ("ACCESSIBILITY_PREPARED", "2026-11-30", "2026-11-30"),
+        ("ACCESSIBILITY_REVIEWED", "1999-12-31", None),
+        ("PRIVACY_UPDATED", "30/11/2026", None),
+    ],
+)
+def test_the_service_frame_settings(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str | None, accepted: str | None
+) -> None:
+    for env in [n for n in os.environ if n.startswith("BROKER_")]:
+        monkeypatch.delenv(env)
+    if value is not None:
+        monkeypatch.setenv(f"BROKER_{name}", value)
+    if accepted is None:
+        with pytest.raises(SettingsError, match=f"BROKER_{name}"):
+            load_settings()
+    else:
+        assert str(getattr(load_settings(), name.lower())) == accepted

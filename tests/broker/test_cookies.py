@@ -25,7 +25,9 @@ def test_https_issuer_sets_host_prefixed_secure_cookies(tmp_path):
     app = create_app(settings)
     services = app.state.services
     with transaction(services.session_factory) as db:
-        client, _ = register_client(db, NewClient(name="S", redirect_uris=["https://rp.test/cb"]), utc_now())
+        client, _ = register_client(
+            db, NewClient(name="S", redirect_uris=["https://rp.test/cb"]), utc_now(), operator_approves=True
+        )
         AccountService(db, services.passwords).create(
             "p@example.org", "a long passphrase", verified=True, now=utc_now()
         )

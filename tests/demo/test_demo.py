@@ -1,101 +1,83 @@
-"""`broker demo` end to end: a newcomer signs in at the demo service in Chromium and sees their claims."""
+"""`broker demo` end to end, as a real process: a newcomer signs in at the demo service in Chromium
+and sees their claims, proves the demo identity, and signs out."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import time
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from broker.demo.identity import DEMO_PERSON, DEMO_QUESTIONS, demo_mrz
+from broker.demo.identity import DEMO_PASSPORT_EXPIRY, DEMO_PASSPORT_NUMBER, DEMO_PERSON, DEMO_QUESTIONS
+from tests.demo.process import running_demo
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.conftest import free_port
-from tests.test_cli import BROKER
+from tests.e2e.identity import fill_passport
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}"),
+    pytest.mark.timeout(300),  # each starts `broker demo` as a process, and some twice
+]
+EMAIL = "demo@example.org"
 
 
 @pytest.fixture
 def demo(tmp_path):
-    port, rp_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
-    proc = subprocess.Popen(
-        [BROKER, "demo", "--port", str(port), "--rp-port", str(rp_port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        try:
-            if (
-                httpx.get(f"http://localhost:{rp_port}/").status_code == 200
-                and httpx.get(f"http://localhost:{port}/readyz").status_code == 200
-            ):
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    details = json.loads((tmp_path / "var" / "demo.json").read_text())
-    yield f"http://localhost:{port}", f"http://localhost:{rp_port}", details
-    proc.terminate()
-    proc.wait(timeout=20)
+    with running_demo(tmp_path, free_port(), free_port()) as running:
+        yield running
+
+
+def sign_in_with_password(page, demo, button: str = "Sign in") -> None:  # type: ignore[no-untyped-def]
+    page.goto(demo.rp_url)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password", exact=True).fill(demo.details["password"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Security code").fill(outbox_code(page, demo.broker_url, EMAIL))
+    page.get_by_role("button", name="Continue").click()
+
+
+def claim(where, name: str) -> str:  # type: ignore[no-untyped-def]
+    """The value shown in the row of the claim ``name`` (a table of claims, each explained), on a page
+    or in one table of it."""
+    page = getattr(where, "page", where)
+    row = where.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name, exact=True))
+    return str(row.get_by_role("cell").first.inner_text())
 
 
 def test_sign_in_at_the_demo_service_and_sign_out(demo, chromium):
-    broker_url, rp_url, details = demo
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(rp_url)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Email address").fill("demo@example.org")
-    page.get_by_label("Password").fill(details["password"])
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    outbox = context.new_page()
-    outbox.goto(f"{broker_url}/dev/outbox")
-    code = re.search(r"security code is (\d{6})", outbox.content()).group(1)
-    page.get_by_label("Security code").fill(code)
-    page.get_by_role("button", name="Continue").click()
+    sign_in_with_password(page, demo)
     page.get_by_role("button", name="Agree and continue").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "You are signed in"
-    claims = page.locator("pre").first.inner_text()
-    assert '"vot": "Cl.Cm"' in claims and '"sid"' in claims
-    assert "demo@example.org" in page.locator("pre").nth(1).inner_text()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed in")
+    assert claim(page, "vot") == "Cl.Cm" and claim(page, "sid")
+    sub_row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="sub", exact=True))
+    expect(sub_row).to_contain_text("pairwise")
+    assert EMAIL in page.locator("#userinfo-response").inner_text()
+    expect(page.get_by_text("did not ask for your identity")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(rp_url + "/*")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
+    page.get_by_role("link", name="Sign in again").click()
     expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
     context.close()
 
 
 def test_prove_the_demo_identity_and_the_demo_service_verifies_it(demo, chromium):
-    broker_url, rp_url, details = demo
-    line1, line2 = demo_mrz()
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(rp_url)
-    page.get_by_role("button", name="Sign in with identity check").click()
-    page.get_by_label("Email address").fill("demo@example.org")
-    page.get_by_label("Password").fill(details["password"])
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_label("Security code").fill(outbox_code(page, broker_url, "demo@example.org"))
-    page.get_by_role("button", name="Continue").click()
+    sign_in_with_password(page, demo, "Sign in with identity check")
     page.get_by_label("UK passport").check()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First and middle names").fill(DEMO_PERSON.given_names)
-    page.get_by_label("Last name").fill(DEMO_PERSON.family_name)
-    born = page.get_by_role("group", name="Date of birth")
-    for part, value in (("Day", "1"), ("Month", "1"), ("Year", "1990")):
-        born.get_by_label(part).fill(value)
-    page.get_by_label("Line 1 of the code").fill(line1)
-    page.get_by_label("Line 2 of the code").fill(line2)
-    page.get_by_role("button", name="Continue").click()
+    fill_passport(
+        page,
+        DEMO_PASSPORT_NUMBER,
+        DEMO_PERSON.family_name,
+        DEMO_PERSON.given_names,
+        DEMO_PERSON.birth_date,
+        DEMO_PASSPORT_EXPIRY,
+    )
     for label, value in (
         ("Building number or name", "1"),
         ("Street", "High Street"),
@@ -110,7 +92,9 @@ def test_prove_the_demo_identity_and_the_demo_service_verifies_it(demo, chromium
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="Continue to the service").click()
     page.get_by_role("button", name="Agree and continue").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "You are signed in"
-    identity = json.loads(page.locator("pre").nth(2).inner_text())
-    assert identity["vot"] == "P2" and identity["birthDate"] == [{"value": "1990-01-01"}]
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed in")
+    identity = page.get_by_role("table", name="Your proven identity")
+    expect(identity).to_contain_text("P2")
+    assert claim(identity, "vot") == "P2"
+    assert json.loads(claim(identity, "birthDate")) == [{"value": "1990-01-01"}]
     context.close()

@@ -5,6 +5,7 @@ Pages are tested in Chromium elsewhere; this drives the protocol fast and withou
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,13 @@ def latest_code(broker: LiveBroker, email: str) -> str:
         ).first()
         assert message is not None, "no security code was sent"
         return str(message.personalisation["code"])
+
+
+def created_next(page: str) -> str:
+    """Where the "account created" page's Continue goes."""
+    found = re.search(r'<a class="govuk-button"[^>]*href="([^"]+)"', page)
+    assert found, "no Continue on the page"
+    return html.unescape(found.group(1))
 
 
 class UserAgent:
@@ -115,6 +123,8 @@ class UserAgent:
             elif path.endswith("/code"):
                 assert email
                 here = self.submit(here, {"code": latest_code(self.broker, email)})
+            elif path.startswith("/create-account/") and path.endswith("/created"):
+                here = self.go(urljoin(here, created_next(self.last_page)))
             elif path.startswith("/consent/"):
                 here = self.submit(here, {"decision": "agree" if agree else "cancel"})
             else:
@@ -122,4 +132,4 @@ class UserAgent:
         raise AssertionError("too many steps")
 
 
-__all__ = ["Callback", "Outbox", "UserAgent", "latest_code"]
+__all__ = ["Callback", "Outbox", "UserAgent", "created_next", "latest_code"]

@@ -66,7 +66,7 @@ class LiveBroker:
                 NewClient(**kwargs),  # type: ignore[arg-type]
                 self.services.clock(),
                 allow_private_outbound=self.settings.outbound_allows_private,
-                operator_approves=self.settings.operator_approves_agreements,  # as `broker clients create`
+                operator_approves=True,
             )
             return {
                 "client_id": client.client_id,

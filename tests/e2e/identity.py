@@ -9,7 +9,6 @@ from datetime import date
 from broker.deps import utc_now
 from broker.identity import registry
 from broker.store.db import transaction
-from vouching.documents import format_td3
 from vouching.person import ClaimedPerson
 
 QUESTIONS = [
@@ -43,17 +42,6 @@ class KnownPerson:
         default_factory=lambda: {"fraud": "clear", "active_since": "2010-06-01", "questions": QUESTIONS}
     )
 
-    @property
-    def mrz(self) -> tuple[str, str]:
-        return format_td3(
-            surname=self.family_name,
-            given_names=self.given_names,
-            document_number=self.passport_number,
-            birth_date=self.birth_date,
-            expiry_date=self.passport_expiry,
-            sex="F",
-        )
-
     def document(self, expiry: date) -> dict[str, str]:
         return {
             "family_name": self.family_name,
@@ -81,18 +69,21 @@ class KnownPerson:
             f"{name}-year": str(value.year),
         }
 
-    def passport_form(self) -> dict[str, str]:
-        line1, line2 = self.mrz
+    def passport_form(self, confirmed: bool = True) -> dict[str, str]:
+        """What a person reads off the passport's photo page; ``confirmed``: and confirms on the
+        check-your-answers page (the page that comes first shows the answers to check)."""
         return {
-            "given_names": self.given_names,
+            "passport_number": self.passport_number,
             "family_name": self.family_name,
+            "given_names": self.given_names,
             **self.date_fields("birth_date", self.birth_date),
-            "mrz_line1": line1,
-            "mrz_line2": line2,
+            **self.date_fields("expiry_date", self.passport_expiry),
+            **({"confirmed": "yes"} if confirmed else {}),
         }
 
     def licence_form(self) -> dict[str, str]:
         return {
+            "confirmed": "yes",
             "given_names": self.given_names,
             "family_name": self.family_name,
             **self.date_fields("birth_date", self.birth_date),
@@ -100,6 +91,28 @@ class KnownPerson:
             **self.date_fields("issue_date", self.licence_issued),
             **self.date_fields("expiry_date", self.licence_expiry),
         }
+
+
+def fill_date(page, legend: str, value: date) -> None:  # type: ignore[no-untyped-def]
+    """A GOV.UK date input in a browser, found by its legend."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(value.day))
+    group.get_by_label("Month").fill(str(value.month))
+    group.get_by_label("Year").fill(str(value.year))
+
+
+def fill_passport(  # type: ignore[no-untyped-def]
+    page, number: str, family_name: str, given_names: str, born: date, expires: date
+) -> None:
+    """The passport page in a browser, as a person copies it from the photo page, then on to check
+    the answers and confirm them."""
+    page.get_by_label("Passport number").fill(number)
+    page.get_by_label("Surname").fill(family_name)
+    page.get_by_label("Given names").fill(given_names)
+    fill_date(page, "Date of birth", born)
+    fill_date(page, "Expiry date", expires)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm and check my details").click()
 
 
 ADDRESS_FORM = {

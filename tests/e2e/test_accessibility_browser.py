@@ -26,7 +26,7 @@ from broker.store.db import transaction
 from broker.store.models import Account
 from tests.e2e.agent import PASSWORD, Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
-from tests.e2e.identity import KnownPerson
+from tests.e2e.identity import KnownPerson, fill_date
 from tests.e2e.test_policy import new_version
 from tests.e2e.vouchers import invitation_link, proven_person, unique_building
 
@@ -50,7 +50,7 @@ UNLINKED_ERROR_MESSAGES = """() => Array.from(document.querySelectorAll(".govuk-
 MISSING_AUTOCOMPLETE = """() => Array.from(document.querySelectorAll(
     "input[name^=birth_date], input[name=given_names], input[name=family_name], input[name=email], "
     + "input[name=postcode], input[type=password], input[type=tel]"))
-  .filter(i => !i.getAttribute("autocomplete")).map(i => i.name)"""
+  .filter(i => i.type !== "hidden" && !i.getAttribute("autocomplete")).map(i => i.name)"""
 # What sticks out past a 320px-wide window, if the page scrolls sideways there.
 TOO_WIDE = """() => {
   if (document.documentElement.scrollWidth <= 320) return [];
@@ -126,7 +126,7 @@ def audit_context(chromium):  # type: ignore[no-untyped-def]
 def sign_in(page, audit: Audit, broker, email: str) -> None:  # type: ignore[no-untyped-def]
     audit.check(page, "sign in")
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     audit.check(page, "security code")
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, email))
@@ -163,7 +163,7 @@ def test_create_account_consent_and_the_account_pages(broker, rp, audited):
     page.get_by_role("button", name="Continue").click()
     audit.check(page, "create account: phone")
     audit.submit_empty(page, "create account: phone")
-    page.get_by_label("UK mobile phone number").fill("07911 123456")
+    page.get_by_label("Enter your mobile phone number").fill("07911 123456")
     page.get_by_role("button", name="Continue").click()
     audit.check(page, "create account: phone code")
     audit.submit_empty(page, "create account: phone code")
@@ -177,6 +177,8 @@ def test_create_account_consent_and_the_account_pages(broker, rp, audited):
     totp = pyotp.TOTP(page.locator("#secret-key").inner_text())
     page.get_by_label("Security code").fill(totp.at(broker.services.clock()))
     page.get_by_role("button", name="Continue").click()
+    audit.check(page, "create account: account created")
+    page.get_by_role("link", name="Continue").click()
     audit.check(page, "consent")
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))
@@ -209,10 +211,10 @@ def test_sign_in_recovery_lost_factor_and_error_pages(broker, rp, person, audite
     page, audit = audited
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("not my password")
+    page.get_by_label("Password", exact=True).fill("not my password")
     page.get_by_role("button", name="Sign in", exact=True).click()
     audit.check(page, "sign in, wrong password", errors=True)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     audit.check(page, "security code")
     audit.submit_empty(page, "security code")
@@ -268,15 +270,14 @@ def test_proving_your_identity(broker, person, audited):
     page.goto(f"{broker.url}/identity/could-not-check")
     audit.check(page, "prove: could not check")
     page.goto(f"{broker.url}/identity/passport")
-    line1, line2 = known.mrz
-    page.get_by_label("First and middle names").fill(known.given_names)
-    page.get_by_label("Last name").fill(known.family_name)
-    group = page.get_by_role("group", name="Date of birth")
-    for label, part in (("Day", 12), ("Month", 3), ("Year", 1985)):
-        group.get_by_label(label).fill(str(part))
-    page.get_by_label("Line 1 of the code").fill(line1)
-    page.get_by_label("Line 2 of the code").fill(line2)
+    page.get_by_label("Passport number").fill(known.passport_number)
+    page.get_by_label("Surname").fill(known.family_name)
+    page.get_by_label("Given names").fill(known.given_names)
+    fill_date(page, "Date of birth", known.birth_date)
+    fill_date(page, "Expiry date", known.passport_expiry)
     page.get_by_role("button", name="Continue").click()
+    audit.check(page, "prove: check your answers")
+    page.get_by_role("button", name="Confirm and check my details").click()
     audit.check(page, "prove: address")
     audit.submit_empty(page, "prove: address")
     page.get_by_label("Building number or name").fill("10")
@@ -351,7 +352,7 @@ def test_security_settings_and_the_backup_method(broker, rp, person, audited):
         account.backup_method, account.phone_number = "sms", "+447911123456"
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     code_page = page.url
     page.goto(code_page.replace("/code", "/backup"))

@@ -7,9 +7,11 @@ import re
 import uuid
 from datetime import timedelta
 
+import pyotp
 from sqlalchemy import select
 
-from broker.store.models import OutboxMessage
+from broker.store.db import transaction
+from broker.store.models import Account, OutboxMessage
 from tests.e2e.agent import PASSWORD, UserAgent, latest_code
 
 NEW_PASSWORD = "velvet otter cabbage lantern"
@@ -231,8 +233,18 @@ def test_a_password_alone_cannot_reach_the_factor_set_up_pages(broker, make_rp, 
     ua.close()
 
 
+def _codes_from_an_app(broker, email: str) -> str:
+    """``email``'s account gets its codes from an authenticator app (not by email); the app's secret."""
+    secret = pyotp.random_base32()
+    with transaction(broker.db) as db:
+        account = db.scalar(select(Account).filter_by(email=email))
+        account.mfa_method, account.totp_secret = "totp", secret
+    return secret
+
+
 def test_lost_second_factor_needs_an_email_code_and_a_wait(clock, make_rp, person):
     broker, rp = clock, make_rp()
+    _codes_from_an_app(broker, person)
     ua = UserAgent(broker)
     here = ua.go(rp.authorization_url())
     code_page = ua.post(here, {"email": person, "password": PASSWORD}).headers["location"]
@@ -267,6 +279,7 @@ def test_lost_second_factor_needs_an_email_code_and_a_wait(clock, make_rp, perso
 
 def test_signing_in_normally_cancels_a_pending_factor_reset(broker, make_rp, person):
     rp = make_rp()
+    app = pyotp.TOTP(_codes_from_an_app(broker, person))
     thief = UserAgent(broker)
     here = thief.go(rp.authorization_url())
     code_page = thief.post(here, {"email": person, "password": PASSWORD}).headers["location"]
@@ -274,12 +287,40 @@ def test_signing_in_normally_cancels_a_pending_factor_reset(broker, make_rp, per
     code_form = thief.post(lost, {}).headers["location"]
     thief.post(code_form, {"code": latest_code(broker, person)})  # (the thief also has the email here)
     owner = UserAgent(broker)
-    owner.authorize(rp.authorization_url(), email=person)
+    here = owner.go(rp.authorization_url())
+    code_page = owner.post(here, {"email": person, "password": PASSWORD}).headers["location"]
+    owner.authorize(owner.submit(code_page, {"code": app.now()}))
     assert "factor_reset.cancelled" in _audit_actions(broker, person)
     assert "Reset your way to get security codes" in thief.http.get(lost).text
     assert "already asked" not in thief.http.get(lost).text
     thief.close()
     owner.close()
+
+
+def test_people_who_get_codes_by_email_change_how_at_once(broker, make_rp, person):
+    """For codes by email, the lost-factor page's emailed code is the second factor itself: no wait,
+    straight on to choosing another way (not only a backup)."""
+    rp = make_rp()
+    ua = UserAgent(broker)
+    here = ua.go(rp.authorization_url())
+    code_page = ua.post(here, {"email": person, "password": PASSWORD}).headers["location"]
+    lost = code_page.replace("/code", "/lost-factor")
+    page = ua.http.get(lost).text
+    assert "Change how you get security codes" in page and "72 hours" not in page
+    assert f'href="{code_page}"' in page  # and the way back to the code already sent
+    code_form = ua.post(lost, {}).headers["location"]
+    assert ua.submit(code_form, {"code": "000000"}) == code_form  # a wrong code opens nothing
+    here = ua.submit(code_form, {"code": latest_code(broker, person)})
+    assert here.endswith("/second-factor")
+    here = ua.submit(here, {"method": "sms"})
+    here = ua.submit(here, {"phone": "07123 456780"})
+    callback = ua.authorize(ua.submit(here, {"code": latest_code(broker, "+447123456780")}))
+    assert rp.redeem(callback)["id_claims"]["amr"] == ["pwd", "sms"]
+    with broker.db() as db:
+        account = db.scalar(select(Account).filter_by(email=person))
+        assert account.mfa_method == "sms" and account.factor_reset_available_at is None
+    assert "factor.set" in _audit_actions(broker, person)
+    ua.close()
 
 
 def test_create_account_with_email_codes_as_the_second_factor(broker, make_rp):

@@ -77,7 +77,7 @@ def test_two_person_approval_then_consent_withdrawal_and_suspension(local_broker
     page = context.new_page()
     page.goto(rp.authorization_url(scope="openid email phone offline_access"))
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from broker.policy.claims import CORE_IDENTITY
 from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
-from tests.e2e.identity import KnownPerson
+from tests.e2e.identity import KnownPerson, fill_date
 from tests.e2e.rp import RelyingParty, claims_param
 from tests.e2e.test_identity import verify_core_identity
 
@@ -27,45 +27,43 @@ def identity_rp(broker, receiver) -> RelyingParty:
     return RelyingParty(broker.url, str(info["client_id"]), back, client_secret=str(info["client_secret"]))
 
 
-def fill_date(page, legend: str, value) -> None:
-    group = page.get_by_role("group", name=legend)
-    group.get_by_label("Day").fill(str(value.day))
-    group.get_by_label("Month").fill(str(value.month))
-    group.get_by_label("Year").fill(str(value.year))
-
-
 def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, person, page):
     known = KnownPerson().register(broker)
-    line1, line2 = known.mrz
     page.goto(
         identity_rp.authorization_url(vtr='["Cl.Cm.P2"]', claims=claims_param(userinfo={CORE_IDENTITY: None}))
     )
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Prove your identity"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Prove your identity")
     page.get_by_role("button", name="Continue").click()  # nothing chosen
     expect(page.get_by_role("link", name="Select which photo ID you have")).to_be_visible()
     page.get_by_label("UK passport").check()
     page.get_by_role("button", name="Continue").click()
 
-    page.get_by_label("First and middle names").fill(known.given_names)
-    page.get_by_label("Last name").fill(known.family_name)
+    page.get_by_label("Passport number").fill(known.passport_number[:-1])  # a digit missed
+    page.get_by_label("Surname").fill(known.family_name)
+    page.get_by_label("Given names").fill(known.given_names)
     fill_date(page, "Date of birth", known.birth_date)
-    page.get_by_label("Line 1 of the code").fill(line1)
-    page.get_by_label("Line 2 of the code").fill(line2[:-1] + str((int(line2[-1]) + 1) % 10))  # a typo
+    fill_date(page, "Expiry date", known.passport_expiry)
     page.get_by_role("button", name="Continue").click()
-    error = page.get_by_role("link", name=re.compile("check digits"))
+    error = page.get_by_role("link", name="Passport number must be 9 digits, like 123456789")
     expect(error).to_be_visible()
-    assert error.get_attribute("href") == "#mrz_line2"
-    assert page.get_by_label("First and middle names").input_value() == known.given_names  # nothing lost
-    page.get_by_label("Line 2 of the code").fill(line2)
+    assert error.get_attribute("href") == "#passport_number"
+    assert page.get_by_label("Given names").input_value() == known.given_names  # nothing lost
+    page.get_by_label("Passport number").fill(known.passport_number)
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Enter your home address"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    page.get_by_role("button", name="Change given names").click()
+    expect(page.get_by_label("Given names")).to_have_value(known.given_names)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm and check my details").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your home address")
     page.get_by_label("Building number or name").fill("10")
     page.get_by_label("Street").fill("Downing Street")
     page.get_by_label("Town or city").fill("London")
@@ -73,12 +71,13 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
     page.get_by_label("Year you started living at this address").fill("2015")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Answer security questions"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Answer security questions")
     page.get_by_role("group", name="Which bank is your current account with?").get_by_label("Birch").check()
     page.get_by_role("group", name="How much is your monthly loan payment?").get_by_label("None").check()
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "You have proved your identity"
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have proved your identity")
+    expect(page.get_by_role("heading", level=2, name="What happens next")).to_be_visible()
     assert "checked to a medium level" in page.content()
     page.get_by_role("link", name="Continue to the service").click()
     page.get_by_role("button", name="Agree and continue").click()

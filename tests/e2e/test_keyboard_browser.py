@@ -1,6 +1,7 @@
 """Keyboard only, in headless Chromium: create an account, and sign in with a password and a code, using
 nothing but Tab, Shift+Tab, Enter, Space, the arrow keys and typing into whatever has focus. The skip link
-is the first Tab stop on every page and takes focus to the main content; every stop shows its focus."""
+is the first Tab stop on every page and takes focus to the main content (after a failed submit, the
+error summary has focus instead, as GOV.UK Frontend gives it); every stop shows its focus."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def skip_to_main(page) -> None:  # type: ignore[no-untyped-def]
     assert focused(page)["id"] == "main-content", f"the skip link left focus on {focused(page)}"
 
 
+def summary_has_focus(page) -> None:  # type: ignore[no-untyped-def]
+    """After a failed submit GOV.UK Frontend's error summary takes focus, so Tab goes on to its links."""
+    page.wait_for_load_state()
+    summary = page.evaluate("() => document.activeElement.className")
+    assert "govuk-error-summary" in summary, f"the error summary does not have focus on {page.url}"
+
+
 def tab_to(page, name: str, back: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Press Tab (or Shift+Tab) until the element called ``name`` has focus."""
     seen = []
@@ -84,7 +92,7 @@ def test_create_an_account_with_the_keyboard_only(broker, rp, keyboard_page):
     press_button(page, "Create an account")
 
     skip_to_main(page)
-    type_into(page, "Email address", email)
+    type_into(page, "Enter your email address", email)  # one question: its label is the heading
     press_button(page, "Continue")
 
     skip_to_main(page)
@@ -97,8 +105,8 @@ def test_create_an_account_with_the_keyboard_only(broker, rp, keyboard_page):
     press_button(page, "Continue")
 
     skip_to_main(page)
-    press_button(page, "Continue")  # nothing chosen: the error summary takes focus to the choices
-    skip_to_main(page)
+    press_button(page, "Continue")  # nothing chosen: the error summary takes focus
+    summary_has_focus(page)
     tab_to(page, "Select how you want to get security codes")
     page.keyboard.press("Enter")  # the summary's link moves focus to the first choice
     assert focused(page)["name"] == "Authenticator app"
@@ -106,6 +114,10 @@ def test_create_an_account_with_the_keyboard_only(broker, rp, keyboard_page):
     page.keyboard.press("ArrowDown")
     choice = focused(page)
     assert choice["name"] == "Email" and choice["checked"] and choice["visible"]
+    press_button(page, "Continue")
+
+    skip_to_main(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Your account has been created"
     press_button(page, "Continue")
 
     skip_to_main(page)
@@ -124,7 +136,7 @@ def test_sign_in_with_a_password_and_a_code_with_the_keyboard_only(broker, rp, p
     type_into(page, "Password", "not my password")
     press_button(page, "Sign in")
 
-    skip_to_main(page)
+    summary_has_focus(page)
     tab_to(page, "Enter the email address and password for your account")
     page.keyboard.press("Enter")  # from the error summary to the field
     assert focused(page)["id"] == "email"

@@ -18,7 +18,7 @@ def test_sign_in_consent_and_sign_out_journey(broker, rp, person, page):
     page.goto(rp.authorization_url())
     assert page.title().startswith("Sign in")
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(latest_code(broker, person))
     page.get_by_role("button", name="Continue").click()
@@ -39,7 +39,7 @@ def test_sign_in_consent_and_sign_out_journey(broker, rp, person, page):
 def test_wrong_password_shows_an_error_summary_linked_to_the_field(broker, rp, person, page):
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill("not my password")
+    page.get_by_label("Password", exact=True).fill("not my password")
     page.get_by_role("button", name="Sign in", exact=True).click()
     summary = page.get_by_role("alert")
     assert "There is a problem" in summary.inner_text()
@@ -56,7 +56,7 @@ def test_wrong_password_shows_an_error_summary_linked_to_the_field(broker, rp, p
 def test_wrong_security_code_is_explained(broker, rp, person, page):
     page.goto(rp.authorization_url())
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill("000000" if latest_code(broker, person) != "000000" else "111111")
     page.get_by_role("button", name="Continue").click()

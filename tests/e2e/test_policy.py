@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -197,10 +198,10 @@ def test_admin_pages_need_a_staff_role_and_a_passkey(broker, person, agent):
     assert agent.last_status == 403 and "cannot use the admin pages" in agent.last_page
     with transaction(broker.db) as db:
         db.scalar(select(Account).filter_by(email=person)).roles = ["approver"]
-    agent.go(f"{broker.url}/admin/mous")
-    assert agent.last_status == 403 and "passkey" in agent.last_page  # signed in with a password only
+    # Signed in with a password only: sent to the page that says how to sign in with a passkey.
+    assert urlsplit(agent.go(f"{broker.url}/admin/mous")).path == "/admin/passkey"
+    assert agent.last_status == 200 and "passkey" in agent.last_page
     assert agent.post(f"{broker.url}/admin/mous/MOU-x/versions/1/approve", {}).status_code == 403
-
 
 
 def revise(broker, client_id: str, **changes) -> None:

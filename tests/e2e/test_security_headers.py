@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tests.e2e.agent import PASSWORD, UserAgent, latest_code
+from tests.e2e.agent import PASSWORD, UserAgent, created_next, latest_code
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "broker" / "web" / "templates"
 PERSONAL = re.compile(r"^/(account|sign-in|create-account|reset-password|consent|identity|vouch|logout)(/|$)")
@@ -92,6 +92,8 @@ def test_every_citizen_page_sends_the_security_headers(broker, rp, person):
     ua.go(here.replace("/second-factor", "/passkey"))
     ua.go(here.replace("/second-factor", "/phone"))
     here = ua.submit(here, {"method": "email"})
+    assert here.endswith("/created"), here
+    here = ua.go(urljoin(here, created_next(ua.last_page)))
     assert "/consent/" in here, here
     ua.submit(here, {"decision": "agree"})
 

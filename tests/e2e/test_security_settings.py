@@ -479,3 +479,29 @@ def test_a_pending_change_belongs_to_the_browser_that_started_it(broker, person)
     assert account_of(broker, address) is not None
     ua.close()
     other.close()
+
+
+def test_a_new_phone_can_be_sent_its_code_again_and_only_the_newest_works(broker, person):
+    """"Not received? Send again" on the new phone's code page: a new code replaces the old one, and
+    the sends count against the same limit as every other (no phone can be flooded from here)."""
+    old, mobile = new_mobile(), new_mobile()
+    set_factors(broker, person, mfa_method="sms", phone_number=e164(old), phone_number_verified=True)
+    ua = UserAgent(broker)
+    here = ua.go(f"{broker.url}{SECURITY}")
+    here = ua.submit(here, {"email": person, "password": PASSWORD})
+    ua.submit(here, {"code": code_sent_to(ua, e164(old))})
+    here = ua.submit(f"{broker.url}{SECURITY}/phone", {"phone": mobile})
+    assert "Not received?" in ua.last_page and 'href="/account/security/phone"' in ua.last_page  # back
+    first = code_sent_to(ua, e164(mobile))
+    ua.submit(here + "/resend", {})
+    assert ua.last_status == 200 and "We have sent you a new code" in ua.last_page
+    assert len(outbox(ua, e164(mobile))) == 2
+    newest = code_sent_to(ua, e164(mobile))
+    if first != newest:
+        ua.submit(here, {"code": first})
+        assert_error(ua, "code", WRONG_CODE)
+    statuses = []
+    for _ in range(10):
+        statuses.append(ua.post(here + "/resend", {}).status_code)
+    assert 429 in statuses and len(outbox(ua, e164(mobile))) <= 10
+    ua.close()

@@ -23,7 +23,7 @@ def test_change_your_email_address(broker, person, page):
     new = f"moved-{uuid.uuid4().hex[:8]}@example.org"
     page.goto(f"{broker.url}/account/security")
     page.get_by_label("Email address").fill(person)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, person))
     page.get_by_role("button", name="Continue").click()

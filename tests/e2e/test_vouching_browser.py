@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery staple"
 
 def sign_in(page, broker, email: str) -> None:
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, email))
     page.get_by_role("button", name="Continue").click()

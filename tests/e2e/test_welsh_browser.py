@@ -61,6 +61,8 @@ def test_create_an_account_in_welsh_then_switch_to_english(broker, rp: RelyingPa
     totp = pyotp.TOTP(page.locator("#secret-key").inner_text())
     page.get_by_label(cy("Security code")).fill(totp.at(broker.services.clock()))
     page.get_by_role("button", name=cy("Continue")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy("Your account has been created"))
+    page.get_by_role("link", name=cy("Continue")).click()
     assert page.locator("html").get_attribute("lang") == "cy"
     page.get_by_role("button", name=cy("Agree and continue")).click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))

@@ -285,6 +285,7 @@ def test_the_broker_reads_https_proxy_at_start_up_and_notices_go_through_it(sett
                 ),
                 utc_now(),
                 allow_private_outbound=True,
+                operator_approves=True,
             )
             db.add(
                 BackchannelLogout(

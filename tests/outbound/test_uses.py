@@ -52,7 +52,7 @@ def test_registration_in_production_refuses_internal_addresses(session_factory, 
     with transaction(session_factory) as db:
         new = NewClient(name="S", redirect_uris=["https://rp.example/cb"], **{field: uri})
         with pytest.raises(ClientInvalid):
-            register_client(db, new, NOW, allow_private_outbound=False)
+            register_client(db, new, NOW, allow_private_outbound=False, operator_approves=True)
         db.rollback()
 
 
@@ -63,7 +63,7 @@ def test_registration_says_why_an_address_is_refused(session_factory):
         backchannel_logout_uri="https://169.254.169.254/logout",
     )
     with transaction(session_factory) as db, pytest.raises(ClientInvalid) as refused:
-        register_client(db, new, NOW, allow_private_outbound=False)
+        register_client(db, new, NOW, allow_private_outbound=False, operator_approves=True)
     assert "link-local" in refused.value.description
 
 
@@ -82,13 +82,14 @@ def test_registration_in_test_mode_allows_loopback_and_still_refuses_metadata(se
             ),
             NOW,
             allow_private_outbound=True,
+            operator_approves=True,
         )
         assert client.backchannel_logout_uri == loopback
         metadata = NewClient(
             name="M", redirect_uris=["https://rp.example/cb"], jwks_uri="http://169.254.169.254/"
         )
         with pytest.raises(ClientInvalid):
-            register_client(db, metadata, NOW, allow_private_outbound=True)
+            register_client(db, metadata, NOW, allow_private_outbound=True, operator_approves=True)
 
 
 def test_a_jwks_uri_is_checked_like_the_other_uris(session_factory):
@@ -96,7 +97,7 @@ def test_a_jwks_uri_is_checked_like_the_other_uris(session_factory):
         name="S", redirect_uris=["https://rp.example/cb"], auth_method="private_key_jwt", jwks_uri="ftp://x/"
     )
     with transaction(session_factory) as db, pytest.raises(ClientInvalid):
-        register_client(db, new, NOW, allow_private_outbound=True)
+        register_client(db, new, NOW, allow_private_outbound=True, operator_approves=True)
 
 
 def _client_calling(session_factory, listener, host: str) -> str:
@@ -113,6 +114,7 @@ def _client_calling(session_factory, listener, host: str) -> str:
             ),
             NOW,
             allow_private_outbound=True,
+            operator_approves=True,
         )
         for kind in ("logout", "assurance_level_change"):
             db.add(
@@ -171,6 +173,7 @@ def test_a_redirecting_receiver_is_a_failed_delivery_not_followed(session_factor
                 ),
                 NOW,
                 allow_private_outbound=True,
+                operator_approves=True,
             )
             db.add(
                 BackchannelLogout(

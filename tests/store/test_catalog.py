@@ -136,7 +136,7 @@ def instance(postgres_database: str) -> Iterator[Instance]:
 def registered(engine: Engine) -> str:
     with transaction(make_sessionmaker(engine)) as db:
         new = NewClient(name=f"Catalog {uuid.uuid4().hex[:6]}", redirect_uris=["https://rp.example/cb"])
-        client, _ = register_client(db, new, datetime.now(UTC))
+        client, _ = register_client(db, new, datetime.now(UTC), operator_approves=True)
         return client.client_id
 
 

@@ -16,6 +16,7 @@ from vouching.documents import (
     is_masked,
     mask_number,
     parse_td3,
+    passport_number,
 )
 
 TODAY = date(2026, 11, 23)
@@ -156,3 +157,33 @@ def test_masking_shows_at_most_three_characters_and_masking_again_changes_nothin
     masked = mask_number(number)
     assert len(masked.replace("*", "")) <= min(3, len(masked) // 3)
     assert mask_number(masked) == masked
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("123456789", "123456789"),
+        (" 123 456 789 ", "123456789"),
+        ("12345678", None),
+        ("1234567890", None),
+        ("12345678A", None),
+        ("", None),
+        ("١٢٣٤٥٦٧٨٩", None),  # other scripts' digits are not a passport number
+    ],
+)
+def test_a_uk_passport_number_is_nine_digits_as_printed(typed, number):
+    assert passport_number(typed) == number
+
+
+def test_a_reader_s_machine_readable_zone_gives_the_details_a_person_would_type():
+    details = parse_td3(*uk_mrz(), today=TODAY).details()
+    assert (details.document_number, details.surname, details.given_names) == (
+        "123456789",
+        "SMITH",
+        "JANE ELIZABETH",
+    )
+    assert (details.birth_date, details.expiry_date, details.issuing_state) == (
+        date(1985, 3, 12),
+        date(2031, 1, 1),
+        "GBR",
+    )

@@ -13,7 +13,7 @@ from vouching.authorities import (
     knowledge_score,
     simulated,
 )
-from vouching.documents import format_td3, parse_td3
+from vouching.documents import PassportDetails, format_td3, parse_td3
 from vouching.person import ClaimedPerson, normalise_name, normalise_postcode
 from vouching.proofing import (
     advice,
@@ -21,6 +21,7 @@ from vouching.proofing import (
     licence_problems,
     licence_problems_by_field,
     passport_check,
+    passport_in_date,
     passport_problems_by_field,
     recheck_by,
 )
@@ -213,7 +214,28 @@ def test_each_licence_problem_names_the_field_it_belongs_to(number, issued, expi
     assert [p.words for p in found] == licence_problems(number, JANE, issued, expires, TODAY)
 
 
-def test_every_passport_problem_belongs_to_the_codes_first_line():
-    mrz = _mrz(surname="JONES", expiry_date=date(2020, 1, 1))
+def test_each_passport_problem_names_the_field_of_the_photo_page_it_is_about():
+    mrz = _mrz(surname="JONES", expiry_date=date(2020, 1, 1), birth_date=date(1985, 3, 13))
     found = passport_problems_by_field(mrz, JANE, TODAY, truncated=False)
-    assert len(found) == 2 and {p.field for p in found} == {"mrz_line1"}
+    assert [p.field for p in found] == ["expiry_date", "family_name", "birth_date"]
+    foreign = PassportDetails("123456789", "Smith", "Jane Elizabeth", JANE.birth_date, date(2031, 1, 1), "FRA")
+    assert [p.field for p in passport_problems_by_field(foreign, JANE, TODAY, truncated=False)] == [
+        "passport_number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expiry", "in_date"),
+    [(TODAY, True), (date(2026, 11, 22), False), (date(2031, 1, 1), True)],
+)
+def test_a_passport_counts_up_to_and_including_its_expiry_day(expiry, in_date):
+    assert passport_in_date(expiry, TODAY) is in_date
+
+
+def test_typed_passport_details_are_checked_as_the_machine_readable_zone_is():
+    typed = PassportDetails("123456789", "Smith", "Jane Elizabeth", JANE.birth_date, date(2031, 1, 1))
+    answer = DocumentAnswer("confirmed", "test")
+    from_typed = passport_check(typed, JANE, answer, TODAY, truncated=False)
+    from_reader = passport_check(_mrz().details(), JANE, answer, TODAY, truncated=False)
+    assert from_typed == from_reader == passport_check(_mrz(), JANE, answer, TODAY, truncated=False)
+    assert from_typed.evidence == Evidence("uk_passport", 4, 2)
