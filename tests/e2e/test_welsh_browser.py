@@ -99,7 +99,7 @@ def sign_in_in_welsh(broker, rp: RelyingParty, page) -> None:  # type: ignore[no
     broker.create_account(email)
     page.goto(rp.authorization_url(ui_locales="cy"))
     page.get_by_label(cy("Email address")).fill(email)
-    page.get_by_label(cy("Password")).fill("correct horse battery staple")
+    page.get_by_label(cy("Password"), exact=True).fill("correct horse battery staple")
     page.get_by_role("button", name=cy("Sign in"), exact=True).click()
     page.get_by_label(cy("Security code")).fill(outbox_code(page, broker.url, email))
     page.get_by_role("button", name=cy("Continue")).click()
