@@ -6,6 +6,7 @@ relying service sees. A 5xx never shows its details.
 
 from __future__ import annotations
 
+from html import escape
 from typing import ClassVar, Literal
 
 import structlog
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from broker.language import _
+from broker.language import COOKIE, DEFAULT, ENGLISH_ONLY, _, choose_language, language
 from vouching.text import N_
 
 log = structlog.get_logger(__name__)
@@ -53,7 +54,17 @@ class UnknownClient(PageError):
 
 
 class UntrustedRedirectUri(PageError):
+    """The page says what to do in the person's words; why the request was refused (often Authlib's
+    own description, in English, naming parameters) goes to the log, never onto the page."""
+
     title = N_("The service you came from sent an address we do not trust")
+    advice = N_(
+        "Go back to the service you were using and try again. If this keeps happening, contact that service."
+    )
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(self.advice)
+        self.detail = detail
 
 
 class InteractionExpired(PageError):
@@ -65,6 +76,14 @@ class PageNotFound(PageError):
     status = 404
     title = N_("Page not found")
     code = "not_found"
+
+
+# The words of the pages for an address that does not exist and for our own failure.
+NOT_FOUND_ADVICE = N_(
+    "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."
+)
+SERVER_ERROR_TITLE = N_("Sorry, there is a problem with the service")
+SERVER_ERROR_ADVICE = N_("Try again later.")
 
 
 class SignInFirst(BrokerError):
@@ -117,7 +136,7 @@ def _page(
     """The error page; ``fields`` (field id → message) are listed in a GOV.UK error summary."""
     templates = getattr(request.app.state, "templates", None)
     if templates is None:  # during very early start-up only
-        return HTMLResponse(f"<h1>{title}</h1><p>{description}</p>", status_code=status)
+        return HTMLResponse(f"<h1>{escape(title)}</h1><p>{escape(description)}</p>", status_code=status)
     return templates.TemplateResponse(
         request,
         "error.html",
@@ -136,6 +155,8 @@ def error_response(request: Request, error: BrokerError) -> Response:
             return JSONResponse(body, status_code=401, headers={"Cache-Control": "no-store"})
         return Response(status_code=303, headers={"Location": error.location, "Cache-Control": "no-store"})
     if error.render == "page":
+        if isinstance(error, UntrustedRedirectUri) and error.detail:
+            log.info("authorization request refused before its redirect URI was trusted", detail=error.detail)
         fields = getattr(error, "fields", None)
         return _page(request, error.status, _(error.title), _(error.message, **error.values), fields)
     # A page script's error is in the person's language.
@@ -203,6 +224,13 @@ def authlib_error(error: OAuth2Error, named: type[ProtocolError] = ProtocolError
     return made
 
 
+def _language_of(request: Request) -> str:
+    if request.url.path.startswith(ENGLISH_ONLY):
+        return DEFAULT
+    ui_locales = request.query_params.get("ui_locales") if request.url.path == "/authorize" else None
+    return choose_language(request.query_params.get("lang"), ui_locales, request.cookies.get(COOKIE))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BrokerError)
     async def _broker_error(request: Request, exc: BrokerError) -> Response:
@@ -226,7 +254,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404 and "text/html" in request.headers.get("accept", ""):
-            return _page(request, 404, PageNotFound.title, "Check the address and try again.")
+            return _page(request, 404, _(PageNotFound.title), _(NOT_FOUND_ADVICE))
         return JSONResponse(
             {
                 "error": "not_found" if exc.status_code == 404 else "invalid_request",
@@ -240,7 +268,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         if "text/html" in request.headers.get("accept", ""):
-            return _page(request, 500, "Sorry, there is a problem with the service", "Try again later.")
+            # This handler runs outside the language middleware (Starlette's ServerErrorMiddleware):
+            # the request's language is chosen again, as that middleware chooses it.
+            token = language.set(_language_of(request))
+            try:
+                return _page(request, 500, _(SERVER_ERROR_TITLE), _(SERVER_ERROR_ADVICE))
+            finally:
+                language.reset(token)
         return JSONResponse(
             {"error": "server_error", "error_description": "internal error"},
             status_code=500,

@@ -24,12 +24,29 @@ LANGUAGES = ("en", "cy")
 DEFAULT = "en"
 
 LOCALES = Path(__file__).parent / "web" / "locales"
+# The cookie that remembers a person's choice, and the paths that are in English whatever they chose
+# (the staff console and the development outbox).
+COOKIE = "lang"
+ENGLISH_ONLY = ("/admin", "/dev/")
 
 language: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
 
 def current_language() -> str:
     return language.get()
+
+
+def choose_language(query_lang: str | None, ui_locales: str | None, cookie_lang: str | None) -> str:
+    """The toggle wins, then the relying service's ``ui_locales`` (first supported), then the cookie."""
+    if query_lang in LANGUAGES:
+        return query_lang
+    for tag in (ui_locales or "").split():
+        primary = tag.split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    if cookie_lang in LANGUAGES:
+        return cookie_lang
+    return DEFAULT
 
 
 def N_(message: str) -> str:

@@ -6,8 +6,26 @@ the one definition every module compares levels with.
 
 from __future__ import annotations
 
+from vouching.text import N_
+
 LEVELS: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 NO_IDENTITY = LEVELS[0]
+
+# How a level is said to a person, who never reads "P2": the one mapping from level to words. Each
+# level has its word and its whole sentence (Welsh mutates the word inside the sentence: "canolig",
+# "i lefel ganolig"), so a page never builds the sentence out of the word.
+LEVEL_WORDS: dict[str, str] = {
+    "P0": N_("not checked"),
+    "P1": N_("low"),
+    "P2": N_("medium"),
+    "P3": N_("high"),
+}
+CHECKED_TO: dict[str, str] = {
+    "P0": N_("Your identity has not been checked"),
+    "P1": N_("Your identity is checked to a low level"),
+    "P2": N_("Your identity is checked to a medium level"),
+    "P3": N_("Your identity is checked to a high level"),
+}
 
 
 def rank(level: str) -> int:

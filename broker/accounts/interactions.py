@@ -14,6 +14,7 @@ from starlette.responses import Response
 from broker.accounts.sessions import cookie_name
 from broker.config import Settings
 from broker.errors import InteractionExpired
+from broker.language import N_
 from broker.store.models import Interaction
 
 INTERACTION_TTL = timedelta(minutes=30)
@@ -84,9 +85,9 @@ class InteractionService:
             or not hmac.compare_digest(row.browser_binding_hash, _hash(browser_secret))
             or row.completed_at is not None
         ):
-            raise InteractionExpired("Go back to the service you were using and start again.")
+            raise InteractionExpired(N_("Go back to the service you were using and start again."))
         if row.expires_at <= now:
-            raise InteractionExpired("Go back to the service you were using and start again.")
+            raise InteractionExpired(N_("Go back to the service you were using and start again."))
         return row
 
     def issue_code(self, row: Interaction, now: datetime, binding: str) -> str:

@@ -21,9 +21,9 @@ TEMPLATES = {
     "this email.",
     "reset_code": "Your security code is {code} to reset your password. It expires in {minutes} minutes. "
     "If you did not ask for this, you can ignore this email: your password has not changed.",
-    "factor_reset_requested": "Someone asked to reset the second factor on your account. If it was you, you "
-    "can set up a new one in {hours} hours. If it was not you, sign in as usual to cancel it, and change "
-    "your password.",
+    "factor_reset_requested": "Someone asked to reset the way you get security codes for your account. If it "
+    "was you, you can set up a new way in {hours} hours. If it was not you, sign in as usual to cancel it, "
+    "and change your password.",
     "vouch_invitation": "{name} has asked you to vouch for their identity: to confirm who they are because you "
     "know them. Only do this if you have known them for at least 2 years. Open {link} to answer. The link "
     "works for {days} days. If you do not know this person, you can ignore this email.",
@@ -58,9 +58,9 @@ WELSH = {
     "chi oedd hyn, gallwch anwybyddu'r e-bost hwn.",
     "reset_code": "Eich cod diogelwch i ailosod eich cyfrinair yw {code}. Bydd yn dod i ben mewn {minutes} "
     "munud. Os na wnaethoch ofyn am hyn, gallwch anwybyddu'r e-bost hwn: nid yw eich cyfrinair wedi newid.",
-    "factor_reset_requested": "Gofynnodd rhywun am ailosod yr ail ffactor ar eich cyfrif. Os chi oedd hyn, "
-    "gallwch sefydlu un newydd ymhen {hours} awr. Os nad chi oedd hyn, mewngofnodwch fel arfer i'w ganslo, "
-    "a newidiwch eich cyfrinair.",
+    "factor_reset_requested": "Gofynnodd rhywun am ailosod y ffordd rydych yn cael codau diogelwch ar gyfer "
+    "eich cyfrif. Os chi oedd hyn, gallwch sefydlu ffordd newydd ymhen {hours} awr. Os nad chi oedd hyn, "
+    "mewngofnodwch fel arfer i'w ganslo, a newidiwch eich cyfrinair.",
     "vouch_invitation": "Mae {name} wedi gofyn i chi warantu pwy ydyn nhw: cadarnhau pwy ydyn nhw am eich bod "
     "yn eu hadnabod. Gwnewch hyn dim ond os ydych wedi eu hadnabod ers o leiaf 2 flynedd. Agorwch {link} i "
     "ateb. Mae'r ddolen yn gweithio am {days} diwrnod. Os nad ydych yn adnabod y person hwn, gallwch "

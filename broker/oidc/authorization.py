@@ -19,6 +19,7 @@ from broker.accounts.sessions import SessionService
 from broker.accounts.subject import subject
 from broker.errors import ProtocolError, UnknownClient, UntrustedRedirectUri, authorize_error_params
 from broker.identity.service import level as identity_level_of
+from broker.language import N_
 from broker.oidc.context import OidcContext
 from broker.oidc.decision import AuthorizeFacts, Decision, SessionFacts, decide
 from broker.oidc.errors import (
@@ -253,7 +254,7 @@ class Authorizer:
         if error.redirect_uri:
             return refuse(self.ctx, error.redirect_uri, error, request.payload.state)
         if isinstance(error, InvalidClient):
-            raise UnknownClient("Go back to the service you were using and try again.")
+            raise UnknownClient(N_("Go back to the service you were using and try again."))
         raise UntrustedRedirectUri(error.description or "The request could not be accepted.")
 
     def _check(self, request: BrokerRequest, client: Client, redirect_uri: str) -> Checked:

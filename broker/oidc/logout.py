@@ -15,6 +15,7 @@ from fastapi import Request
 
 from broker.accounts.sessions import SessionService, session_cookie
 from broker.errors import PageError
+from broker.language import N_
 from broker.oidc.context import OidcContext
 from broker.oidc.hints import HintInvalid, verify_id_token_hint
 from broker.oidc.requests import Params
@@ -23,7 +24,7 @@ from broker.store.models import BrowserSession
 
 
 class LogoutRequestInvalid(PageError):
-    title = "The sign-out request is not valid"
+    title = N_("The sign-out request is not valid")
 
 
 @dataclass
@@ -42,15 +43,17 @@ def parse_logout_request(ctx: OidcContext, params: Params) -> LogoutRequest:
         try:
             claims, hinted = verify_id_token_hint(ctx, hint)
         except HintInvalid:
-            raise LogoutRequestInvalid("The service sent a sign-out request we could not check.") from None
+            raise LogoutRequestInvalid(
+                N_("The service sent a sign-out request we could not check.")
+            ) from None
         if client_id and client_id != hinted:
-            raise LogoutRequestInvalid("The sign-out request names two different services.")
+            raise LogoutRequestInvalid(N_("The sign-out request names two different services."))
         client_id = hinted
     uri = params.get("post_logout_redirect_uri")
     if uri:
         client = ctx.repo.client(client_id) if client_id else None
         if client is None or uri not in client.post_logout_redirect_uris:
-            raise LogoutRequestInvalid("The service asked to return to an address we do not trust.")
+            raise LogoutRequestInvalid(N_("The service asked to return to an address we do not trust."))
     return LogoutRequest(client_id, uri, params.get("state"), claims)
 
 

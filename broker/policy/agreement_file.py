@@ -58,6 +58,10 @@ class VersionEntry(_Entry):
     onward_sharing: StrictBool = False
     security_commitments: _bounded(column_length(MouVersion.security_commitments)) = ""  # type: ignore[valid-type]
     contacts: _bounded(column_length(MouVersion.contacts)) = ""  # type: ignore[valid-type]
+    # What people read in Welsh (empty: not given yet, and the console flags it).
+    organisation_cy: _bounded(column_length(MouVersion.organisation_cy)) = ""  # type: ignore[valid-type]
+    purpose_cy: _bounded(column_length(MouVersion.purpose_cy)) = ""  # type: ignore[valid-type]
+    lawful_basis_cy: _bounded(column_length(MouVersion.lawful_basis_cy)) = ""  # type: ignore[valid-type]
 
     def terms(self) -> Terms:
         return Terms(
@@ -73,6 +77,9 @@ class VersionEntry(_Entry):
             onward_sharing=self.onward_sharing,
             security_commitments=self.security_commitments,
             contacts=self.contacts,
+            organisation_cy=self.organisation_cy,
+            purpose_cy=self.purpose_cy,
+            lawful_basis_cy=self.lawful_basis_cy,
         )
 
 

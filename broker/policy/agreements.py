@@ -68,6 +68,7 @@ class VersionView:
     before: MouVersion | None
     changes: list[tuple[str, str, str]]
     history: list[dict[str, Any]]
+    missing_welsh: list[str]  # the fields people read that have no Welsh words in this version
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,13 @@ class DryRun:
     problems: list[str]  # terms that could not be submitted decide nothing
     released: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _missing_welsh(row: MouVersion | None) -> list[str]:
+    """The fields of ``row`` people read that have no Welsh, in words staff read."""
+    if row is None:
+        return []
+    return [name.replace("_", " ") for name in terms_of(row).missing_welsh()]
 
 
 class Agreements:
@@ -118,6 +126,8 @@ class Agreements:
                     "latest_status": effective_status(latest.status, terms_of(latest), today)
                     if latest
                     else "",
+                    # What people read in Welsh lacks words: the version they see (or the newest).
+                    "missing_welsh": _missing_welsh(current or latest),
                 }
             )
         return rows
@@ -140,6 +150,7 @@ class Agreements:
             terms=terms,
             before=before,
             changes=diff(terms_of(before), terms) if before else [],
+            missing_welsh=_missing_welsh(shown),
             history=[
                 {
                     "at": e.at,

@@ -191,7 +191,15 @@ class ConsentService:
                 .order_by(ReleaseRecord.released_at.desc())
                 .limit(releases)
             )
-            out.append(Shared(consent, self.db.get(Client, consent.client_id), list(latest)))
+            agreement = agreement_for(self.db, consent.client_id, today=self.clock().date())
+            out.append(
+                Shared(
+                    consent,
+                    self.db.get(Client, consent.client_id),
+                    list(latest),
+                    agreement.terms if agreement else None,
+                )
+            )
         return out
 
     def receipt(self, account: Account, client_id: str, issuer: str) -> dict[str, Any]:
@@ -204,6 +212,7 @@ class Shared:
     consent: Consent
     client: Client | None
     releases: list[ReleaseRecord]
+    terms: Terms | None = None  # the agreement governing the service today, if any
 
 
 def retention(terms: Terms | None, claims: list[str]) -> str:

@@ -60,6 +60,21 @@ class AttributeTerm:
         }
 
 
+# The fields of an agreement that people read on the citizen pages, each with a Welsh version
+# (``<name>_cy``).
+PUBLIC_FIELDS = ("organisation", "purpose", "lawful_basis")
+
+
+@dataclass(frozen=True)
+class Said:
+    """An agreement's words as a page shows them: the text, its language, and whether it is in the
+    page's language (when not, the page shows it apart, marked with its ``lang``)."""
+
+    text: str
+    lang: str
+    translated: bool
+
+
 @dataclass(frozen=True)
 class Terms:
     """What a version of an MOU says (everything an author writes)."""
@@ -74,9 +89,30 @@ class Terms:
     onward_sharing: bool = False
     security_commitments: str = ""
     contacts: str = ""
+    # What people read, in Welsh: empty until staff give it (see ``missing_welsh`` and ``said``).
+    organisation_cy: str = ""
+    purpose_cy: str = ""
+    lawful_basis_cy: str = ""
 
     def attribute(self, claim: str) -> AttributeTerm | None:
         return next((a for a in self.attributes if a.claim == claim), None)
+
+    def missing_welsh(self) -> list[str]:
+        """The fields people read that have English words and no Welsh ones (staff see them flagged)."""
+        return [
+            name
+            for name in PUBLIC_FIELDS
+            if getattr(self, name).strip() and not getattr(self, f"{name}_cy").strip()
+        ]
+
+    def said(self, name: str, language: str) -> Said:
+        """Field ``name`` (one of PUBLIC_FIELDS) in ``language`` if staff gave it, otherwise the English
+        marked as English: a page never puts it inside a sentence in another language."""
+        if language == "cy":
+            welsh = getattr(self, f"{name}_cy").strip()
+            if welsh:
+                return Said(welsh, "cy", translated=True)
+        return Said(getattr(self, name), "en", translated=language == "en")
 
     def problems(self) -> list[str]:
         """What stops these terms being submitted, in words an author can act on."""
@@ -220,6 +256,9 @@ def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:
         "onward_sharing",
         "security_commitments",
         "contacts",
+        "organisation_cy",
+        "purpose_cy",
+        "lawful_basis_cy",
     ):
         a, b = getattr(old, name), getattr(new, name)
         if a != b:
@@ -298,6 +337,7 @@ def read_draft(fields: Mapping[str, str | None]) -> tuple[Terms | None, dict[str
         onward_sharing=fields.get("onward_sharing") == "yes",
         security_commitments=(fields.get("security_commitments") or "").strip(),
         contacts=(fields.get("contacts") or "").strip(),
+        **{f"{name}_cy": (fields.get(f"{name}_cy") or "").strip() for name in PUBLIC_FIELDS},
     )
     for name, problem in terms.field_problems():
         errors.setdefault(name, problem)
@@ -317,4 +357,5 @@ def draft_fields(terms: Terms) -> dict[str, str]:
         "onward_sharing": "yes" if terms.onward_sharing else "",
         "security_commitments": terms.security_commitments,
         "contacts": terms.contacts,
+        **{f"{name}_cy": getattr(terms, f"{name}_cy") for name in PUBLIC_FIELDS},
     }

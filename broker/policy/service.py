@@ -48,6 +48,9 @@ def terms_of(row: MouVersion) -> Terms:
         onward_sharing=row.onward_sharing,
         security_commitments=row.security_commitments,
         contacts=row.contacts,
+        organisation_cy=row.organisation_cy,
+        purpose_cy=row.purpose_cy,
+        lawful_basis_cy=row.lawful_basis_cy,
     )
 
 
@@ -222,6 +225,9 @@ def add_version(db: Session, mou: Mou, terms: Terms, author: str, now: datetime)
         review_date=terms.review,
         security_commitments=terms.security_commitments,
         contacts=terms.contacts,
+        organisation_cy=terms.organisation_cy,
+        purpose_cy=terms.purpose_cy,
+        lawful_basis_cy=terms.lawful_basis_cy,
         author=author,
         created_at=now,
     )
@@ -365,6 +371,9 @@ def as_export(mou: Mou, rows: list[MouVersion]) -> dict[str, Any]:
                 "review": r.review_date.isoformat(),
                 "security_commitments": r.security_commitments,
                 "contacts": r.contacts,
+                "organisation_cy": r.organisation_cy,
+                "purpose_cy": r.purpose_cy,
+                "lawful_basis_cy": r.lawful_basis_cy,
                 "author": r.author,
                 "approved_by": r.approved_by,
             }
@@ -405,6 +414,9 @@ def _read_terms(data: dict[str, Any]) -> Terms:
             onward_sharing=bool(data.get("onward_sharing", False)),
             security_commitments=str(data.get("security_commitments", "")),
             contacts=str(data.get("contacts", "")),
+            organisation_cy=str(data.get("organisation_cy") or ""),
+            purpose_cy=str(data.get("purpose_cy") or ""),
+            lawful_basis_cy=str(data.get("lawful_basis_cy") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyError(f"the MOU document is not complete or not well formed: {exc}") from None

@@ -117,7 +117,7 @@ def remove_page(request: Request, db: Db, services: ServicesDep) -> Response:
         intro=[
             _(
                 "If you remove it, and then cannot use your main way of getting security codes, you "
-                "will need to reset your second factor, which takes a few days."
+                "will need to reset it, which takes a few days."
             )
         ],
         button=_("Remove backup method"),

@@ -15,7 +15,7 @@ from broker.oidc.requests import Params
 from broker.policy.claims import HUMAN_NAMES
 from broker.policy.consent import ConsentService, asked_by, asks, optional_claims
 from broker.store.models import Interaction
-from broker.web.i18n import _
+from broker.web.i18n import _, current_language
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
 
@@ -55,9 +55,12 @@ def _page(
         {"claim": a.claim, "name": HUMAN_NAMES.get(a.claim, a.claim), "days": a.days, "required": a.required}
         for a in asks(asked_by(interaction).asked_about, terms)
     ]
+    language = current_language()
     context = {
         "client": ctx.repo.client(client_id),
         "terms": terms,
+        "organisation": terms.said("organisation", language) if terms else None,
+        "purpose": terms.said("purpose", language) if terms else None,
         "required": [i for i in items if i["required"]],
         "optional": [i for i in items if not i["required"]],
         "interaction": interaction,

@@ -19,29 +19,26 @@ from babel.dates import format_date, format_datetime
 from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.language import DEFAULT, LANGUAGES, N_, _, catalogue, current_language, language, ngettext
+from broker.language import (
+    COOKIE,
+    DEFAULT,
+    ENGLISH_ONLY,
+    LANGUAGES,
+    N_,
+    _,
+    catalogue,
+    choose_language,
+    current_language,
+    language,
+    ngettext,
+)
+from vouching.levels import CHECKED_TO, LEVEL_WORDS
 from vouching.text import Filled
 
-COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-# The staff console and the development outbox are in English only, whatever the visitor chose.
-ENGLISH_ONLY = ("/admin", "/dev/")
 _language = language
 # The pages import the catalogue's functions from here, beside the rest of the web's language kit.
 __all__ = ["N_", "_", "choose_language", "current_language", "install", "language_link", "ngettext"]
-
-
-def choose_language(query_lang: str | None, ui_locales: str | None, cookie_lang: str | None) -> str:
-    """The toggle wins, then the relying service's ``ui_locales`` (first supported), then the cookie."""
-    if query_lang in LANGUAGES:
-        return query_lang
-    for tag in (ui_locales or "").split():
-        primary = tag.split("-")[0].lower()
-        if primary in LANGUAGES:
-            return primary
-    if cookie_lang in LANGUAGES:
-        return cookie_lang
-    return DEFAULT
 
 
 def language_link(path: str, query: str, language: str) -> str:
@@ -132,6 +129,16 @@ def _template_ngettext(singular: str, plural: str, n: int, **values: Any) -> str
     return Markup.escape(text) % {"num": n, **values}
 
 
+def level_words(level: str) -> str:
+    """An identity level as a person reads it ("medium"), never its code ("P2")."""
+    return _template_gettext(LEVEL_WORDS[level])
+
+
+def checked_to(level: str) -> str:
+    """The sentence for a level ("Your identity is checked to a medium level") in the page's language."""
+    return _template_gettext(CHECKED_TO[level])
+
+
 def upper_first(text: str) -> str:
     """A sentence's first letter in capitals, the rest as written ("UK passport", not "Uk passport")."""
     return text[:1].upper() + text[1:]
@@ -146,4 +153,6 @@ def install(env: Any) -> None:
     env.globals["english_only"] = ENGLISH_ONLY
     env.filters["long_date"] = long_date
     env.filters["upper_first"] = upper_first
+    env.filters["level_words"] = level_words
+    env.filters["checked_to"] = checked_to
     env.filters["long_datetime"] = long_datetime

@@ -17,10 +17,12 @@ from broker.web.i18n import N_, _, upper_first
 from broker.web.vouch_words import reason_words
 from broker.webkit.pages import form_page
 from vouching.documents import PassportDetails, passport_number
+from vouching.levels import LEVEL_WORDS as ALL_LEVEL_WORDS
+from vouching.levels import NO_IDENTITY
 from vouching.person import Address, ClaimedPerson, normalise_postcode
 from vouching.proofing import passport_in_date
 
-LEVEL_WORDS = {"P1": N_("low"), "P2": N_("medium"), "P3": N_("high")}
+LEVEL_WORDS = {level: words for level, words in ALL_LEVEL_WORDS.items() if level != NO_IDENTITY}
 
 DOCUMENT_CHOICES = {
     "name": "document",

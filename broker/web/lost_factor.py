@@ -63,7 +63,8 @@ def _start_page(
     if account.factor_reset_available_at and not reset_is_due(account, services.clock()):
         intro = [
             _(
-                "You have already asked to reset your second factor. You can do it after %(date)s at %(time)s UTC.",
+                "You have already asked to reset your way to get security codes. You can do it after %(date)s "
+                "at %(time)s UTC.",
                 date=long_date(account.factor_reset_available_at),
                 time=f"{account.factor_reset_available_at:%H:%M}",
             )
@@ -78,7 +79,7 @@ def _start_page(
     return form_page(
         services,
         request,
-        title=_("Reset your second factor"),
+        title=_("Reset your way to get security codes"),
         action=_url(services, interaction),
         intro=intro,
         button=_("Send the code"),

@@ -10,9 +10,10 @@ from broker.deps import Db, ServicesDep
 from broker.errors import PageNotFound
 from broker.policy.claims import HUMAN_NAMES
 from broker.policy.consent import ConsentService
+from broker.policy.mou import PUBLIC_FIELDS
 from broker.policy.service import governing, terms_of
-from broker.store.models import Client, Mou
-from broker.web.i18n import _
+from broker.store.models import Client
+from broker.web.i18n import _, current_language
 from broker.webkit.access import signed_in
 from broker.webkit.pages import NO_STORE, render, see_other
 from broker.webkit.router import page_router
@@ -54,13 +55,13 @@ def agreement_summary(client_id: str, request: Request, db: Db, services: Servic
     row = governing(db, client_id, today=services.clock().date()) if client else None
     if client is None or row is None:
         raise PageNotFound(_("There is no agreement for that service."))
-    mou = db.get(Mou, row.mou_id)
+    terms = terms_of(row)
     context = {
         "title": _("How %(service)s uses your information", service=client.name),
         "client": client,
-        "terms": terms_of(row),
+        "terms": terms,
+        "words": {name: terms.said(name, current_language()) for name in PUBLIC_FIELDS},
         "row": row,
-        "mou": mou,
         "names": HUMAN_NAMES,
     }
     return render(services, request, "agreement.html", context)

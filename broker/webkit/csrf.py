@@ -19,10 +19,11 @@ from broker.accounts.interactions import browser_cookie_value
 from broker.accounts.sessions import session_cookie
 from broker.deps import Services
 from broker.errors import PageError
+from broker.language import N_
 
 
 class CsrfFailed(PageError):
-    title = "Your form could not be sent"
+    title = N_("Your form could not be sent")
 
 
 def token_for(key: bytes, browser_secret: str, session_secret: str | None) -> str:

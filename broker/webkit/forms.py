@@ -60,6 +60,9 @@ FIELDS: dict[str, int] = {
     "purpose": column_length(MouVersion.purpose),
     "security_commitments": column_length(MouVersion.security_commitments),
     "contacts": column_length(MouVersion.contacts),
+    "organisation_cy": column_length(MouVersion.organisation_cy),
+    "lawful_basis_cy": column_length(MouVersion.lawful_basis_cy),
+    "purpose_cy": column_length(MouVersion.purpose_cy),
     "attributes": FREE_TEXT,  # kept in JSON, one line per claim
     "sector_identifier": column_length(Client.sector_identifier),
     "backchannel_logout_uri": column_length(Client.backchannel_logout_uri),

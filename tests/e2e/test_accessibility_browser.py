@@ -218,7 +218,7 @@ def test_sign_in_recovery_lost_factor_and_error_pages(broker, rp, person, audite
     page.get_by_role("button", name="Sign in", exact=True).click()
     audit.check(page, "security code")
     audit.submit_empty(page, "security code")
-    page.get_by_role("link", name="I cannot use my second factor").click()
+    page.get_by_role("link", name="I cannot use my way to get security codes").click()
     audit.check(page, "lost second factor")
     page.get_by_role("button", name="Send the code").click()
     audit.check(page, "lost second factor: code")

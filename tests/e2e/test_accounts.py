@@ -291,7 +291,7 @@ def test_signing_in_normally_cancels_a_pending_factor_reset(broker, make_rp, per
     code_page = owner.post(here, {"email": person, "password": PASSWORD}).headers["location"]
     owner.authorize(owner.submit(code_page, {"code": app.now()}))
     assert "factor_reset.cancelled" in _audit_actions(broker, person)
-    assert "Reset your second factor" in thief.http.get(lost).text
+    assert "Reset your way to get security codes" in thief.http.get(lost).text
     assert "already asked" not in thief.http.get(lost).text
     thief.close()
     owner.close()

@@ -190,7 +190,7 @@ def test_the_list_shows_the_version_that_governs_each_service(broker):
         " ".join(re.sub("<[^>]+>", " ", c).split())
         for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
     ]
-    assert cells[2:] == ["1", "active", "Version 3: approved"]
+    assert cells[2:] == ["1", "active Welsh missing", "Version 3: approved"]
 
 
 def test_a_release_ledger_date_that_cannot_be_read_is_an_error(broker):
@@ -224,3 +224,54 @@ def test_a_sector_that_does_not_cover_the_redirect_hosts_is_an_error_on_its_fiel
     assert registered.status_code == 200 and "is registered" in registered.text
     with broker.db() as db:
         assert db.scalar(select(Client.sector_identifier).filter_by(name=form["name"])) == "boats.example"
+
+
+WELSH = {
+    "organisation_cy": "Adran Drwyddedu",
+    "purpose_cy": "I roi trwyddedau pysgota i'r person cywir.",
+    "lawful_basis_cy": "Tasg gyhoeddus",
+}
+
+
+def list_row(page: str, reference: str) -> str:
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{reference}(?:(?!</tr>).)*</tr>", page, re.DOTALL).group(0)
+    return " ".join(re.sub("<[^>]+>", " ", row).split())
+
+
+def test_the_console_asks_for_the_welsh_flags_it_missing_and_approval_keeps_it(broker):
+    _, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    approver = staff(broker, "approver")
+    # Version 1, registered at the command line, has no Welsh: flagged on the list and on the version.
+    assert "Welsh missing" in list_row(author.http.get(f"{broker.url}/admin/mous").text, reference)
+    page = author.http.get(f"{broker.url}/admin/mous/{reference}").text
+    assert "Welsh missing" in heading(page)
+    assert "This version has no Welsh organisation, purpose, lawful basis" in " ".join(page.split())
+    form = author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
+    for name, label in (
+        ("organisation_cy", "Organisation&#39;s name in Welsh"),
+        ("purpose_cy", "Purpose in Welsh, in plain language"),
+        ("lawful_basis_cy", "Lawful basis in Welsh, in plain words"),
+    ):
+        assert f'<label class="govuk-label" for="{name}">{label}</label>' in form
+        assert re.search(rf'id="{name}" name="{name}"[^>]*lang="cy"', form)
+
+    # Text longer than its column is an error on its own field; nothing is stored.
+    too_long = {**FORM, **WELSH, "organisation_cy": "A" * 201}
+    refused = author.post(f"{broker.url}/admin/mous/{reference}/new", too_long)
+    assert refused.status_code == 400
+    assert ("organisation_cy", "This answer must be 200 characters or fewer") in error_summary(refused.text)
+    assert version(broker, reference, 2) is None
+
+    assert author.post(f"{broker.url}/admin/mous/{reference}/new", {**FORM, **WELSH}).status_code == 303
+    page = author.http.get(f"{broker.url}/admin/mous/{reference}?version=2").text
+    assert "Welsh missing" not in page and "Adran Drwyddedu" in page
+    assert re.search(r"<th[^>]*>purpose_cy</th>", page)  # the change from version 1 is shown
+    # A new draft starts from the newest version's Welsh.
+    assert "Adran Drwyddedu" in author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
+    assert author.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {}).status_code == 303
+    assert approver.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {}).status_code == 303
+    approved = version(broker, reference, 2)
+    assert approved.status == "approved"
+    assert {name: getattr(approved, name) for name in WELSH} == WELSH
+    assert "Welsh missing" not in list_row(author.http.get(f"{broker.url}/admin/mous").text, reference)

@@ -82,7 +82,7 @@ def test_passport_proves_p2_and_the_service_verifies_the_identity(broker, identi
     url = ask_for_identity(identity_rp, CORE_IDENTITY, ADDRESS, PASSPORT, DRIVING_PERMIT)
     result = prove_with_passport(agent, sign_in_to_proving(agent, url, person), known)
     assert result.endswith("/identity/result") and "You have proved your identity" in agent.last_page
-    assert "medium (P2)" in agent.last_page
+    assert "checked to a medium level" in agent.last_page
 
     token = identity_rp.redeem(resume(agent, result))
     assert token["id_claims"]["vot"] == "Cl.Cm"  # the ID token's vot is the authentication level
@@ -146,7 +146,7 @@ def test_driving_licence_with_a_long_history_proves_p2(broker, identity_rp, pers
     here = agent.submit(here, known.licence_form())
     here = agent.submit(here, ADDRESS_FORM)
     result = agent.submit(here, RIGHT_ANSWERS)
-    assert "medium (P2)" in agent.last_page
+    assert "checked to a medium level" in agent.last_page
     info = identity_rp.userinfo(identity_rp.redeem(resume(agent, result))["access_token"]).json()
     assert verify_core_identity(identity_rp, info[CORE_IDENTITY])["vot"] == "P2"
     assert info[DRIVING_PERMIT][0]["personalNumber"] == "*" * 13 + known.licence_number[-3:]
@@ -182,7 +182,7 @@ def test_wrong_answers_reach_less_and_the_service_gets_access_denied(broker, ide
     here = agent.submit(here, known.passport_form())
     here = agent.submit(here, ADDRESS_FORM)
     result = agent.submit(here, {"answer-bank": "Birch", "answer-loan": "£100"})  # one of two right
-    assert "low (P1)" in agent.last_page  # passport and fraud check still meet L1A
+    assert "checked to a low level" in agent.last_page  # passport and fraud check still meet L1A
     assert "Answer the security questions" in agent.last_page
     callback = resume(agent, result)
     assert callback.params["error"] == "access_denied"  # never a P1 passed off as P2
@@ -237,7 +237,7 @@ def test_your_own_passport_proves_nothing_about_someone_else(broker, identity_rp
         result = agent.submit(here, RIGHT_ANSWERS)  # the victim's answers
     else:
         result = here
-    assert "medium (P2)" not in agent.last_page and "low (P1)" not in agent.last_page
+    assert "checked to a medium level" not in agent.last_page and "checked to a low level" not in agent.last_page
     assert resume(agent, result).params["error"] == "access_denied"
     with broker.db() as db:
         assert identity_level(db, db.scalar(select(Account.id).filter_by(email=person)), date.today()) == "P0"
@@ -255,7 +255,7 @@ def test_a_document_that_proved_another_account_is_refused(broker, identity_rp, 
     start = sign_in_to_proving(agent, ask_for_identity(identity_rp), person)
     here = agent.submit(agent.submit(start, {"document": document}), form)
     assert agent.submit(agent.submit(here, ADDRESS_FORM), RIGHT_ANSWERS).endswith("/identity/result")
-    assert "medium (P2)" in agent.last_page
+    assert "checked to a medium level" in agent.last_page
 
     second = f"second-{secrets.token_hex(4)}@example.org"
     broker.create_account(second)

@@ -78,7 +78,7 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
 
     expect(page.get_by_role("heading", level=1)).to_have_text("You have proved your identity")
     expect(page.get_by_role("heading", level=2, name="What happens next")).to_be_visible()
-    assert "medium (P2)" in page.content()
+    assert "checked to a medium level" in page.content()
     page.get_by_role("link", name="Continue to the service").click()
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(identity_rp.redirect_uri) + r"\?code="))

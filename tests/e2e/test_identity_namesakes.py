@@ -131,7 +131,7 @@ def test_vouches_naming_someone_a_passport_proved_wait_for_a_reviewer(clock, mak
 
     broker.offset[0] = timedelta(0)  # a week on: cooling-off after the review has passed
     page = progress(broker, agent, applicant)
-    assert "You have proved your identity" in page and "(P1)" in page
+    assert "You have proved your identity" in page and "checked to a low level" in page
 
 
 def test_a_passport_proof_during_cooling_off_sends_the_vouches_to_a_reviewer(clock, make_rp, agent):
@@ -156,7 +156,7 @@ def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make
     who, applicant = vouched_a_week_ago(broker, make_rp, agent)
     broker.offset[0] = timedelta(0)
     page = progress(broker, agent, applicant)
-    assert "You have proved your identity" in page and "(P1)" in page
+    assert "You have proved your identity" in page and "checked to a low level" in page
 
     # Then the person themselves proves it with their passport, on the identity pages.
     proven = f"namesake-{os.urandom(4).hex()}@example.org"
@@ -204,4 +204,4 @@ def test_a_passport_proof_after_vouches_gave_the_identity_reopens_it(clock, make
         assert reviewer.last_status == 200 and vouch_id not in reviewer.last_page
     reviewer.close()
     page = progress(broker, agent, applicant)  # restored at once: the vouches had served their cooling-off
-    assert "You have proved your identity" in page and "(P1)" in page
+    assert "You have proved your identity" in page and "checked to a low level" in page

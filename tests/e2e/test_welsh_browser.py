@@ -8,16 +8,23 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from dataclasses import replace
 
 import httpx
 import pyotp
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from broker.errors import NOT_FOUND_ADVICE, UntrustedRedirectUri
+from broker.policy.service import add_version, apply, governing, terms_of
+from broker.store.db import transaction
+from broker.store.models import Mou
 from broker.web.i18n import catalogue
 from tests.e2e.agent import Callback
 from tests.e2e.browser import CHROMIUM, outbox_code
 from tests.e2e.rp import RelyingParty
+from tests.web.test_plain_words import FORBIDDEN
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"browser tests skipped: no {CHROMIUM}")
 
@@ -71,3 +78,98 @@ def test_create_an_account_in_welsh_then_switch_to_english(broker, rp: RelyingPa
     page.goto(f"{broker.url}/account/services")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Cymraeg").get_attribute("lang") == "cy"
+
+
+WELSH = {
+    "organisation_cy": "Adran Drwyddedu",
+    "purpose_cy": "I roi trwyddedau pysgota i'r person cywir.",
+    "lawful_basis_cy": "Tasg gyhoeddus: Deddf Pysgodfeydd",
+}
+
+
+def plain(page) -> str:  # type: ignore[no-untyped-def]
+    """The page's main text, checked for jargon (tests/web/test_plain_words.py)."""
+    text = page.locator("main").inner_text()
+    assert not FORBIDDEN.findall(text), FORBIDDEN.findall(text)
+    return text
+
+
+def sign_in_in_welsh(broker, rp: RelyingParty, page) -> None:  # type: ignore[no-untyped-def]
+    email = f"cytundeb-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(email)
+    page.goto(rp.authorization_url(ui_locales="cy"))
+    page.get_by_label(cy("Email address")).fill(email)
+    page.get_by_label(cy("Password"), exact=True).fill("correct horse battery staple")
+    page.get_by_role("button", name=cy("Sign in"), exact=True).click()
+    page.get_by_label(cy("Security code")).fill(outbox_code(page, broker.url, email))
+    page.get_by_role("button", name=cy("Continue")).click()
+    expect(page.get_by_role("button", name=cy("Agree and continue"))).to_be_visible()
+
+
+def give_the_agreement_welsh(broker, client_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Version 2 of the service's agreement, with its Welsh words, approved by a second person."""
+    now = broker.services.clock()
+    with transaction(broker.db) as db:
+        mou = db.scalar(select(Mou).filter_by(client_id=client_id))
+        terms = replace(terms_of(governing(db, client_id, today=now.date())), **WELSH)
+        row = add_version(db, mou, terms, "alice", now)
+        apply(db, row, "submit", "alice", now)
+        apply(db, row, "approve", "bob", now)
+
+
+def test_an_agreement_is_shown_in_welsh_and_without_its_welsh_never_inside_a_welsh_sentence(
+    broker, rp: RelyingParty, page
+):
+    """Decided: an organisation's name with no Welsh is left out of the Welsh sentence (a whole
+    Welsh sentence names the service instead); a purpose or lawful basis with no Welsh is shown
+    apart, after a Welsh sentence saying it is only in English, in a block marked lang="en"."""
+    with broker.db() as db:
+        purpose = terms_of(governing(db, rp.client_id)).purpose
+    sign_in_in_welsh(broker, rp, page)
+    consent = page.url
+    main = page.locator("main")
+    fallback = cy("The organisation responsible for %(service)s will use your information for this purpose:")
+    expect(main.get_by_text(fallback % {"service": "Test service"})).to_be_visible()
+    expect(main.get_by_text(cy("This is only available in English:"))).to_be_visible()
+    expect(main.locator('[lang="en"]')).to_have_text(purpose)
+    assert not [words for words in main.locator('p:not([lang="en"])').all_inner_texts() if purpose in words]
+    plain(page)
+
+    page.goto(f"{broker.url}/services/{rp.client_id}/agreement")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        cy("How %(service)s uses your information") % {"service": "Test service"}
+    )
+    assert main.locator('[lang="en"]').count() == 3  # organisation, purpose and lawful basis, apart
+    assert plain(page).count(cy("This is only available in English:")) == 3
+
+    give_the_agreement_welsh(broker, rp.client_id)
+    page.goto(consent)
+    welsh_sentence = cy("%(organisation)s will use your information for this purpose:")
+    expect(main.get_by_text(welsh_sentence % {"organisation": WELSH["organisation_cy"]})).to_be_visible()
+    expect(main.locator(".govuk-inset-text")).to_have_text(WELSH["purpose_cy"])
+    assert main.locator('[lang="en"]').count() == 0 and purpose not in plain(page)
+    page.get_by_role("button", name=cy("Agree and continue")).click()
+    page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))
+
+    page.goto(f"{broker.url}/account/services")
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy("Your services"))
+    expect(page.get_by_role("definition").filter(has_text=WELSH["purpose_cy"])).to_be_visible()
+    assert main.locator('[lang="en"]').count() == 0 and purpose not in plain(page)
+    page.get_by_role("link", name=re.compile(cy("Read the data sharing agreement"))).click()
+    expect(page.get_by_role("term").filter(has_text=cy("Data sharing agreement"))).to_be_visible()
+    text = plain(page)
+    assert all(words in text for words in WELSH.values())
+    assert main.locator('[lang="en"]').count() == 0 and purpose not in text
+
+
+def test_error_pages_are_in_welsh_and_never_show_the_librarys_words(broker, rp: RelyingParty, page):
+    page.goto(f"{broker.url}/no-such-page?lang=cy")
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy("Page not found"))
+    expect(page.locator("main")).to_contain_text(cy(NOT_FOUND_ADVICE))
+
+    url = httpx.URL(rp.authorization_url(ui_locales="cy"))
+    page.goto(str(url.copy_set_param("redirect_uri", "https://evil.example/callback")))
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy(UntrustedRedirectUri.title))
+    text = plain(page)
+    assert cy(UntrustedRedirectUri.advice) in text
+    assert "redirect" not in text.lower() and "evil.example" not in text and "client" not in text.lower()

@@ -43,6 +43,11 @@ class MouVersion(Base):
     review_date: Mapped[date] = mapped_column(Date)
     security_commitments: Mapped[str] = mapped_column(Text, default="")
     contacts: Mapped[str] = mapped_column(Text, default="")
+    # The words people read, in Welsh: empty until staff give them (the console flags a version
+    # without them, and Welsh pages never put the English inside a Welsh sentence).
+    organisation_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    purpose_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lawful_basis_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
