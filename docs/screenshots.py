@@ -129,7 +129,7 @@ def walk(page: Page, issuer: str, services: Services, password: str, redirect_ur
     page.context.clear_cookies()
     page.goto(authorization_url(issuer, redirect_uri))
     page.get_by_label("Email address").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password", exact=True).fill(password)
     click(page, "Sign in")
     page.get_by_label("Security code").fill(latest_code(services, DEMO_EMAIL))
     click(page, "Continue")

@@ -24,7 +24,7 @@ pytestmark = [
 
 def sign_in(page, broker, email: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_label("Security code").fill(outbox_code(page, broker.url, email))
     page.get_by_role("button", name="Continue").click()
