@@ -22,9 +22,11 @@ from sqlalchemy import select
 
 from broker.accounts.passwords import PasswordService
 from broker.accounts.service import AccountService
+from broker.cli import audited_sessions
+from broker.config import load_settings
 from broker.deps import utc_now
 from broker.oidc.clients import NewClient, register_client
-from broker.store.db import make_engine, make_sessionmaker, transaction
+from broker.store.db import make_engine, transaction
 from broker.store.models import BackchannelLogout, Grant
 from tests.command import run_broker
 from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_postgres_database
@@ -173,7 +175,14 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def setup(cluster: Cluster):
     engine = make_engine(cluster.database_url)
-    factory = make_sessionmaker(engine)
+    env = cluster.broker_env
+    settings = load_settings(
+        env="test",
+        database_url=cluster.database_url,
+        issuer=env["BROKER_ISSUER"],
+        key_encryption_key_file=Path(env["BROKER_KEY_ENCRYPTION_KEY_FILE"]),
+    )
+    factory = audited_sessions(settings, engine)  # registering a service writes to the keyed audit chain
     email = f"c-{uuid.uuid4().hex[:8]}@example.org"
     key, jwks = make_rp_key()
     redirect = "http://localhost:9000/cb"
