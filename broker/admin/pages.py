@@ -16,7 +16,7 @@ from broker.deps import Db, Form, ServicesDep
 from broker.oidc.clients import RelyingServices
 from broker.policy.agreements import AgreementRefused, Agreements
 from broker.policy.claims import HUMAN_NAMES
-from broker.policy.mou import LEVELS, can
+from broker.policy.mou import CONTROLLER_RELATIONSHIPS, LEVELS, can
 from broker.webkit.access import ROLES, signed_in, staff
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
@@ -110,7 +110,13 @@ def act_on(
 def _draft_form(
     request: Request, services: ServicesDep, mou: Any, values: dict[str, str], errors: dict[str, str] | None
 ) -> Response:
-    context = {"title": f"New version of {mou.reference}", "mou": mou, "values": values, "levels": LEVELS}
+    context = {
+        "title": f"New version of {mou.reference}",
+        "mou": mou,
+        "values": values,
+        "levels": LEVELS,
+        "relationships": CONTROLLER_RELATIONSHIPS,
+    }
     return render(services, request, "admin/draft.html", context, errors)
 
 
