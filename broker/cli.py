@@ -660,6 +660,20 @@ def mou_import(
     typer.echo(json.dumps({"drafted": drafted}))
 
 
+@mou_app.command("remind")
+def mou_remind() -> None:
+    """Email each agreement's named owner when its end date is within 30 days, or its review date is
+    within 30 days or past: once per agreement per date (each reminder is in the audit log). Prints
+    what was sent, and the agreements that have no owner's email address to send to."""
+    from broker.deps import utc_now
+    from broker.policy.reminders import Reminders
+
+    settings = settings_or_exit()
+    with _session() as db:
+        done = Reminders(db, utc_now, settings.issuer).send()
+    typer.echo(json.dumps({"reminders": done}))
+
+
 def _mount_keys() -> None:
     from broker.keys_cli import app as keys_app
 

@@ -91,6 +91,7 @@ def _mou_page(
         "names": HUMAN_NAMES,
         "actions": actions,
         "can_draft": "policy_author" in roles,
+        "relationships": CONTROLLER_RELATIONSHIPS,
     }
     return render(services, request, "admin/mou.html", context, errors)
 
