@@ -53,7 +53,9 @@ def passkey_needed(request: Request, db: Db, services: ServicesDep) -> Response:
     signed_in(request)
     # Where "Sign in again" leads after signing out (the sign-out page checks it is one of ours).
     after = request.query_params.get("next") or "/admin"
-    return render(services, request, "admin/passkey.html", {"title": "Sign in with your passkey", "next": after})
+    return render(
+        services, request, "admin/passkey.html", {"title": "Sign in with your passkey", "next": after}
+    )
 
 
 @router.get("/admin/mous")
