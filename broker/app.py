@@ -16,7 +16,9 @@ from sqlalchemy.exc import OperationalError
 
 from broker.accounts.passwords import PasswordService
 from broker.admin import clients as admin_clients
+from broker.admin import evaluate as admin_evaluate
 from broker.admin import pages as admin_pages
+from broker.admin import staff as admin_staff
 from broker.audit.checkpoints import Checkpoints
 from broker.audit.log import ADDRESS_KEY, CHAIN_KEY
 from broker.audit.worker import AuditSealer
@@ -141,6 +143,8 @@ ROUTED = (
     vouching,
     admin_clients,
     admin_pages,
+    admin_staff,
+    admin_evaluate,
     service_pages,
     your_data,
     activity,

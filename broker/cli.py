@@ -30,7 +30,6 @@ mou_app = typer.Typer(
 )
 referees_app = typer.Typer(help="Registered referees for vouching.", no_args_is_help=True)
 identities_app = typer.Typer(help="Proven identities.", no_args_is_help=True)
-STAFF_ROLES = ("policy_author", "approver", "auditor", "client_manager", "vouch_reviewer")
 simulated_app = typer.Typer(
     help="The simulated identity authorities' registry (development and testing only).", no_args_is_help=True
 )
@@ -484,21 +483,39 @@ def _with_account(email: str) -> Any:
     return opened()
 
 
+def _staff_change(email: str, role: str, change: str) -> None:
+    """Grant or revoke a staff role as the operator, through the staff service (audited; never the
+    last administrator's)."""
+    from broker.accounts.staff import ROLES, StaffChangeRefused, StaffRoles
+    from broker.deps import utc_now
+
+    if role not in ROLES:
+        fail(f"role must be one of {', '.join(ROLES)}")
+    with _with_account(email) as (_, db, account):
+        roles = StaffRoles(db, utc_now)
+        try:
+            changed = (roles.grant if change == "grant" else roles.revoke)(account.email, role, "operator")
+        except StaffChangeRefused as refused:
+            fail(refused.description)
+        typer.echo(json.dumps({"id": changed.id, "roles": changed.roles}))
+
+
 @staff_app.command("grant")
 def staff_grant(
     email: Annotated[str, typer.Option(help="The account's email address.")],
-    role: Annotated[str, typer.Option(help="vouch_reviewer")],
+    role: Annotated[str, typer.Option(help="administrator, policy_author, approver, auditor, ...")],
 ) -> None:
-    """Give an account a staff role."""
-    from broker.audit.log import record
-    from broker.deps import utc_now
+    """Give an account a staff role (the first administrator is made so)."""
+    _staff_change(email, role, "grant")
 
-    if role not in STAFF_ROLES:
-        fail(f"role must be one of {', '.join(STAFF_ROLES)}")
-    with _with_account(email) as (_, db, account):
-        account.roles = sorted(set(account.roles or []) | {role})
-        record(db, "staff.role_granted", now=utc_now(), actor="operator", subject=account.id, role=role)
-        typer.echo(json.dumps({"id": account.id, "roles": account.roles}))
+
+@staff_app.command("revoke")
+def staff_revoke(
+    email: Annotated[str, typer.Option(help="The account's email address.")],
+    role: Annotated[str, typer.Option(help="The role to take away.")],
+) -> None:
+    """Take a staff role from an account; the last administrator's is refused."""
+    _staff_change(email, role, "revoke")
 
 
 @referees_app.command("add")
@@ -658,6 +675,20 @@ def mou_import(
     except PolicyError as exc:
         fail(f"cannot import: {exc}")
     typer.echo(json.dumps({"drafted": drafted}))
+
+
+@mou_app.command("remind")
+def mou_remind() -> None:
+    """Email each agreement's named owner when its end date is within 30 days, or its review date is
+    within 30 days or past: once per agreement per date (each reminder is in the audit log). Prints
+    what was sent, and the agreements that have no owner's email address to send to."""
+    from broker.deps import utc_now
+    from broker.policy.reminders import Reminders
+
+    settings = settings_or_exit()
+    with _session() as db:
+        done = Reminders(db, utc_now, settings.issuer).send()
+    typer.echo(json.dumps({"reminders": done}))
 
 
 def _mount_keys() -> None:

@@ -16,7 +16,9 @@ from broker.deps import Db, Form, ServicesDep
 from broker.oidc.clients import RelyingServices
 from broker.policy.agreements import AgreementRefused, Agreements
 from broker.policy.claims import HUMAN_NAMES
-from broker.policy.mou import LEVELS, can
+from broker.policy.mou import CONTROLLER_RELATIONSHIPS, LEVELS, can
+from broker.policy.reminders import Reminders
+from broker.store.bounds import text_problem
 from broker.webkit.access import ROLES, signed_in, staff
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
@@ -32,6 +34,7 @@ ACTIONS = {  # action → (button words, roles that may do it)
     "terminate": ("End this agreement", ("approver",)),
 }
 READERS = ("policy_author", "approver", "auditor", "client_manager")
+SEARCH_LENGTH = 200  # a search of the services' names is never longer than a name
 
 
 def agreements(db: Db, services: ServicesDep) -> Agreements:
@@ -40,11 +43,27 @@ def agreements(db: Db, services: ServicesDep) -> Agreements:
 
 @router.get("/admin")
 def home(request: Request, db: Db, services: ServicesDep) -> Response:
+    """The console at a glance: each service's agreement, those ending soon and those due for review
+    (for staff who read agreements), with search and paging."""
     account = staff(request)
     roles = [ROLES[r] for r in sorted(set(account.roles) & set(ROLES))]
-    return render(
-        services, request, "admin/home.html", {"title": "Admin", "roles": roles, "account": account}
-    )
+    context: dict[str, Any] = {"title": "Admin", "roles": roles, "account": account, "glance": None}
+    if set(account.roles) & set(READERS):
+        search = (request.query_params.get("search") or "").strip()
+        if text_problem(search, SEARCH_LENGTH):  # from the address bar: PostgreSQL refuses a NUL byte
+            errors = {"search": f"Search with at most {SEARCH_LENGTH} characters, and no control characters"}
+            return render(services, request, "admin/home.html", {**context, "search": ""}, errors)
+        number = request.query_params.get("page") or "1"
+        page = int(number) if number.isascii() and number.isdigit() and len(number) < 6 else 1
+        due = Reminders(db, services.clock, "").due()
+        context |= {
+            "glance": agreements(db, services).at_a_glance(search, page),
+            "search": search,
+            "ending": [d for d in due if d.milestone.kind == "end"],
+            "reviews": [d for d in due if d.milestone.kind == "review"],
+            "names": HUMAN_NAMES,
+        }
+    return render(services, request, "admin/home.html", context)
 
 
 @router.get("/admin/passkey")
@@ -53,7 +72,9 @@ def passkey_needed(request: Request, db: Db, services: ServicesDep) -> Response:
     signed_in(request)
     # Where "Sign in again" leads after signing out (the sign-out page checks it is one of ours).
     after = request.query_params.get("next") or "/admin"
-    return render(services, request, "admin/passkey.html", {"title": "Sign in with your passkey", "next": after})
+    return render(
+        services, request, "admin/passkey.html", {"title": "Sign in with your passkey", "next": after}
+    )
 
 
 @router.get("/admin/mous")
@@ -91,6 +112,7 @@ def _mou_page(
         "names": HUMAN_NAMES,
         "actions": actions,
         "can_draft": "policy_author" in roles,
+        "relationships": CONTROLLER_RELATIONSHIPS,
     }
     return render(services, request, "admin/mou.html", context, errors)
 
@@ -110,7 +132,13 @@ def act_on(
 def _draft_form(
     request: Request, services: ServicesDep, mou: Any, values: dict[str, str], errors: dict[str, str] | None
 ) -> Response:
-    context = {"title": f"New version of {mou.reference}", "mou": mou, "values": values, "levels": LEVELS}
+    context = {
+        "title": f"New version of {mou.reference}",
+        "mou": mou,
+        "values": values,
+        "levels": LEVELS,
+        "relationships": CONTROLLER_RELATIONSHIPS,
+    }
     return render(services, request, "admin/draft.html", context, errors)
 
 

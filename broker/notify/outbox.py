@@ -44,6 +44,9 @@ TEMPLATES = {
     "If this was not you, contact us straight away.",
     "sign_in_method_changed": "The way you get security codes for your account was changed. If this was not "
     "you, contact us straight away.",
+    # To an agreement's named owner (staff): its end or review date is near, or its review is overdue.
+    "agreement_reminder": "The data sharing agreement {reference} with {organisation} {what} on {date}. "
+    "Review it, and draft a new version if it should continue: {link}",
 }
 
 

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.policy.mou import AttributeTerm, PolicyError, Terms
+from broker.policy.mou import DPO_FIELDS, AttributeTerm, PolicyError, Terms
 from broker.policy.service import add_version, create_mou, terms_of
 from broker.store.bounds import column_length, text_problem
 from broker.store.models import Account, Client, Mou, MouVersion
@@ -62,6 +62,17 @@ class VersionEntry(_Entry):
     organisation_cy: _bounded(column_length(MouVersion.organisation_cy)) = ""  # type: ignore[valid-type]
     purpose_cy: _bounded(column_length(MouVersion.purpose_cy)) = ""  # type: ignore[valid-type]
     lawful_basis_cy: _bounded(column_length(MouVersion.lawful_basis_cy)) = ""  # type: ignore[valid-type]
+    # What a data protection officer needs (broker.policy.mou.DPO_FIELDS); the choice and the owner's
+    # email address are checked with the other terms (``Terms.field_problems``).
+    dpia_reference: _bounded(column_length(MouVersion.dpia_reference)) = ""  # type: ignore[valid-type]
+    controller_relationship: _bounded(column_length(MouVersion.controller_relationship)) = ""  # type: ignore[valid-type]
+    special_category_condition: _bounded(column_length(MouVersion.special_category_condition)) = ""  # type: ignore[valid-type]
+    deletion_on_end: _bounded(column_length(MouVersion.deletion_on_end)) = ""  # type: ignore[valid-type]
+    owner_name: _bounded(column_length(MouVersion.owner_name)) = ""  # type: ignore[valid-type]
+    owner_email: _bounded(column_length(MouVersion.owner_email)) = ""  # type: ignore[valid-type]
+    dpo_contact: _bounded(column_length(MouVersion.dpo_contact)) = ""  # type: ignore[valid-type]
+    breach_contact: _bounded(column_length(MouVersion.breach_contact)) = ""  # type: ignore[valid-type]
+    international_transfers: _bounded(column_length(MouVersion.international_transfers)) = ""  # type: ignore[valid-type]
 
     def terms(self) -> Terms:
         return Terms(
@@ -80,6 +91,7 @@ class VersionEntry(_Entry):
             organisation_cy=self.organisation_cy,
             purpose_cy=self.purpose_cy,
             lawful_basis_cy=self.lawful_basis_cy,
+            **{name: getattr(self, name) for name in DPO_FIELDS},
         )
 
 

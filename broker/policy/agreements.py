@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from broker.errors import BrokerError, PageError
@@ -31,10 +31,11 @@ from broker.policy.mou import (
 )
 from broker.policy.release import Agreement, ConsentFacts, decide
 from broker.policy.service import add_version, apply, governing, history, terms_of, with_companion_terms
-from broker.store.models import Client, Mou, MouVersion, ReleaseRecord
+from broker.store.models import Account, Client, Mou, MouVersion, ReleaseRecord
 from broker.store.unit import unit_of_work
 
 ACTIONS = frozenset(action for _status, action in TRANSITIONS)
+GLANCE_PAGE = 25  # services a page of the console's overview shows
 LEDGER_PAGE = 200  # the release ledger shows the newest this many releases that match its filters
 
 
@@ -90,6 +91,27 @@ def _missing_welsh(row: MouVersion | None) -> list[str]:
     return [name.replace("_", " ") for name in terms_of(row).missing_welsh()]
 
 
+@dataclass(frozen=True)
+class ServiceGlance:
+    """One service at a glance: what it gets, under which version, until when, who wrote and approved it."""
+
+    client: Client
+    mou: Mou | None
+    row: MouVersion | None  # the version governing it now (or the newest, when none was approved)
+    status: str
+    claims: list[str]
+    author: str  # an email address where the author is an account, else as recorded ("operator")
+    approver: str
+
+
+@dataclass(frozen=True)
+class Glance:
+    rows: list[ServiceGlance]
+    total: int
+    page: int
+    pages: int
+
+
 class Agreements:
     """The data sharing agreements, for staff, on the request's database session."""
 
@@ -131,6 +153,55 @@ class Agreements:
                 }
             )
         return rows
+
+    def at_a_glance(self, search: str = "", page: int = 1) -> Glance:
+        """Services by name, ``GLANCE_PAGE`` a page, those whose name, client id or agreement reference
+        holds ``search`` (any case)."""
+        today = self.clock().date()
+        query = select(Client, Mou).outerjoin(Mou, Mou.client_id == Client.client_id)
+        words = search.strip().lower()
+        if words:
+            like = f"%{words}%"
+            query = query.where(
+                or_(
+                    func.lower(Client.name).like(like),
+                    func.lower(Client.client_id).like(like),
+                    func.lower(Mou.reference).like(like),
+                )
+            )
+        total = int(self.db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, -(-total // GLANCE_PAGE))
+        page = min(max(page, 1), pages)
+        found = self.db.execute(
+            query.order_by(Client.name, Client.client_id).offset((page - 1) * GLANCE_PAGE).limit(GLANCE_PAGE)
+        )
+        rows = []
+        for client, mou in found.tuples():
+            row = governing(self.db, client.client_id, today=today)
+            if row is None and mou is not None:
+                row = self.db.scalars(
+                    select(MouVersion).filter_by(mou_id=mou.id).order_by(MouVersion.number.desc())
+                ).first()
+            terms = terms_of(row) if row else None
+            rows.append(
+                ServiceGlance(
+                    client=client,
+                    mou=mou,
+                    row=row,
+                    status=effective_status(row.status, terms, today) if row and terms else "none",
+                    claims=[a.claim for a in terms.attributes] if terms else [],
+                    author=self._who(row.author) if row else "",
+                    approver=self._who(row.approved_by) if row else "",
+                )
+            )
+        return Glance(rows, total, page, pages)
+
+    def _who(self, actor: str | None) -> str:
+        """A staff member by email address (names, not ids); what was recorded when not an account."""
+        if not actor:
+            return ""
+        email = self.db.scalar(select(Account.email).where(Account.id == actor))
+        return email or actor
 
     def version(self, reference: str, number: int | str | None = None) -> VersionView:
         """One version (``number``; the newest when there is no such version or none is asked for)."""

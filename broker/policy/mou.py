@@ -24,6 +24,45 @@ EVER_APPROVED = ("approved", "active", "suspended", "terminated")
 # Longer than this is a slip of the keyboard, not a retention period (the console and imports alike).
 MAX_RETENTION_DAYS = 3653  # ten years
 
+# How the parties stand to each other under UK GDPR (the ICO data sharing code asks the agreement to
+# say): each a separate controller, joint controllers (Article 26), or the service processing for the
+# operator (Article 28). Empty on versions written before these were asked.
+CONTROLLER_RELATIONSHIPS = {
+    "separate_controllers": "Separate controllers",
+    "joint_controllers": "Joint controllers (UK GDPR Article 26)",
+    "processor": "The service is a processor (UK GDPR Article 28)",
+}
+# Claims that are special-category data (UK GDPR Article 9) or criminal-offence data (Article 10):
+# sharing any of them needs an Article 9 or 10 condition written in the agreement. None of the claims
+# the broker can share today is: a name, a birth date, an address, a passport or driving licence
+# number, an email address or a phone number are personal data, not special-category data.
+SPECIAL_CATEGORY_CLAIMS: frozenset[str] = frozenset()
+# The data protection officer's fields of a version (text, each bounded by its column), in the order
+# the console asks them. ``controller_relationship`` is one of CONTROLLER_RELATIONSHIPS or empty.
+DPO_FIELDS = (
+    "dpia_reference",
+    "controller_relationship",
+    "special_category_condition",
+    "deletion_on_end",
+    "owner_name",
+    "owner_email",
+    "dpo_contact",
+    "breach_contact",
+    "international_transfers",
+)
+
+
+def special_category_problem(
+    claims: Iterable[str], condition: str, special: frozenset[str] = SPECIAL_CATEGORY_CLAIMS
+) -> str | None:
+    """Why terms sharing ``claims`` cannot be submitted without an Article 9 or 10 condition (pure):
+    None when no claim is special-category data, or a condition is written."""
+    named = sorted(set(claims) & special)
+    if named and not condition.strip():
+        return f"Give the Article 9 or 10 condition for sharing {', '.join(named)}"
+    return None
+
+
 # What each action does to a version's status (anything else is refused).
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "submit"): "submitted",
@@ -93,6 +132,16 @@ class Terms:
     organisation_cy: str = ""
     purpose_cy: str = ""
     lawful_basis_cy: str = ""
+    # What a data protection officer needs (DPO_FIELDS): empty on versions written before they were asked.
+    dpia_reference: str = ""
+    controller_relationship: str = ""
+    special_category_condition: str = ""
+    deletion_on_end: str = ""
+    owner_name: str = ""
+    owner_email: str = ""
+    dpo_contact: str = ""
+    breach_contact: str = ""
+    international_transfers: str = ""
 
     def attribute(self, claim: str) -> AttributeTerm | None:
         return next((a for a in self.attributes if a.claim == claim), None)
@@ -145,11 +194,23 @@ class Terms:
                         f"The retention period for {a.claim} must be between 1 and {MAX_RETENTION_DAYS} days",
                     )
                 )
+        if self.controller_relationship and self.controller_relationship not in CONTROLLER_RELATIONSHIPS:
+            out.append(("controller_relationship", "Choose how the parties stand to each other"))
+        special = special_category_problem((a.claim for a in self.attributes), self.special_category_condition)
+        if special:
+            out.append(("special_category_condition", special))
+        if self.owner_email and not _looks_like_email(self.owner_email):
+            out.append(("owner_email", "Enter the owner's email address, like name@example.gov.uk"))
         if self.end <= self.start:
             out.append(("end", "The end date must be after the start date"))
         if not self.start <= self.review <= self.end:
             out.append(("review", "The review date must fall between the start and end dates"))
         return out
+
+
+def _looks_like_email(value: str) -> bool:
+    local, at, domain = value.partition("@")
+    return bool(at and local and "." in domain and not any(c.isspace() for c in value))
 
 
 @dataclass(frozen=True)
@@ -338,6 +399,7 @@ def read_draft(fields: Mapping[str, str | None]) -> tuple[Terms | None, dict[str
         security_commitments=(fields.get("security_commitments") or "").strip(),
         contacts=(fields.get("contacts") or "").strip(),
         **{f"{name}_cy": (fields.get(f"{name}_cy") or "").strip() for name in PUBLIC_FIELDS},
+        **{name: (fields.get(name) or "").strip() for name in DPO_FIELDS},
     )
     for name, problem in terms.field_problems():
         errors.setdefault(name, problem)
@@ -358,4 +420,5 @@ def draft_fields(terms: Terms) -> dict[str, str]:
         "security_commitments": terms.security_commitments,
         "contacts": terms.contacts,
         **{f"{name}_cy": getattr(terms, f"{name}_cy") for name in PUBLIC_FIELDS},
+        **{name: getattr(terms, name) for name in DPO_FIELDS},
     }

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from broker.audit.log import record as audit
 from broker.policy.claims import COMPANIONS, IDENTITY_CLAIMS, shareable
 from broker.policy.mou import (
+    DPO_FIELDS,
     EVER_APPROVED,
     AttributeTerm,
     PolicyError,
@@ -51,6 +52,7 @@ def terms_of(row: MouVersion) -> Terms:
         organisation_cy=row.organisation_cy,
         purpose_cy=row.purpose_cy,
         lawful_basis_cy=row.lawful_basis_cy,
+        **{name: getattr(row, name) for name in DPO_FIELDS},
     )
 
 
@@ -228,6 +230,7 @@ def add_version(db: Session, mou: Mou, terms: Terms, author: str, now: datetime)
         organisation_cy=terms.organisation_cy,
         purpose_cy=terms.purpose_cy,
         lawful_basis_cy=terms.lawful_basis_cy,
+        **{name: getattr(terms, name) for name in DPO_FIELDS},
         author=author,
         created_at=now,
     )
@@ -374,6 +377,7 @@ def as_export(mou: Mou, rows: list[MouVersion]) -> dict[str, Any]:
                 "organisation_cy": r.organisation_cy,
                 "purpose_cy": r.purpose_cy,
                 "lawful_basis_cy": r.lawful_basis_cy,
+                **{name: getattr(r, name) for name in DPO_FIELDS},
                 "author": r.author,
                 "approved_by": r.approved_by,
             }
@@ -417,6 +421,7 @@ def _read_terms(data: dict[str, Any]) -> Terms:
             organisation_cy=str(data.get("organisation_cy") or ""),
             purpose_cy=str(data.get("purpose_cy") or ""),
             lawful_basis_cy=str(data.get("lawful_basis_cy") or ""),
+            **{name: str(data.get(name) or "") for name in DPO_FIELDS},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyError(f"the MOU document is not complete or not well formed: {exc}") from None

@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from broker.accounts.sessions import SessionService, session_cookie
+from broker.accounts.staff import ROLES
 from broker.deps import Db, ServicesDep
 from broker.errors import PageError, SignInFirst
 from broker.language import N_, _
@@ -172,6 +173,9 @@ PAGES: dict[str, Rule] = {
             "/admin/services",
             "/admin/services/new",
             "/admin/services/{client_id}",
+            "/admin/staff",
+            "/admin/staff/{change}",
+            "/admin/evaluate",
             "/admin/vouches",
             "/admin/vouches/{vouch_id}",
         ],
@@ -179,13 +183,6 @@ PAGES: dict[str, Rule] = {
     ),
 }
 
-ROLES = {
-    "policy_author": "Policy author: drafts and submits MOU versions",
-    "approver": "Approver: approves, rejects, suspends and ends MOU versions",
-    "auditor": "Auditor: reads the release ledger and every MOU",
-    "client_manager": "Client manager: registers relying services",
-    "vouch_reviewer": "Vouch reviewer: decides vouches held for review",
-}
 PASSKEY = "hwk"  # RFC 8176: the session was proven with a key held in hardware
 PASSKEY_PAGE = "/admin/passkey"
 

@@ -26,6 +26,7 @@ from fastapi import Request
 
 from broker.errors import PageError
 from broker.language import N_
+from broker.policy.mou import DPO_FIELDS
 from broker.store.bounds import (
     ADDRESS_LINE,
     FREE_TEXT,
@@ -63,6 +64,7 @@ FIELDS: dict[str, int] = {
     "organisation_cy": column_length(MouVersion.organisation_cy),
     "lawful_basis_cy": column_length(MouVersion.lawful_basis_cy),
     "purpose_cy": column_length(MouVersion.purpose_cy),
+    **{name: column_length(getattr(MouVersion, name)) for name in DPO_FIELDS},
     "attributes": FREE_TEXT,  # kept in JSON, one line per claim
     "sector_identifier": column_length(Client.sector_identifier),
     "backchannel_logout_uri": column_length(Client.backchannel_logout_uri),

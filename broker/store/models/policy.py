@@ -48,6 +48,17 @@ class MouVersion(Base):
     organisation_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
     purpose_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     lawful_basis_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # What a data protection officer needs (broker.policy.mou.DPO_FIELDS; migration 0013): empty on
+    # versions written before they were asked.
+    dpia_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    controller_relationship: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    special_category_condition: Mapped[str] = mapped_column(Text, default="", server_default="")
+    deletion_on_end: Mapped[str] = mapped_column(Text, default="", server_default="")
+    owner_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    owner_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    dpo_contact: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    breach_contact: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    international_transfers: Mapped[str] = mapped_column(Text, default="", server_default="")
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
