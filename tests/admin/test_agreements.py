@@ -235,3 +235,15 @@ def test_approving_a_version_that_ends_sharing_at_once_needs_confirming(session_
     with session_factory() as db:
         agreements(db).act(reference, 2, "approve", "carol", confirmed=True)
     assert stored(session_factory, reference) == [(1, "approved"), (2, "approved")]
+
+
+def test_a_new_draft_starts_empty_when_no_version_was_ever_approved(session_factory):
+    """``broker clients create`` outside development leaves a draft: nothing of it is copied."""
+    with transaction(session_factory) as db:
+        new = NewClient(name="Boats", redirect_uris=["https://boats.example/cb"], claims=["email"])
+        client, _ = register_client(db, new, NOW)
+        reference = str(db.scalar(select(Mou.reference).filter_by(client_id=client.client_id)))
+    with session_factory() as db:
+        _mou, current, values = agreements(db).draft_values(reference)
+        assert (current, values) == (None, {})
+        assert agreements(db).version(reference).before is None
