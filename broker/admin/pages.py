@@ -16,7 +16,7 @@ from broker.deps import Db, Form, ServicesDep
 from broker.oidc.clients import RelyingServices
 from broker.policy.agreements import AgreementRefused, Agreements
 from broker.policy.claims import HUMAN_NAMES
-from broker.policy.mou import CONTROLLER_RELATIONSHIPS, LEVELS, can
+from broker.policy.mou import CONTROLLER_RELATIONSHIPS, ENDS_AT_ONCE, LEVELS, can
 from broker.policy.reminders import Reminders
 from broker.store.bounds import text_problem
 from broker.webkit.access import ROLES, signed_in, staff
@@ -35,6 +35,18 @@ ACTIONS = {  # action → (button words, roles that may do it)
 }
 READERS = ("policy_author", "approver", "auditor", "client_manager")
 SEARCH_LENGTH = 200  # a search of the services' names is never longer than a name
+# What the version page says after an action, and the status the version must have for it to be true.
+DONE = {
+    "submit": (
+        "Version submitted for approval. A second person with the approver role approves it.",
+        "submitted",
+    ),
+    "approve": ("Version approved.", "approved"),
+    "reject": ("Version rejected and returned to draft.", "draft"),
+    "suspend": ("Agreement suspended: nothing is shared with the service until it is resumed.", "suspended"),
+    "resume": ("Agreement resumed.", "approved"),
+    "terminate": ("Agreement ended: nothing more is shared with the service.", "terminated"),
+}
 
 
 def agreements(db: Db, services: ServicesDep) -> Agreements:
@@ -88,7 +100,8 @@ def mous(request: Request, db: Db, services: ServicesDep) -> Response:
 def mou_page(reference: str, request: Request, db: Db, services: ServicesDep) -> Response:
     account = staff(request, *READERS)
     number = request.query_params.get("version")
-    return _mou_page(request, db, services, reference, account.roles, None, number)
+    done = request.query_params.get("done")
+    return _mou_page(request, db, services, reference, account.roles, None, number, done)
 
 
 def _mou_page(
@@ -99,8 +112,12 @@ def _mou_page(
     roles: list[str],
     errors: dict[str, str] | None,
     number: int | str | None = None,
+    done: str | None = None,
 ) -> Response:
     view = agreements(db, services).version(reference, number)
+    # What was just done, as the version stands now (a link naming an action not done says nothing).
+    said = DONE.get(done or "")
+    done_words = said[0] if said and view.shown.status == said[1] else None
     actions = [
         (action, words)
         for action, (words, allowed) in ACTIONS.items()
@@ -113,6 +130,8 @@ def _mou_page(
         "actions": actions,
         "can_draft": "policy_author" in roles,
         "relationships": CONTROLLER_RELATIONSHIPS,
+        "done": done_words if not errors else None,
+        "ends_at_once_words": ENDS_AT_ONCE.format(end=view.terms.end),
     }
     return render(services, request, "admin/mou.html", context, errors)
 
@@ -122,15 +141,23 @@ def act_on(
     reference: str, number: int, action: str, request: Request, db: Db, services: ServicesDep, form: Form
 ) -> Response:
     account = staff(request, *ACTIONS.get(action, ("", READERS))[1])  # no such action: a 404 for readers
+    confirmed = form.get("confirm_end") == "yes"
     try:
-        agreements(db, services).act(reference, number, action, account.id, form.get("note") or "")
+        agreements(db, services).act(
+            reference, number, action, account.id, form.get("note") or "", confirmed=confirmed
+        )
     except AgreementRefused as refused:
         return _mou_page(request, db, services, reference, account.roles, refused.errors, number)
-    return see_other(f"/admin/mous/{reference}?version={number}")
+    return see_other(f"/admin/mous/{reference}?version={number}&done={action}")
 
 
 def _draft_form(
-    request: Request, services: ServicesDep, mou: Any, values: dict[str, str], errors: dict[str, str] | None
+    request: Request,
+    services: ServicesDep,
+    mou: Any,
+    values: dict[str, str],
+    errors: dict[str, str] | None,
+    prefilled_from: Any = None,
 ) -> Response:
     context = {
         "title": f"New version of {mou.reference}",
@@ -138,6 +165,8 @@ def _draft_form(
         "values": values,
         "levels": LEVELS,
         "relationships": CONTROLLER_RELATIONSHIPS,
+        "prefilled_from": prefilled_from,
+        "fresh": not errors,
     }
     return render(services, request, "admin/draft.html", context, errors)
 
@@ -145,8 +174,8 @@ def _draft_form(
 @router.get("/admin/mous/{reference}/new")
 def draft_page(reference: str, request: Request, db: Db, services: ServicesDep) -> Response:
     staff(request, "policy_author")
-    mou, values = agreements(db, services).draft_values(reference)
-    return _draft_form(request, services, mou, values, None)
+    mou, current, values = agreements(db, services).draft_values(reference)
+    return _draft_form(request, services, mou, values, None, current)
 
 
 @router.post("/admin/mous/{reference}/new")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import func, or_, select
@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from broker.errors import BrokerError, PageError
 from broker.policy.mou import (
+    CONFIRM_END,
+    EVER_APPROVED,
     LEVELS,
     NOTE_NEEDED,
     TRANSITIONS,
@@ -27,6 +29,8 @@ from broker.policy.mou import (
     diff,
     draft_fields,
     effective_status,
+    ends_sharing_at_once,
+    governing_number,
     read_draft,
 )
 from broker.policy.release import Agreement, ConsentFacts, decide
@@ -66,8 +70,10 @@ class VersionView:
     shown: MouVersion
     status: str
     terms: Terms
-    before: MouVersion | None
+    before: MouVersion | None  # what the changes are against: the version in force, or the one it followed
+    before_in_force: bool  # whether ``before`` is the version in force (else the one ``shown`` replaced)
     changes: list[tuple[str, str, str]]
+    ends_at_once: bool  # approving ``shown`` ends sharing at once (``mou.ends_sharing_at_once``)
     history: list[dict[str, Any]]
     missing_welsh: list[str]  # the fields people read that have no Welsh words in this version
 
@@ -82,6 +88,24 @@ class DryRun:
     problems: list[str]  # terms that could not be submitted decide nothing
     released: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Versions nobody has approved yet: the ones an approver is asked to compare with the version in force.
+UNAPPROVED = ("draft", "submitted")
+
+
+def _compared_with(
+    versions: list[MouVersion], shown: MouVersion, today: date
+) -> tuple[MouVersion | None, bool]:
+    """What staff see ``shown``'s changes against, and whether that is the version in force: the
+    version governing the service today (``mou.governing_number``), which is what approving
+    ``shown`` would change; for the governing version itself, the one ever approved before it."""
+    number = governing_number(((v.number, v.status, v.start_date) for v in versions), today)
+    current = next((v for v in versions if v.number == number), None)
+    if current is not None and current.number != shown.number:
+        return current, True
+    earlier = [v for v in versions if v.status in EVER_APPROVED and v.number < shown.number]
+    return (earlier[-1] if earlier else None), False
 
 
 def _missing_welsh(row: MouVersion | None) -> list[str]:
@@ -210,7 +234,7 @@ class Agreements:
             raise NoSuchAgreement("This MOU has no versions yet.")
         today = self.clock().date()
         shown = next((v for v in versions if str(v.number) == str(number)), versions[-1])
-        before = next((v for v in versions if v.number == shown.number - 1), None)
+        before, in_force = _compared_with(versions, shown, today)
         terms = terms_of(shown)
         return VersionView(
             mou=mou,
@@ -220,7 +244,9 @@ class Agreements:
             status=effective_status(shown.status, terms, today),
             terms=terms,
             before=before,
+            before_in_force=in_force,
             changes=diff(terms_of(before), terms) if before else [],
+            ends_at_once=shown.status in UNAPPROVED and ends_sharing_at_once(terms, today),
             missing_welsh=_missing_welsh(shown),
             history=[
                 {
@@ -233,10 +259,13 @@ class Agreements:
             ],
         )
 
-    def draft_values(self, reference: str) -> tuple[Mou, dict[str, str]]:
-        """A new draft's fields, filled in from the newest version."""
-        mou, versions = self.find(reference)
-        return mou, draft_fields(terms_of(versions[-1])) if versions else {}
+    def draft_values(self, reference: str) -> tuple[Mou, MouVersion | None, dict[str, str]]:
+        """A new draft's fields, filled in from the version in force (``governing``), and that version;
+        never from a draft nobody approved (its author's unfinished changes are theirs). Empty when no
+        version was ever approved."""
+        mou, _ = self.find(reference)
+        current = governing(self.db, mou.client_id, today=self.clock().date())
+        return mou, current, draft_fields(terms_of(current)) if current else {}
 
     def dry_run(self, reference: str, number: int | str | None, level: str) -> DryRun:
         mou, versions = self.find(reference)
@@ -281,9 +310,13 @@ class Agreements:
         with unit_of_work(self.db):
             return add_version(self.db, mou, terms, author, self.clock())
 
-    def act(self, reference: str, number: int, action: str, actor: str, note: str = "") -> MouVersion:
+    def act(
+        self, reference: str, number: int, action: str, actor: str, note: str = "", *, confirmed: bool = False
+    ) -> MouVersion:
         """Do ``action`` to version ``number`` under the life-cycle rules (``mou.act``: two-person
-        approval included). Refusals are :class:`AgreementRefused` on the ``note`` field."""
+        approval included). Refusals are :class:`AgreementRefused` on the ``note`` field; approving a
+        version that ends sharing at once (``mou.ends_sharing_at_once``) is refused on the
+        ``confirm_end`` field unless the approver ``confirmed`` they understand it."""
         if action not in ACTIONS:
             raise NoSuchAgreement("There is no such action.")
         _, versions = self.find(reference)
@@ -293,6 +326,8 @@ class Agreements:
         note = note.strip()
         if action in NOTE_NEEDED and not note:
             raise AgreementRefused({"note": "Give a reason"})
+        if action == "approve" and not confirmed and ends_sharing_at_once(terms_of(row), self.clock().date()):
+            raise AgreementRefused({"confirm_end": CONFIRM_END})
         try:
             with unit_of_work(self.db):
                 apply(self.db, row, action, actor, self.clock(), note)

@@ -22,6 +22,7 @@ from broker.errors import PageNotFound
 from broker.language import N_
 from broker.policy import grants
 from broker.policy.claims import ClaimsRequestInvalid, Requested, requested
+from broker.policy.lawful_basis import Basis, basis_of
 from broker.policy.mou import Terms
 from broker.policy.release import Agreement
 from broker.policy.service import agreement_for, terms_of
@@ -223,11 +224,42 @@ def retention(terms: Terms | None, claims: list[str]) -> str:
     return f"kept for at most {max(days)} days" if days else ""
 
 
+def consent_type(basis: Basis | None) -> str:
+    """The Kantara receipt's ``consentType``: the controller's authority to use the information.
+    EXPLICIT only where the agreement rests on consent; otherwise the basis it rests on (or that it is
+    not consent, when its words name no single basis: ``lawful_basis.basis_of``)."""
+    if basis is None:
+        return "NOT CONSENT"
+    return "EXPLICIT" if basis.consent else basis.name.upper()
+
+
+def legal_basis(terms: Terms | None) -> dict[str, Any]:
+    """The lawful basis as an ISO/IEC TS 27560 record states it: the law, the article where the words
+    name one, and the words of the agreement as written."""
+    basis = basis_of(terms.lawful_basis) if terms else None
+    return {
+        "law": "UK GDPR",
+        "article": f"Article {basis.article}" if basis else None,
+        "name": basis.name if basis else None,
+        "isConsent": bool(basis and basis.consent),
+        "description": terms.lawful_basis if terms else "",
+    }
+
+
 def receipt(db: Session, consent: Consent, client: Client, account: Account, issuer: str) -> dict[str, Any]:
-    """The consent as a receipt (Kantara Consent Receipt 1.1 fields, as ISO/IEC TS 27560 builds on)."""
+    """The agreement to share as a receipt: the Kantara Consent Receipt 1.1 fields (kept for services
+    that read them), and the ISO/IEC TS 27560 consent record fields that apply (``consentRecord``:
+    the record, its state, and each processing with its purpose, lawful basis, information, controller,
+    recipient and retention). Its consent type is EXPLICIT only where the basis is consent."""
     version = db.get(MouVersion, consent.mou_version_id) if consent.mou_version_id else None
     mou = db.get(Mou, version.mou_id) if version else None
     terms = terms_of(version) if version else None
+    basis = basis_of(terms.lawful_basis) if terms else None
+    controller = {
+        "piiController": terms.organisation if terms else client.name,
+        "contact": terms.contacts if terms else "",
+    }
+    agreement = {"reference": mou.reference if mou else None, "version": version.number if version else None}
     return {
         "version": "KI-CR-v1.1.0",
         "jurisdiction": "GB",
@@ -236,12 +268,7 @@ def receipt(db: Session, consent: Consent, client: Client, account: Account, iss
         "consentReceiptID": consent.id,
         "language": "en",
         "piiPrincipalId": subject(client, account),
-        "piiControllers": [
-            {
-                "piiController": terms.organisation if terms else client.name,
-                "contact": terms.contacts if terms else "",
-            }
-        ],
+        "piiControllers": [controller],
         "policyUrl": f"{issuer}/services/{client.client_id}/agreement",
         "services": [
             {
@@ -250,7 +277,7 @@ def receipt(db: Session, consent: Consent, client: Client, account: Account, iss
                     {
                         "purpose": terms.purpose if terms else "",
                         "purposeCategory": ["Service provision"],
-                        "consentType": "EXPLICIT",
+                        "consentType": consent_type(basis),
                         "piiCategory": consent.claims,
                         "primaryPurpose": True,
                         "termination": retention(terms, consent.claims),
@@ -260,10 +287,43 @@ def receipt(db: Session, consent: Consent, client: Client, account: Account, iss
             }
         ],
         "sensitive": False,
-        "agreement": {
-            "reference": mou.reference if mou else None,
-            "version": version.number if version else None,
-        },
+        "agreement": agreement,
         "declined": consent.declined,
         "withdrawn": int(consent.withdrawn_at.timestamp()) if consent.withdrawn_at else None,
+        "consentRecord": _consent_record(consent, client, account, terms, controller, agreement, issuer),
+    }
+
+
+def _consent_record(
+    consent: Consent,
+    client: Client,
+    account: Account,
+    terms: Terms | None,
+    controller: dict[str, str],
+    agreement: dict[str, Any],
+    issuer: str,
+) -> dict[str, Any]:
+    """The ISO/IEC TS 27560:2023 consent record fields that apply to an agreement to share."""
+    days = [t.retention_days for t in terms.attributes if t.claim in consent.claims] if terms else []
+    return {
+        "schemaVersion": "ISO/IEC TS 27560:2023",
+        "recordId": consent.id,
+        "piiPrincipalId": subject(client, account),
+        "state": "withdrawn" if consent.withdrawn_at else "given",
+        "stateChangedAt": (consent.withdrawn_at or consent.granted_at).isoformat(),
+        "collectionMethod": consent.method,
+        "notice": f"{issuer}/services/{client.client_id}/agreement",
+        "processing": [
+            {
+                "purpose": terms.purpose if terms else "",
+                "legalBasis": legal_basis(terms),
+                "piiInformation": consent.claims,
+                "piiDeclined": consent.declined,
+                "piiControllers": [controller],
+                "recipients": [client.name],
+                "onwardSharing": bool(terms and terms.onward_sharing),
+                "retentionPeriod": f"P{max(days)}D" if days else None,
+                "agreement": agreement,
+            }
+        ],
     }

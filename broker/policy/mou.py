@@ -11,7 +11,7 @@ A version is immutable once approved: a change is a new version. Approval needs 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from broker.policy.claims import AGREEABLE_CLAIMS, COMPANIONS
@@ -305,25 +305,14 @@ def _main_claims(terms: Terms) -> set[str]:
 
 
 def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:
-    """Side-by-side differences between two versions' terms: (field, old, new)."""
+    """Every difference between two versions' terms, (field, old, new): each field of :class:`Terms`
+    in the order it is declared (a field added to the terms is compared without a change here), then
+    each attribute shared by either, with its level, whether it is required and how long it is kept."""
     rows = []
-    for name in (
-        "organisation",
-        "purpose",
-        "lawful_basis",
-        "start",
-        "end",
-        "review",
-        "onward_sharing",
-        "security_commitments",
-        "contacts",
-        "organisation_cy",
-        "purpose_cy",
-        "lawful_basis_cy",
-    ):
+    for name in (f.name for f in fields(Terms) if f.name != "attributes"):
         a, b = getattr(old, name), getattr(new, name)
         if a != b:
-            rows.append((name, str(a), str(b)))
+            rows.append((name, _said(a), _said(b)))
     before = {a.claim: a for a in old.attributes}
     after = {a.claim: a for a in new.attributes}
     for claim in sorted(before | after):
@@ -331,6 +320,24 @@ def diff(old: Terms, new: Terms) -> list[tuple[str, str, str]]:
         if a != b:
             rows.append((f"attribute {claim}", _term(a), _term(b)))
     return rows
+
+
+def _said(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def ends_sharing_at_once(terms: Terms, today: date) -> bool:
+    """Whether approving a version with these terms cuts the service off at once: its end date has
+    come (it ends today, or ended before). It governs from its start date, which came before its end
+    (``field_problems``), so on approval it replaces the version in force and nothing more is shared.
+    Staff are warned when they draft or submit it, and an approver confirms it on purpose."""
+    return terms.end <= today
+
+
+ENDS_AT_ONCE = "This version's end date is {end}: approving it ends sharing with the service at once"
+CONFIRM_END = "Confirm that you understand approving this version ends sharing at once"
 
 
 def _term(term: AttributeTerm | None) -> str:

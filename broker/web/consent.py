@@ -14,6 +14,7 @@ from broker.oidc.context import OidcContext
 from broker.oidc.requests import Params
 from broker.policy.claims import HUMAN_NAMES
 from broker.policy.consent import ConsentService, asked_by, asks, optional_claims
+from broker.policy.lawful_basis import basis_of
 from broker.store.models import Interaction
 from broker.web.i18n import _, current_language
 from broker.webkit.pages import render, see_other
@@ -46,8 +47,9 @@ def _page(
     interaction: Interaction,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    """The service, the purpose from its MOU, each attribute and how long it is kept; optional ones
-    can be declined."""
+    """The service, the purpose and the lawful basis from its agreement, each attribute and how long
+    it is kept; optional ones can be declined. The page asks for consent only where the agreement
+    rests on consent (``lawful_basis.is_consent``); otherwise it asks the person to agree to share."""
     client_id = interaction.client_id or ""
     agreement = ConsentService(db, services.clock).agreement(client_id)
     terms = agreement.terms if agreement else None
@@ -56,11 +58,15 @@ def _page(
         for a in asks(asked_by(interaction).asked_about, terms)
     ]
     language = current_language()
+    basis = basis_of(terms.lawful_basis) if terms else None
     context = {
         "client": ctx.repo.client(client_id),
         "terms": terms,
         "organisation": terms.said("organisation", language) if terms else None,
         "purpose": terms.said("purpose", language) if terms else None,
+        "lawful_basis": terms.said("lawful_basis", language) if terms else None,
+        "basis": basis,
+        "consent": basis is not None and basis.consent,
         "required": [i for i in items if i["required"]],
         "optional": [i for i in items if not i["required"]],
         "interaction": interaction,

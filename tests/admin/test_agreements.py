@@ -196,4 +196,54 @@ def test_the_overview_and_the_dry_run(session_factory, reference):
         assert (run.row.number, run.problems) == (2, [])
         assert run.released == ["email", "email_verified", "phone_number", "phone_number_verified"]
         assert service.dry_run(reference, None, "P7").level == "P0"
-        assert service.draft_values(reference)[1]["attributes"] == FIELDS["attributes"]
+        # A new draft starts from version 1, in force, not from Alice's unapproved version 2.
+        _mou, current, values = service.draft_values(reference)
+        assert current.number == 1 and values["attributes"] == "email P0 required 365"
+
+
+def test_a_version_is_compared_with_the_version_in_force_not_the_one_before(session_factory, reference):
+    with session_factory() as db:
+        service = agreements(db)
+        service.draft(reference, FIELDS, "alice")  # version 2: a draft nobody approved
+        service.draft(reference, {**FIELDS, "contacts": "dpo@licences.example"}, "bob")  # version 3
+        view = service.version(reference, 3)
+        assert (view.before.number, view.before_in_force) == (1, True)
+        changed = [name for name, _old, _new in view.changes]
+        assert {"organisation", "purpose", "lawful_basis", "contacts", "attribute phone_number"} <= set(
+            changed
+        )
+        assert service.version(reference, 1).before is None  # in force, with nothing before it
+        service.act(reference, 3, "submit", "bob")
+        service.act(reference, 3, "approve", "carol")
+        now_in_force = service.version(reference, 3)  # against the one it replaced
+        assert (now_in_force.before.number, now_in_force.before_in_force) == (1, False)
+        assert service.version(reference, 2).before.number == 3
+
+
+def test_approving_a_version_that_ends_sharing_at_once_needs_confirming(session_factory, reference):
+    ended = {**FIELDS, "end": "2026-11-23", "review": "2026-06-01"}  # ends today (NOW)
+    with session_factory() as db:
+        service = agreements(db)
+        service.draft(reference, ended, "alice")
+        assert service.version(reference, 2).ends_at_once
+        assert not service.version(reference, 1).ends_at_once  # approved already: nothing to warn of
+        service.act(reference, 2, "submit", "alice")
+        with pytest.raises(AgreementRefused) as refused:
+            service.act(reference, 2, "approve", "carol")
+        assert list(refused.value.errors) == ["confirm_end"]
+    assert stored(session_factory, reference) == [(1, "approved"), (2, "submitted")]
+    with session_factory() as db:
+        agreements(db).act(reference, 2, "approve", "carol", confirmed=True)
+    assert stored(session_factory, reference) == [(1, "approved"), (2, "approved")]
+
+
+def test_a_new_draft_starts_empty_when_no_version_was_ever_approved(session_factory):
+    """``broker clients create`` outside development leaves a draft: nothing of it is copied."""
+    with transaction(session_factory) as db:
+        new = NewClient(name="Boats", redirect_uris=["https://boats.example/cb"], claims=["email"])
+        client, _ = register_client(db, new, NOW)
+        reference = str(db.scalar(select(Mou.reference).filter_by(client_id=client.client_id)))
+    with session_factory() as db:
+        _mou, current, values = agreements(db).draft_values(reference)
+        assert (current, values) == (None, {})
+        assert agreements(db).version(reference).before is None

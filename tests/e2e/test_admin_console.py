@@ -5,6 +5,7 @@ never a 500."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from dataclasses import replace
@@ -267,11 +268,131 @@ def test_the_console_asks_for_the_welsh_flags_it_missing_and_approval_keeps_it(b
     page = author.http.get(f"{broker.url}/admin/mous/{reference}?version=2").text
     assert "Welsh missing" not in page and "Adran Drwyddedu" in page
     assert re.search(r"<th[^>]*>purpose_cy</th>", page)  # the change from version 1 is shown
-    # A new draft starts from the newest version's Welsh.
-    assert "Adran Drwyddedu" in author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
+    # A new draft starts from the version in force: the Welsh once version 2 is approved, not before.
+    assert "Adran Drwyddedu" not in author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
     assert author.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {}).status_code == 303
     assert approver.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {}).status_code == 303
+    assert "Adran Drwyddedu" in author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
     approved = version(broker, reference, 2)
     assert approved.status == "approved"
     assert {name: getattr(approved, name) for name in WELSH} == WELSH
     assert "Welsh missing" not in list_row(author.http.get(f"{broker.url}/admin/mous").text, reference)
+
+
+def words(page: str) -> str:
+    """A page's text as a person reads it: no markup, entities read, spaces collapsed."""
+    return " ".join(html.unescape(re.sub("<[^>]+>", " ", page)).split())
+
+
+def changes_table(page: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The version page's table of changes: its caption, and each row (what: (before, this version))."""
+    table = re.search(
+        r"<table[^>]*>\s*<caption[^>]*>(Changes from.*?)</caption>(.*?)</table>", page, re.DOTALL
+    )
+    assert table, "no table of changes"
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(2), re.DOTALL):
+        cells = [
+            " ".join(html.unescape(re.sub("<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)
+        ]
+        if len(cells) == 3 and cells[0] != "What":
+            rows[cells[0]] = (cells[1], cells[2])
+    return " ".join(table.group(1).split()), rows
+
+
+def test_the_approver_sees_every_change_from_the_version_in_force(broker):
+    """Alice leaves an unfinished draft (version 2); Bob's new draft starts from version 1, in force,
+    not from hers, and the approver of Bob's version 3 sees each change from version 1."""
+    _, reference = service_mou(broker)
+    alice = staff(broker, "policy_author")
+    bob = staff(broker, "policy_author")
+    approver = staff(broker, "approver")
+    v1 = version(broker, reference, 1)
+    unfinished = {**FORM, "purpose": "To issue fishing licences and to market angling holidays."}
+    assert alice.post(f"{broker.url}/admin/mous/{reference}/new", unfinished).status_code == 303
+
+    form = bob.http.get(f"{broker.url}/admin/mous/{reference}/new").text
+    assert "Filled in from version 1, the version in force" in form
+    assert "angling holidays" not in form and v1.purpose in form
+
+    changed = {
+        **FORM,
+        **WELSH,
+        "attributes": "email P1 optional 30\nphone_number P0 optional 90",
+        "contacts": "dpo@licences.example",
+        "onward_sharing": "yes",
+    }
+    assert bob.post(f"{broker.url}/admin/mous/{reference}/new", changed).status_code == 303
+    assert bob.post(f"{broker.url}/admin/mous/{reference}/versions/3/submit", {}).status_code == 303
+    page = approver.http.get(f"{broker.url}/admin/mous/{reference}?version=3").text
+    caption, rows = changes_table(page)
+    assert caption == "Changes from version 1, the version in force"
+    assert rows["organisation"] == (v1.organisation, FORM["organisation"])
+    assert rows["purpose"] == (v1.purpose, FORM["purpose"])  # not Alice's angling holidays
+    assert rows["lawful_basis"][1] == "Public task"
+    assert rows["start"] == (v1.start_date.isoformat(), "2020-01-01")
+    assert rows["end"][1] == "2099-01-01" and rows["review"][1] == "2030-01-01"
+    assert rows["onward_sharing"] == ("no", "yes")
+    assert rows["contacts"] == ("(none)", "dpo@licences.example")
+    assert {name: rows[name] for name in WELSH} == {name: ("(none)", words) for name, words in WELSH.items()}
+    assert rows["attribute email"] == ("required, from P0, kept 365 days", "optional, from P1, kept 30 days")
+    assert rows["attribute phone_number"] == ("(not shared)", "optional, from P0, kept 90 days")
+    assert approver.post(f"{broker.url}/admin/mous/{reference}/versions/3/approve", {}).status_code == 303
+    caption, _ = changes_table(approver.http.get(f"{broker.url}/admin/mous/{reference}?version=3").text)
+    assert caption == "Changes from version 1, the version it replaced"
+
+
+def test_an_end_date_that_has_come_is_warned_of_and_approving_it_must_be_confirmed(broker):
+    client_id, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    approver = staff(broker, "approver")
+    today = broker.services.clock().date()
+    ending = {**FORM, "end": today.isoformat(), "review": (today - timedelta(days=1)).isoformat()}
+    warning = (
+        f"This version's end date is {today.isoformat()}: approving it ends sharing with the service at once"
+    )
+
+    author.submit(f"{broker.url}/admin/mous/{reference}/new", ending)  # follows to the version saved
+    assert author.last_status == 200 and warning in words(author.last_page)
+    submitted = author.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {})
+    assert submitted.status_code == 303
+    page = approver.http.get(f"{broker.url}/admin/mous/{reference}?version=2").text
+    assert warning in words(page)
+    assert re.search(r'<label[^>]*for="confirm_end">I understand this ends sharing at once', page)
+
+    refused = approver.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {})
+    assert refused.status_code == 400
+    assert error_summary(refused.text) == [
+        ("confirm_end", "Confirm that you understand approving this version ends sharing at once")
+    ]
+    assert version(broker, reference, 2).status == "submitted"
+    with broker.db() as db:
+        assert governing(db, client_id, today=today).number == 1  # the service still gets version 1
+
+    approved = approver.post(
+        f"{broker.url}/admin/mous/{reference}/versions/2/approve", {"confirm_end": "yes"}
+    )
+    assert approved.status_code == 303
+    assert version(broker, reference, 2).status == "approved"
+    done = approver.http.get(f"{broker.url}{approved.headers['location']}").text
+    assert "Version approved." in done
+    assert re.search(r'<a class="govuk-notification-banner__link" href="/admin/mous">', done)
+    assert warning not in words(done)  # approved: nothing left to warn of
+
+
+def test_the_confirmation_of_an_approval_says_what_happens_next(broker):
+    _, reference = service_mou(broker)
+    author = staff(broker, "policy_author")
+    approver = staff(broker, "approver")
+    assert author.post(f"{broker.url}/admin/mous/{reference}/new", FORM).status_code == 303
+    assert author.post(f"{broker.url}/admin/mous/{reference}/versions/2/submit", {}).status_code == 303
+    approved = approver.post(f"{broker.url}/admin/mous/{reference}/versions/2/approve", {})
+    page = " ".join(
+        re.sub("<[^>]+>", " ", approver.http.get(f"{broker.url}{approved.headers['location']}").text).split()
+    )
+    assert "Version approved. It governs" in page and "until 2099-01-01" in page
+    assert "Next: go back to all data sharing agreements" in page
+    # A link naming an action the version does not show done says nothing.
+    page = approver.http.get(f"{broker.url}/admin/mous/{reference}?version=2&done=terminate").text
+    assert "Agreement ended" not in page and "govuk-notification-banner" not in page
