@@ -93,4 +93,5 @@ def test_a_draft_carries_the_dpo_fields_and_a_wrong_one_is_named(broker):
     shown = author.http.get(f"{broker.url}/admin/mous/{reference}?version=2").text
     assert "DPIA-2026-014" in shown and "Rhian Owen &lt;rhian.owen@licences.example.gov.uk&gt;" in shown
     again = author.http.get(f"{broker.url}/admin/mous/{reference}/new").text
-    assert 'value="DPIA-2026-014"' in again  # a new draft starts from these
+    # A new draft starts from the version in force, never from an unapproved draft such as this one.
+    assert "DPIA reference" in again and 'value="DPIA-2026-014"' not in again

@@ -33,6 +33,16 @@ CHANGES = [
     ({"organisation_cy": "Adran Drwyddedu"}, ("organisation_cy", "", "Adran Drwyddedu")),
     ({"purpose_cy": "I roi trwyddedau."}, ("purpose_cy", "", "I roi trwyddedau.")),
     ({"lawful_basis_cy": "Tasg gyhoeddus"}, ("lawful_basis_cy", "", "Tasg gyhoeddus")),
+    # What a data protection officer needs (DPO_FIELDS).
+    ({"dpia_reference": "DPIA-2026-014"}, ("dpia_reference", "", "DPIA-2026-014")),
+    ({"controller_relationship": "joint"}, ("controller_relationship", "", "joint")),
+    ({"special_category_condition": "Art 9(2)(g)"}, ("special_category_condition", "", "Art 9(2)(g)")),
+    ({"deletion_on_end": "Deleted in 30 days"}, ("deletion_on_end", "", "Deleted in 30 days")),
+    ({"owner_name": "Ann Owner"}, ("owner_name", "", "Ann Owner")),
+    ({"owner_email": "ann@example.gov.uk"}, ("owner_email", "", "ann@example.gov.uk")),
+    ({"dpo_contact": "dpo@example.gov.uk"}, ("dpo_contact", "", "dpo@example.gov.uk")),
+    ({"breach_contact": "breach@example.gov.uk"}, ("breach_contact", "", "breach@example.gov.uk")),
+    ({"international_transfers": "None"}, ("international_transfers", "", "None")),
     # Each attribute's level, whether it is required, and how long it is kept; added and removed.
     (
         {"attributes": (AttributeTerm("email", "P1", True, 365), TERMS.attributes[1])},
