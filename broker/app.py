@@ -60,6 +60,7 @@ from broker.web import (
     vouching,
     your_data,
 )
+from broker.web import register as register_pages
 from broker.web import services as service_pages
 from broker.web.i18n import LanguageMiddleware
 from broker.webkit.access import UndeclaredPage, undeclared_pages
@@ -142,12 +143,13 @@ ROUTED = (
     admin_clients,
     admin_pages,
     service_pages,
+    register_pages,
     your_data,
     activity,
     dev,
     health,
     brand,
-    )
+)
 
 
 def check_notify_templates(settings: Settings) -> None:
@@ -212,7 +214,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             catalog.stop()
             services.engine.dispose()
 
-    app = FastAPI(title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.services = services
     app.state.templates = services.templates
     app.state.backchannel = sender

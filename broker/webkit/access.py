@@ -90,6 +90,8 @@ PAGES: dict[str, Rule] = {
             "/privacy",
             "/cookies",
             "/services/{client_id}/agreement",
+            "/agreements",
+            "/agreements.json",
             "/dev/outbox",
         ],
         ANYONE,
@@ -114,6 +116,8 @@ PAGES: dict[str, Rule] = {
         [
             "/account/identity",
             "/account/data.json",
+            "/account/sharing-history",
+            "/account/sharing-history.json",
             "/account/sign-out-everywhere",
             "/identity/prove",
             "/identity/prove/{interaction_id}",
