@@ -12,7 +12,7 @@ from joserfc.jws import JWSRegistry
 from sqlalchemy import select
 
 from broker.policy.agreements import Agreements
-from broker.policy.security_events import AGREEMENT_ENDED, CONSENT_WITHDRAWN, SHARING_ENDED
+from broker.policy.security_events import ACCOUNT_DELETED, AGREEMENT_ENDED, CONSENT_WITHDRAWN, SHARING_ENDED
 from broker.store.db import transaction
 from broker.store.models import Mou, MouVersion
 
@@ -112,3 +112,15 @@ def test_ending_the_agreement_asks_the_service_to_delete(broker, make_rp, person
     assert "It acknowledged the request on" in services_page_until(
         agent, broker, "It acknowledged the request on"
     )
+
+
+def test_deleting_the_account_asks_each_listening_service_to_delete(broker, make_rp, person, agent, receiver):
+    rp = make_rp(security_event_uri=receiver.events_endpoint)
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    before = len(receiver.events)
+    agent.submit(f"{broker.url}/account/delete", {"confirm": "yes"})
+    assert "Your account has been deleted" in agent.last_page
+    assert "Other services were not told automatically" in agent.last_page
+    claims = sharing_ended(rp, receiver.wait_for_events(before + 1)[before])
+    assert claims["sub_id"]["sub"] == token["id_claims"]["sub"]
+    assert claims["events"][SHARING_ENDED]["reason"] == ACCOUNT_DELETED
