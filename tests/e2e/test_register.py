@@ -82,6 +82,9 @@ def test_the_register_lists_agreements_in_force_and_never_drafts_or_suspended_on
     assert entry["start"] <= data["as_of"] <= entry["end"]
     assert "A draft purpose never published" not in str(data)
 
+    summary = http.get(f"{broker.url}/services/{in_force['client_id']}/agreement")
+    assert 'href="/agreements"' in summary.text  # each service's agreement leads to the register
+
     welsh = http.get(f"{broker.url}/agreements?lang=cy")
     assert "Cofrestr o gytundebau rhannu data" in welsh.text
     assert f"Benthyg llyfrau i drigolion {tag}" in welsh.text
