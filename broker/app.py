@@ -149,7 +149,7 @@ ROUTED = (
     dev,
     health,
     brand,
-)
+    )
 
 
 def check_notify_templates(settings: Settings) -> None:
@@ -214,9 +214,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             catalog.stop()
             services.engine.dispose()
 
-    app = FastAPI(
-        title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
-    )
+    app = FastAPI(title=settings.service_name, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.templates = services.templates
     app.state.backchannel = sender
