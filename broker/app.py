@@ -62,6 +62,7 @@ from broker.web import (
     vouching,
     your_data,
 )
+from broker.web import register as register_pages
 from broker.web import services as service_pages
 from broker.web.i18n import LanguageMiddleware
 from broker.webkit.access import UndeclaredPage, undeclared_pages
@@ -146,6 +147,7 @@ ROUTED = (
     admin_staff,
     admin_evaluate,
     service_pages,
+    register_pages,
     your_data,
     activity,
     dev,

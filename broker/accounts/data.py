@@ -15,13 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.accounts.sessions import SessionService
+from broker.accounts.subject import subject
 from broker.audit.log import record
 from broker.config import Settings
 from broker.policy import grants
+from broker.policy.security_events import ACCOUNT_DELETED, queue_sharing_ended
 from broker.store.models import (
     Account,
     AuditEvent,
     BrowserSession,
+    Client,
     Consent,
     IdentityRecord,
     Passkey,
@@ -156,6 +159,13 @@ class AccountData:
                     sessions.end(live.id, now)
                 grants.queue_logout_notices(self.db, live.id, now)  # every service that took part is told
             grants.revoke_account_grants(self.db, account_id, now, grants.ACCOUNT_DELETED)
+            # Each service shared with is asked to delete what it holds (where it listens for events).
+            account = self.db.get(Account, account_id)
+            for consent in self._rows(Consent, account_id=account_id):
+                client = self.db.get(Client, consent.client_id)
+                if account is not None and client is not None and consent.withdrawn_at is None:
+                    sub = subject(client, account)
+                    queue_sharing_ended(self.db, client, sub, ACCOUNT_DELETED, consent.mou_version_id, now)
             # The vouches they gave no longer stand: the identities they supported are settled again now.
             for given in self._rows(Vouch, voucher_id=account_id):
                 vouches.withdraw(given, account_id, VOUCHER_LEFT)

@@ -25,7 +25,7 @@ from broker.outbound.proxy import OutboundProxy
 
 # Notices are queued by the grants service; these names stay here for the pages that import them.
 from broker.policy.grants import end_everywhere, queue_logout_notices  # noqa: F401
-from broker.policy.security_events import SET_TYP, assurance_change_claims
+from broker.policy.security_events import SET_TYP, event_claims
 from broker.store.db import transaction
 from broker.store.models import BackchannelLogout, Client
 from broker.workers import PollingWorker
@@ -121,14 +121,8 @@ class BackchannelSender(PollingWorker):
                     Delivery(row_id, logout_uri, self.signer.sign(claims, alg=alg, typ=LOGOUT_TOKEN_TYP))
                 )
                 continue
-            claims = assurance_change_claims(
-                issuer=self.issuer,
-                client_id=client_id,
-                sub=sub,
-                previous=event.get("previous_level", ""),
-                current=event.get("current_level", ""),
-                now=now,
-                jti=new_jti(),
+            claims = event_claims(
+                kind, issuer=self.issuer, client_id=client_id, sub=sub, event=event, now=now, jti=new_jti()
             )
             out.append(Delivery(row_id, event_uri, self.signer.sign(claims, alg=alg, typ=SET_TYP), kind))
         return out

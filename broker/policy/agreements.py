@@ -34,6 +34,7 @@ from broker.policy.mou import (
     read_draft,
 )
 from broker.policy.release import Agreement, ConsentFacts, decide
+from broker.policy.security_events import notify_agreement_ended
 from broker.policy.service import add_version, apply, governing, history, terms_of, with_companion_terms
 from broker.store.models import Account, Client, Mou, MouVersion, ReleaseRecord
 from broker.store.unit import unit_of_work
@@ -316,10 +317,12 @@ class Agreements:
         """Do ``action`` to version ``number`` under the life-cycle rules (``mou.act``: two-person
         approval included). Refusals are :class:`AgreementRefused` on the ``note`` field; approving a
         version that ends sharing at once (``mou.ends_sharing_at_once``) is refused on the
-        ``confirm_end`` field unless the approver ``confirmed`` they understand it."""
+        ``confirm_end`` field unless the approver ``confirmed`` they understand it. Ending an
+        agreement asks the service to delete what it holds about each person who shared with it (a
+        ``sharing-ended`` security event); a suspension does not, as it may be resumed."""
         if action not in ACTIONS:
             raise NoSuchAgreement("There is no such action.")
-        _, versions = self.find(reference)
+        mou, versions = self.find(reference)
         row = next((v for v in versions if v.number == number), None)
         if row is None:
             raise NoSuchAgreement("There is no such version.")
@@ -331,6 +334,8 @@ class Agreements:
         try:
             with unit_of_work(self.db):
                 apply(self.db, row, action, actor, self.clock(), note)
+                if action == "terminate":
+                    notify_agreement_ended(self.db, mou, row, self.clock())
         except PolicyError as exc:
             raise AgreementRefused({"note": str(exc)}) from None
         return row

@@ -25,8 +25,18 @@ from broker.policy.claims import ClaimsRequestInvalid, Requested, requested
 from broker.policy.lawful_basis import Basis, basis_of
 from broker.policy.mou import Terms
 from broker.policy.release import Agreement
+from broker.policy.security_events import CONSENT_WITHDRAWN, queue_sharing_ended, sharing_notices
 from broker.policy.service import agreement_for, terms_of
-from broker.store.models import Account, Client, Consent, Interaction, Mou, MouVersion, ReleaseRecord
+from broker.store.models import (
+    Account,
+    BackchannelLogout,
+    Client,
+    Consent,
+    Interaction,
+    Mou,
+    MouVersion,
+    ReleaseRecord,
+)
 from broker.store.unit import unit_of_work
 
 METHOD = "consent page"
@@ -146,16 +156,19 @@ class ConsentService:
         return row
 
     def withdraw(self, account: Account, client_id: str) -> None:
-        """Consent withdrawn: the service's grants are revoked (its refresh tokens stop working) and it
-        gets a back-channel logout for every session it took part in."""
+        """Consent withdrawn: the service's grants are revoked (its refresh tokens stop working), it
+        gets a back-channel logout for every session it took part in and, where it listens for security
+        events, a ``sharing-ended`` event asking it to delete what it holds under the agreement."""
         consent, client = self.held(account.id, client_id)
         now = self.clock()
+        sub = subject(client, account)
         with unit_of_work(self.db):
             consent.withdrawn_at = now
             grants.revoke_account_grants(
                 self.db, account.id, now, grants.CONSENT_WITHDRAWN, client_id=client_id
             )
-            grants.queue_client_logout(self.db, client, subject(client, account), now)
+            grants.queue_client_logout(self.db, client, sub, now)
+            told = queue_sharing_ended(self.db, client, sub, CONSENT_WITHDRAWN, consent.mou_version_id, now)
             record(
                 self.db,
                 "consent.withdrawn",
@@ -163,6 +176,7 @@ class ConsentService:
                 actor=account.id,
                 subject=account.id,
                 client_id=client_id,
+                service_told=told,
             )
 
     # Reading
@@ -193,12 +207,20 @@ class ConsentService:
                 .limit(releases)
             )
             agreement = agreement_for(self.db, consent.client_id, today=self.clock().date())
+            client = self.db.get(Client, consent.client_id)
+            account = self.db.get(Account, account_id)
+            notices = (
+                sharing_notices(self.db, client.client_id, subject(client, account))
+                if client and account
+                else []
+            )
             out.append(
                 Shared(
                     consent,
-                    self.db.get(Client, consent.client_id),
+                    client,
                     list(latest),
                     agreement.terms if agreement else None,
+                    notices[0] if notices else None,
                 )
             )
         return out
@@ -214,6 +236,14 @@ class Shared:
     client: Client | None
     releases: list[ReleaseRecord]
     terms: Terms | None = None  # the agreement governing the service today, if any
+    # The newest request to the service to delete what it holds (its ``delivered_at`` is when the service
+    # acknowledged it); None when none was sent (the service may have no security event URI).
+    deletion: BackchannelLogout | None = None
+
+    @property
+    def told_automatically(self) -> bool:
+        """Whether the service listens for security events, so that it can be told when sharing ends."""
+        return bool(self.client and self.client.security_event_uri)
 
 
 def retention(terms: Terms | None, claims: list[str]) -> str:

@@ -1,5 +1,7 @@
 """Your services: each service you agreed to share with, what it received (from the release ledger),
-your consent receipt, and withdrawing consent. Also the public summary of a service's agreement."""
+your consent receipt, and withdrawing consent; your sharing history (every release, naming the agreement
+version it was made under) as a printable page and as JSON, for a subject access request. Also the
+public summary of a service's agreement."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from broker.policy.claims import HUMAN_NAMES
 from broker.policy.consent import ConsentService
 from broker.policy.mou import PUBLIC_FIELDS
 from broker.policy.service import governing, terms_of
+from broker.policy.sharing_history import Release, releases_to
 from broker.store.models import Client
 from broker.web.i18n import _, current_language
 from broker.webkit.access import signed_in
@@ -46,6 +49,45 @@ def consent_receipt(client_id: str, request: Request, db: Db, services: Services
     receipt = ConsentService(db, services.clock).receipt(account, client_id, services.settings.issuer)
     headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="consent-receipt-{client_id}.json"'}
     return JSONResponse(receipt, headers=headers)
+
+
+@router.get("/account/sharing-history")
+def sharing_history(request: Request, db: Db, services: ServicesDep) -> Response:
+    """Every release of information about you, to print (the page has print styles)."""
+    _session, account = signed_in(request)
+    context = {
+        "title": _("Your sharing history"),
+        "releases": releases_to(db, account.id),
+        "names": HUMAN_NAMES,
+        "email": account.email,
+        "printed_at": services.clock(),
+    }
+    return render(services, request, "sharing_history.html", context)
+
+
+@router.get("/account/sharing-history.json")
+def sharing_history_json(request: Request, db: Db, services: ServicesDep) -> Response:
+    """The same history as a file: what a subject access request is answered with."""
+    _session, account = signed_in(request)
+    body = {
+        "account": {"email": account.email},
+        "generated_at": services.clock().isoformat(),
+        "releases": [release_json(r) for r in releases_to(db, account.id)],
+    }
+    headers = {**NO_STORE, "Content-Disposition": 'attachment; filename="your-sharing-history.json"'}
+    return JSONResponse(body, headers=headers)
+
+
+def release_json(release: Release) -> dict[str, object]:
+    return {
+        "released_at": release.released_at.isoformat(),
+        "service": release.service,
+        "client_id": release.client_id,
+        "agreement": {"reference": release.reference, "version": release.version},
+        "endpoint": release.endpoint,
+        "claims": list(release.claims),
+        "information": [HUMAN_NAMES.get(c, c) for c in release.claims],
+    }
 
 
 @router.get("/services/{client_id}/agreement")

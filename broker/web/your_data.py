@@ -51,8 +51,10 @@ def delete(request: Request, db: Db, services: ServicesDep, form: Form) -> Respo
             "title": _("Your account has been deleted"),
             "paragraphs": [
                 _(
-                    "Every service you used with it has been told. We keep only the audit record the law "
-                    "requires (what happened and when, never your details)."
+                    "Services that receive notices from us have been told, and asked to delete what they "
+                    "hold about you. Other services were not told automatically: to ask them to delete what "
+                    "they hold, contact them directly. We keep only the audit record the law requires (what "
+                    "happened and when, never your details)."
                 )
             ],
         },

@@ -91,6 +91,8 @@ PAGES: dict[str, Rule] = {
             "/privacy",
             "/cookies",
             "/services/{client_id}/agreement",
+            "/agreements",
+            "/agreements.json",
             "/dev/outbox",
         ],
         ANYONE,
@@ -115,6 +117,8 @@ PAGES: dict[str, Rule] = {
         [
             "/account/identity",
             "/account/data.json",
+            "/account/sharing-history",
+            "/account/sharing-history.json",
             "/account/sign-out-everywhere",
             "/identity/prove",
             "/identity/prove/{interaction_id}",

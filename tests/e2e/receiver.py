@@ -16,6 +16,7 @@ class Receiver:
         self.tokens: list[str] = []
         self.events: list[str] = []  # security event tokens pushed to us (RFC 8935)
         self.fail_next = 0
+        self.fail_events_next = 0  # security events answered 503 before one is accepted
         self.key_sets: dict[str, dict[str, Any]] = {}  # name → the JWKS served at /jwks/{name}
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -37,6 +38,9 @@ class Receiver:
                 return Response(status_code=400)
             body = (await request.body()).decode()
             with self._lock:
+                if self.fail_events_next:
+                    self.fail_events_next -= 1
+                    return Response(status_code=503)
                 self.events.append(body)
                 self._arrived.notify_all()
             return Response(status_code=202)

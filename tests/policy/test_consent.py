@@ -163,7 +163,8 @@ def test_withdrawing_revokes_the_service_s_grants_and_tells_it(session_factory):
         notices = db.scalars(select(BackchannelLogout)).all()
         assert [(n.client_id, n.session_id) for n in notices] == [(service.client_id, session.id)]
         assert db.scalars(select(AuditEvent).filter_by(action="consent.withdrawn")).one().details == {
-            "client_id": service.client_id
+            "client_id": service.client_id,
+            "service_told": False,  # it registered no security event URI: it cannot be told
         }
 
 
