@@ -44,7 +44,13 @@ def shows_sign_out(request: Request) -> bool:
         return False
     session = found[0]
     state = inspect(session)
-    return not (state.deleted or state.was_deleted) and session.ended_at is None
+    if state.deleted or state.was_deleted:
+        return False
+    if state.detached and "ended_at" in state.unloaded:
+        # An error page after the request's work was rolled back: the session was found valid, and
+        # nothing in this request ended it (that would have been committed).
+        return True
+    return session.ended_at is None
 
 
 def branded(templates: Jinja2Templates, settings: Settings) -> Jinja2Templates:
