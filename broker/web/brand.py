@@ -42,15 +42,10 @@ def shows_sign_out(request: Request) -> bool:
     found = getattr(request.state, "signed_in", None)
     if found is None:
         return False
-    session = found[0]
-    state = inspect(session)
-    if state.deleted or state.was_deleted:
-        return False
-    if state.detached and "ended_at" in state.unloaded:
-        # An error page after the request's work was rolled back: the session was found valid, and
-        # nothing in this request ended it (that would have been committed).
-        return True
-    return session.ended_at is None
+    state = inspect(found[0])
+    # Read what is loaded, never from the database: a page drawn after a rolled-back operation holds
+    # an expired (or detached) session object, and a template must not query.
+    return not (state.deleted or state.was_deleted) and state.dict.get("ended_at") is None
 
 
 def branded(templates: Jinja2Templates, settings: Settings) -> Jinja2Templates:
