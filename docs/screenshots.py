@@ -1,37 +1,36 @@
-"""`make screenshots`: the broker's main pages as PNGs in docs/screenshots/, for the README.
+"""`make screenshots`: the README's tour as PNGs in docs/screenshots/.
 
-Starts the broker as the demo does, on a temporary SQLite database, seeds the demo service, account and
-simulated passport, then walks the pages in headless Debian Chromium (/usr/bin/chromium) with the demo
-person signed in, and one page in Welsh (`?lang=cy`). Nothing is sent anywhere: security codes are read
-from the outbox table, and the demo service's callback is answered inside the browser.
+Runs `broker demo` itself, as the README says to, in a throwaway folder on free ports, and follows the
+tour in headless Debian Chromium (/usr/bin/chromium): the broker's home page, the demo service's Sign
+in, an error, creating an account, the demo person's sign-in and agreement, what the demo service
+received, proving an identity with the simulated passport (its details page and check your answers),
+and the account pages; one page in Welsh (`?lang=cy`). Security codes are read off the development
+outbox page, as a newcomer would.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
+import json
+import os
+import re
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import uvicorn
+import httpx
 from playwright.sync_api import Page, sync_playwright
-from sqlalchemy import select
 
-from broker.app import build_services, create_app
-from broker.config import load_settings
 from broker.demo.identity import DEMO_PASSPORT_EXPIRY, DEMO_PASSPORT_NUMBER, DEMO_PERSON, DEMO_QUESTIONS
-from broker.demo.run import DEMO_CLIENT_ID, DEMO_EMAIL, seed
-from broker.deps import Services
-from broker.logs import configure_logging
-from broker.store.models import OutboxMessage
+from broker.demo.run import DEMO_EMAIL
 
-OUT = Path(__file__).resolve().parent / "screenshots"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+BROKER = ROOT / ".venv" / "bin" / "broker"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -51,47 +50,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # runs in a thread
-        pass
+def wait_for(url: str, demo: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if demo.poll() is not None:
+            sys.exit(f"broker demo stopped: exit status {demo.returncode}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    sys.exit(f"broker demo did not answer at {url}")
 
 
-def start(app: object, port: int) -> Server:
-    server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            sys.exit("the broker did not start")
-        time.sleep(0.05)
-    return server
-
-
-def latest_code(services: Services, email: str) -> str:
-    with services.session_factory() as db:
-        message = db.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.recipient == email)
-            .order_by(OutboxMessage.created_at.desc())
-        ).first()
-        assert message is not None, f"no security code for {email}"
-        return str(message.personalisation["code"])
-
-
-def authorization_url(issuer: str, redirect_uri: str) -> str:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = {
-        "response_type": "code",
-        "client_id": DEMO_CLIENT_ID,
-        "redirect_uri": redirect_uri,
-        "scope": "openid email phone",
-        "state": secrets.token_urlsafe(16),
-        "nonce": secrets.token_urlsafe(16),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    return f"{issuer}/authorize?{urlencode(query)}"
+def latest_code(page: Page, issuer: str, recipient: str) -> str:
+    """The newest security code sent to ``recipient``, read off the development outbox page."""
+    outbox = page.context.new_page()
+    outbox.goto(f"{issuer}/dev/outbox?{urlencode({'to': recipient})}")
+    found = re.search(r"\b(\d{6})\b", outbox.get_by_role("row").filter(has_text=recipient).first.inner_text())
+    outbox.close()
+    assert found, f"no security code for {recipient}"
+    return found.group(1)
 
 
 def shot(page: Page, name: str) -> None:
@@ -104,41 +83,57 @@ def click(page: Page, button: str) -> None:
     page.get_by_role("button", name=button, exact=True).click()
 
 
-def walk(page: Page, issuer: str, services: Services, password: str, redirect_uri: str) -> None:
-    # A new person: sign in, an error, create an account up to choosing a second factor.
-    page.goto(authorization_url(issuer, redirect_uri))
+def walk(page: Page, issuer: str, service: str, password: str) -> None:
+    page.goto(f"{issuer}/")
+    shot(page, "home")
+
+    # A new person at the demo service: sign in, an error, create an account up to choosing how to get codes.
+    page.goto(service)
+    click(page, "Sign in")
+    page.get_by_role("heading", name="Sign in", level=1).wait_for()
     shot(page, "sign-in")
     sign_in_page = page.url
-    page.goto(f"{sign_in_page}?lang=cy")
+    page.goto(f"{sign_in_page}&lang=cy" if "?" in sign_in_page else f"{sign_in_page}?lang=cy")
     shot(page, "sign-in-welsh")
-    page.goto(f"{sign_in_page}?lang=en")
+    page.goto(f"{sign_in_page}&lang=en" if "?" in sign_in_page else f"{sign_in_page}?lang=en")
     click(page, "Sign in")
     shot(page, "error-state")
     page.get_by_role("link", name="Create an account").click()
     shot(page, "create-account")
-    page.get_by_label("Email address").fill(NEW_PERSON)
+    page.get_by_label("Enter your email address").fill(NEW_PERSON)
     click(page, "Continue")
-    page.get_by_label("Security code").fill(latest_code(services, NEW_PERSON))
+    page.get_by_label("Security code").fill(latest_code(page, issuer, NEW_PERSON))
     click(page, "Continue")
     page.get_by_label("Create your password").fill(NEW_PASSWORD)
     page.get_by_label("Confirm your password").fill(NEW_PASSWORD)
     click(page, "Continue")
-    shot(page, "second-factor")
+    shot(page, "security-codes")
 
-    # The demo person: sign in with a password and an emailed code, agree to share.
+    # The demo person: sign in with a password and an emailed code, agree to share, and what the service got.
     page.context.clear_cookies()
-    page.goto(authorization_url(issuer, redirect_uri))
+    page.goto(service)
+    click(page, "Sign in")
     page.get_by_label("Email address").fill(DEMO_EMAIL)
     page.get_by_label("Password", exact=True).fill(password)
     click(page, "Sign in")
-    page.get_by_label("Security code").fill(latest_code(services, DEMO_EMAIL))
+    page.get_by_label("Security code").fill(latest_code(page, issuer, DEMO_EMAIL))
     click(page, "Continue")
     shot(page, "consent")
     click(page, "Agree and continue")
-    page.wait_for_url(f"{redirect_uri}?*")  # back at the demo service (answered by the route below)
+    page.get_by_role("heading", name="You are signed in").wait_for()
+    shot(page, "demo-signed-in")
 
-    # Prove an identity with the simulated passport.
-    page.goto(f"{issuer}/identity/prove")
+    # Sign out, then prove an identity with the simulated passport, asked for by the demo service.
+    click(page, "Sign out")
+    page.get_by_role("heading", name="You have signed out").wait_for()
+    shot(page, "demo-signed-out")
+    page.goto(service)
+    click(page, "Sign in with identity check")
+    page.get_by_label("Email address").fill(DEMO_EMAIL)
+    page.get_by_label("Password", exact=True).fill(password)
+    click(page, "Sign in")
+    page.get_by_label("Security code").fill(latest_code(page, issuer, DEMO_EMAIL))
+    click(page, "Continue")
     page.get_by_label("UK passport").check()
     click(page, "Continue")
     page.get_by_label("Passport number").fill(DEMO_PASSPORT_NUMBER)
@@ -147,8 +142,9 @@ def walk(page: Page, issuer: str, services: Services, password: str, redirect_ur
     for legend, day in (("Date of birth", DEMO_PERSON.birth_date), ("Expiry date", DEMO_PASSPORT_EXPIRY)):
         for label, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
             page.get_by_role("group", name=legend).get_by_label(label).fill(str(value))
+    shot(page, "passport-check")
     click(page, "Continue")
-    shot(page, "proving-check-answers")
+    shot(page, "check-answers")
     click(page, "Confirm and check my details")
     page.get_by_label("Building number or name").fill("10")
     page.get_by_label("Street").fill("Downing Street")
@@ -162,6 +158,7 @@ def walk(page: Page, issuer: str, services: Services, password: str, redirect_ur
     shot(page, "proving-result")
 
     for path, name in (
+        ("/account", "account-home"),
         ("/account/services", "your-services"),
         ("/account/activity", "activity"),
         ("/account/security", "security"),
@@ -173,29 +170,30 @@ def walk(page: Page, issuer: str, services: Services, password: str, redirect_ur
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    port, rp_port = free_port(), free_port()
+    issuer, service = f"http://localhost:{port}", f"http://localhost:{rp_port}"
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            env="development",
-            database_url=f"sqlite:///{tmp}/broker.db",
-            key_encryption_key_file=Path(tmp) / "kek",
-            issuer=f"http://127.0.0.1:{port}",
-            log_level="warning",
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
+        demo = subprocess.Popen(
+            [str(BROKER), "demo", "--port", str(port), "--rp-port", str(rp_port)],
+            cwd=tmp,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        configure_logging(settings)
-        services = build_services(settings)
-        rp_url = f"http://127.0.0.1:{free_port()}"
-        server = start(create_app(settings, services), port)
-        details = seed(services, rp_url, Path(tmp))
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": WIDTH, "height": 700})
-            context.set_default_timeout(10_000)
-            # The demo service is not running here: its callback answers with a blank page.
-            context.route(f"{rp_url}/**", lambda route: route.fulfill(content_type="text/html", body=""))
-            walk(context.new_page(), settings.issuer, services, details["password"], f"{rp_url}/callback")
-            browser.close()
-        server.should_exit = True
+        try:
+            wait_for(f"{issuer}/", demo)
+            wait_for(service, demo)
+            password = json.loads((Path(tmp) / "var" / "demo.json").read_text())["password"]
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport={"width": WIDTH, "height": 700})
+                context.set_default_timeout(15_000)
+                walk(context.new_page(), issuer, service, password)
+                browser.close()
+        finally:
+            os.killpg(demo.pid, signal.SIGTERM)
+            demo.wait(timeout=20)
 
 
 if __name__ == "__main__":

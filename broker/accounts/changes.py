@@ -163,6 +163,21 @@ def change_app(account: Account, secret: str, step: int) -> None:
     account.totp_secret, account.totp_last_step = secret, step
 
 
+def main_choices(account: Account) -> list[str]:
+    """What someone who gets codes by email can move to: text message or an app, whichever is not
+    already their backup (nothing for someone who uses a phone or an app already: they change it)."""
+    if factors.method_of(account) != "email":
+        return []
+    return [method for method in BACKUP_METHODS if method != account.backup_method]
+
+
+def set_main_method(account: Account, method: str) -> None:
+    """Codes by ``method`` from now on, instead of by email."""
+    if method not in main_choices(account):
+        raise ValueError(f"the way to get codes must be one of {main_choices(account)}")
+    account.mfa_method = method
+
+
 def set_backup(account: Account, method: str) -> None:
     """``method`` becomes the backup; what the previous backup used is forgotten."""
     if method not in backup_choices(account):

@@ -158,6 +158,7 @@ def _password_page(request: Request, services: ServicesDep, errors: dict[str, st
         action="/account/password",
         fields=PASSWORD_FIELDS,
         errors=errors,
+        back="/account/security",
     )
 
 

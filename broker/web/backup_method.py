@@ -84,6 +84,7 @@ def _choose_page(services: ServicesDep, request: Request, account: Account, **kw
             "legend": _("How do you want to get backup security codes?"),
             "options": [(method, _(OPTIONS[method])) for method in backup_choices(account)],
         },
+        back=SECURITY,
         **kw,
     )
 
@@ -121,6 +122,7 @@ def remove_page(request: Request, db: Db, services: ServicesDep) -> Response:
             )
         ],
         button=_("Remove backup method"),
+        back=SECURITY,
     )
 
 

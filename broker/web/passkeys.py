@@ -14,6 +14,7 @@ from broker.deps import Db, ServicesDep
 from broker.store.models import Interaction
 from broker.web.i18n import _
 from broker.web.signin import load_interaction, next_location, session_secret, set_session_cookie, visit
+from broker.web.signup import created_page
 from broker.webkit.pages import render, see_other
 from broker.webkit.router import page_router
 
@@ -27,8 +28,11 @@ def start_again() -> Response:
     return JSONResponse({"error": "passkey_failed", "error_description": _("Start again.")}, 400, NO_STORE)
 
 
-def _signed_in(services: ServicesDep, interaction: Interaction, secret: str) -> Response:
-    response = JSONResponse({"location": next_location(services, interaction)}, headers=NO_STORE)
+def _signed_in(
+    services: ServicesDep, interaction: Interaction, secret: str, location: str | None = None
+) -> Response:
+    location = location or next_location(services, interaction)
+    response = JSONResponse({"location": location}, headers=NO_STORE)
     set_session_cookie(response, services, secret)
     return response
 
@@ -84,4 +88,5 @@ def register(
     )
     if secret is None:
         return start_again()
-    return _signed_in(services, interaction, secret)
+    # A new account says so, and what comes next, as every other way of signing up does.
+    return _signed_in(services, interaction, secret, created_page(services, interaction))

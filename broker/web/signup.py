@@ -67,6 +67,12 @@ def _signed_up(interaction: Interaction) -> bool:
     return bool(interaction.account_id and interaction.journey_email and interaction.journey_verified_at)
 
 
+def created_page(services: ServicesDep, interaction: Interaction) -> str | None:
+    """Where a new account's person goes once a way of getting codes is set up: the page that says
+    the account is made (None after a lost-factor reset, which goes straight on)."""
+    return JOURNEY.url(services, interaction, "/created") if _signed_up(interaction) else None
+
+
 def account_created(services: ServicesDep, interaction: Interaction, secret: str) -> Response:
     """Signed in with the new account: its session's cookie, and the page that says so. A way of
     getting codes set up again after a lost-factor reset (the same steps) goes straight on."""

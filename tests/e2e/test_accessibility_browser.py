@@ -370,7 +370,8 @@ def test_security_settings_and_the_backup_method(broker, rp, person, audited):
 
     page.goto(f"{broker.url}/account/security")
     audit.check(page, "security, with a backup")
-    for step in ("email", "backup", "backup/phone", "backup/authenticator", "backup/remove"):
+    steps = ("email", "codes", "codes/authenticator", "backup", "backup/phone", "backup/authenticator", "backup/remove")
+    for step in steps:
         page.goto(f"{broker.url}/account/security/{step}")
         audit.check(page, f"security: {step}")
         if page.get_by_role("button", name="Continue", exact=True).count():

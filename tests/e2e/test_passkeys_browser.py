@@ -77,6 +77,9 @@ def create_account_with_passkey(broker: LiveBroker, rp: RelyingParty, page) -> s
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Name this passkey").fill("Test laptop")
     page.get_by_role("button", name="Create a passkey").click()
+    # The same next step as every other way of signing up: the account-created page, then on.
+    expect(page.get_by_role("heading", name="Your account has been created")).to_be_visible()
+    page.get_by_role("link", name="Continue").click()
     page.get_by_role("button", name="Agree and continue").click()
     page.wait_for_url(re.compile(re.escape(rp.redirect_uri) + r"\?code="))
     return email

@@ -505,3 +505,89 @@ def test_a_new_phone_can_be_sent_its_code_again_and_only_the_newest_works(broker
         statuses.append(ua.post(here + "/resend", {}).status_code)
     assert 429 in statuses and len(outbox(ua, e164(mobile))) <= 10
     ua.close()
+
+
+def test_a_new_email_address_can_be_sent_its_code_again_and_only_the_newest_works(broker, person):
+    """"Not received? Send again" on the new address's code page, with a back link to the address: a new
+    code replaces the old one, and the sends count against the same limit as every other."""
+    ua = sign_in(broker, person)
+    address = new_email()
+    here = ua.submit(f"{broker.url}{SECURITY}/email", {"email": address})
+    assert here == f"{broker.url}{SECURITY}/email/code"
+    assert "Not received?" in ua.last_page and 'class="govuk-back-link"' in ua.last_page
+    assert 'href="/account/security/email"' in ua.last_page
+    first = code_sent_to(ua, address)
+    ua.submit(here + "/resend", {})
+    assert ua.last_status == 200 and "We have sent you a new code" in ua.last_page
+    assert len(outbox(ua, address)) == 2
+    newest = code_sent_to(ua, address)
+    if first != newest:
+        ua.submit(here, {"code": first})
+        assert_error(ua, "code", WRONG_CODE)
+    statuses = [ua.post(here + "/resend", {}).status_code for _ in range(10)]
+    assert 429 in statuses and len(outbox(ua, address)) <= 10
+    ua.close()
+
+
+@SQLITE_ONLY
+def test_a_resend_without_a_change_waiting_or_the_csrf_token_sends_nothing(broker, person):
+    ua = sign_in(broker, person)
+    response = ua.post(f"{broker.url}{SECURITY}/email/code/resend", {})
+    assert response.status_code == 303 and response.headers["location"].endswith(f"{SECURITY}/email")
+    address = new_email()
+    ua.submit(f"{broker.url}{SECURITY}/email", {"email": address})
+    forged = ua.http.post(f"{broker.url}{SECURITY}/email/code/resend", data={})
+    assert forged.status_code in (400, 403) and len(outbox(ua, address)) == 1
+    ua.close()
+
+
+def test_someone_who_gets_codes_by_email_changes_to_text_messages(broker, person):
+    ua = sign_in(broker, person)
+    assert 'href="/account/security/codes"' in ua.last_page  # the email row's "Change"
+    ua.go(f"{broker.url}{SECURITY}/codes")
+    assert "How do you want to get security codes?" in ua.last_page
+    ua.submit(f"{broker.url}{SECURITY}/codes", {})
+    assert_error(ua, "method", "Select how you want to get security codes")
+    here = ua.submit(f"{broker.url}{SECURITY}/codes", {"method": "sms"})
+    assert here == f"{broker.url}{SECURITY}/codes/phone"
+    mobile = new_mobile()
+    here = ua.submit(here, {"phone": mobile})
+    assert here == f"{broker.url}{SECURITY}/codes/phone/code" and "Not received?" in ua.last_page
+    response = ua.post(here, {"code": code_sent_to(ua, e164(mobile))})
+    assert response.headers["location"].endswith("?notice=codes-by-phone")
+    ua.go(response.headers["location"])
+    assert "You will now get security codes by text message" in ua.last_page
+    account = account_of(broker, person)
+    assert account.mfa_method == "sms" and account.phone_number == e164(mobile)
+    assert ("factor.changed", {"method": "sms"}) in actions(broker, str(account.id))
+    # Now codes come by text message: the email-only choice is closed, and sign-in asks for the phone's.
+    assert ua.http.get(f"{broker.url}{SECURITY}/codes").status_code == 303
+    assert ua.http.get(f"{broker.url}{SECURITY}/codes/phone").status_code == 303
+    other = UserAgent(broker)
+    here = other.go(f"{broker.url}{SECURITY}")
+    here = other.submit(here, {"email": person, "password": PASSWORD})
+    assert "Check your phone" in other.last_page
+    other.close()
+    ua.close()
+
+
+@SQLITE_ONLY
+def test_someone_who_gets_codes_by_email_changes_to_an_app_but_not_to_their_backup(clock, person):
+    broker = clock
+    mobile = new_mobile()
+    set_factors(broker, person, backup_method="sms", phone_number=e164(mobile), phone_number_verified=True)
+    ua = sign_in(broker, person)
+    ua.go(f"{broker.url}{SECURITY}/codes")
+    assert 'value="totp"' in ua.last_page and 'value="sms"' not in ua.last_page
+    ua.submit(f"{broker.url}{SECURITY}/codes", {"method": "sms"})  # the backup cannot be the main way too
+    assert_error(ua, "method", "Select how you want to get security codes")
+    assert ua.http.get(f"{broker.url}{SECURITY}/codes/phone").status_code == 303
+    here = ua.submit(f"{broker.url}{SECURITY}/codes", {"method": "totp"})
+    assert here == f"{broker.url}{SECURITY}/codes/authenticator"
+    secret = re.search(r'id="secret-key">([A-Z2-7]+)<', ua.last_page)
+    assert secret
+    response = ua.post(here, {"code": app_code(broker, secret.group(1))})
+    assert response.headers["location"].endswith("?notice=codes-by-app")
+    account = account_of(broker, person)
+    assert account.mfa_method == "totp" and account.backup_method == "sms"
+    ua.close()

@@ -133,3 +133,67 @@ def test_the_new_pages_pass_axe(broker, person, audited):  # noqa: F811
     page.goto(f"{broker.url}/")
     audit.check(page, "home, signed in")
     audit.assert_clean()
+
+
+def back_link_before_main(page) -> None:  # type: ignore[no-untyped-def]
+    """The GOV.UK back link: one, outside <main> and before it (where GOV.UK places it)."""
+    expect(page.locator(".govuk-back-link")).to_have_count(1)
+    expect(page.get_by_role("main").locator(".govuk-back-link")).to_have_count(0)
+    before = page.evaluate(
+        "() => !!(document.querySelector('.govuk-back-link').compareDocumentPosition("
+        "document.querySelector('main')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    assert before, page.url
+
+
+def test_back_links_come_before_the_main_content(broker, person, page):
+    page.goto(f"{broker.url}/create-account")
+    page.get_by_label("Enter your email address").fill(f"back-{uuid.uuid4().hex[:8]}@example.org")
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Check your email")
+    back_link_before_main(page)
+    page.get_by_role("button", name="Continue").click()  # an error: the summary comes after the back link
+    expect(page.get_by_role("heading", level=2, name="There is a problem")).to_be_visible()
+    back_link_before_main(page)
+
+    page.goto(f"{broker.url}/account/security")
+    sign_in(page, broker, person)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(f"{broker.url}/account/security/email")
+    back_link_before_main(page)
+    page.locator(".govuk-back-link").click()
+    expect(heading(page)).to_have_text("Security")
+
+
+def test_codes_by_email_are_changed_from_the_security_page(broker, person, page):
+    """The 'Security codes: Email' row has its Change link, to text messages or an app; a new email
+    address's code comes with 'Not received? Send again'."""
+    page.goto(f"{broker.url}/account/security")
+    sign_in(page, broker, person)
+    row = page.locator(".govuk-summary-list__row").filter(has_text="Security codes")
+    expect(row).to_contain_text("Email")
+    row.get_by_role("link", name="Change how you get security codes").click()
+    expect(page.get_by_role("group", name="How do you want to get security codes?")).to_be_visible()
+    back_link_before_main(page)
+    page.get_by_label("Text message").check()
+    page.get_by_role("button", name="Continue").click()
+    mobile = f"079111{uuid.uuid4().int % 10**5:05d}"
+    page.get_by_label("UK mobile phone number").fill(mobile)
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Check your phone")
+    page.get_by_role("button", name="Send again").click()
+    expect(page.get_by_text("We have sent you a new code")).to_be_visible()
+    page.get_by_label("Security code").fill(outbox_code(page, broker.url, "+44" + mobile[1:]))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("You will now get security codes by text message")).to_be_visible()
+    row = page.locator(".govuk-summary-list__row").filter(has_text="Security codes")
+    expect(row).to_contain_text("Text message to your phone number ending")
+
+    page.get_by_role("link", name="Change email address").click()
+    page.get_by_label("New email address").fill(f"moved-{uuid.uuid4().hex[:8]}@example.org")
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Check your email")
+    expect(page.get_by_text("Not received?")).to_be_visible()
+    page.get_by_role("button", name="Send again").click()
+    expect(page.get_by_text("We have sent you a new code")).to_be_visible()
+    back_link_before_main(page)

@@ -174,3 +174,92 @@ def test_error_pages_are_in_welsh_and_never_show_the_librarys_words(broker, rp: 
     text = plain(page)
     assert cy(UntrustedRedirectUri.advice) in text
     assert "redirect" not in text.lower() and "evil.example" not in text and "client" not in text.lower()
+
+
+def english_phrases() -> list[str]:
+    """Every phrase of three words or more that the pages say in English and have Welsh for: found on
+    a Welsh page, it is English that should have been Welsh (names, addresses and codes are not in it)."""
+    from tests.broker.test_welsh import source_messages
+
+    welsh = catalogue("cy")
+    phrases: set[str] = set()
+    for english in source_messages():
+        if welsh.gettext(english) == english:
+            continue
+        for part in re.split(r"%\(\w+\)s|<[^>]*>|\n", english):
+            part = part.strip(" .,:;?!()\"'–-")
+            if len(part.split()) >= 3:
+                phrases.add(part)
+    return sorted(phrases)
+
+
+def no_english(page, phrases: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A Welsh page: lang="cy", no English phrase anywhere in it, jargon-free, and a way on from it."""
+    assert page.locator("html").get_attribute("lang") == "cy", page.url
+    text = page.locator("body").inner_text()
+    assert not [phrase for phrase in phrases if phrase in text], (page.url, text[:2000])
+    assert not FORBIDDEN.findall(text), page.url
+    main, menu = page.get_by_role("main"), page.get_by_role("navigation", name=cy("Account menu"))
+    ways_on = main.get_by_role("link").count() + main.get_by_role("button").count() + menu.count()
+    assert ways_on > 0, page.url  # on a signed-in page, the header's "Your account" is one
+
+
+def test_a_walk_through_the_welsh_pages_finds_no_english(broker, page):
+    """Signed out and signed in, each page a person reaches from the home page, in Welsh: nothing in
+    English but names, every page with a way on, and the question pages with a way back."""
+    phrases = english_phrases()
+    assert "Enter the security code" in phrases  # the check really knows the pages' English
+    email = f"taith-{uuid.uuid4().hex[:8]}@example.org"
+    broker.create_account(email)
+
+    page.goto(f"{broker.url}/?lang=cy")
+    no_english(page, phrases)
+    for path in ("/accessibility", "/privacy", "/cookies", "/create-account", "/no-such-page"):
+        page.goto(f"{broker.url}{path}")
+        no_english(page, phrases)
+    page.goto(f"{broker.url}/account")
+    no_english(page, phrases)
+    page.get_by_label(cy("Email address")).fill(email)
+    page.get_by_label(cy("Password"), exact=True).fill("correct horse battery staple")
+    page.get_by_role("button", name=cy("Sign in"), exact=True).click()
+    expect(page.get_by_label(cy("Security code"))).to_be_visible()
+    no_english(page, phrases)
+    expect(page.locator(".govuk-back-link")).to_have_text(cy("Back"))
+    page.get_by_label(cy("Security code")).fill(outbox_code(page, broker.url, email))
+    page.get_by_role("button", name=cy("Continue")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy("Your account"))
+
+    for path in (
+        "/account",
+        "/account/services",
+        "/account/identity",
+        "/account/activity",
+        "/account/security",
+        "/account/security/email",
+        "/account/security/codes",
+        "/account/security/backup",
+        "/account/password",
+        "/identity/prove",
+    ):
+        page.goto(f"{broker.url}{path}")
+        no_english(page, phrases)
+        if path.startswith("/account/security/") or path == "/account/password":  # a question: a way back too, before the page's main
+            expect(page.locator(".govuk-back-link")).to_have_text(cy("Back"))
+
+    # A question answered wrongly, and a code sent and sent again: still all Welsh.
+    page.goto(f"{broker.url}/account/security/codes")
+    page.get_by_role("button", name=cy("Continue")).click()
+    expect(page.get_by_role("heading", level=2, name=cy("There is a problem"))).to_be_visible()
+    no_english(page, phrases)
+    page.goto(f"{broker.url}/account/security/email")
+    page.get_by_label(cy("New email address")).fill(f"newydd-{uuid.uuid4().hex[:8]}@example.org")
+    page.get_by_role("button", name=cy("Continue")).click()
+    expect(page.get_by_label(cy("Security code"))).to_be_visible()
+    no_english(page, phrases)
+    page.get_by_role("button", name=cy("Send again")).click()
+    expect(page.get_by_text(cy("We have sent you a new code. Any code sent before it no longer works."))).to_be_visible()
+    no_english(page, phrases)
+
+    page.get_by_role("banner").get_by_role("button", name=cy("Sign out")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(cy("You have signed out"))
+    no_english(page, phrases)
