@@ -25,7 +25,7 @@ def new_version(broker, reference: str, approve: bool, **changes: str) -> int:
     people."""
     with transaction(broker.db) as db:
         agreements = Agreements(db, broker.services.clock)
-        _mou, fields = agreements.draft_values(reference)
+        _mou, _current, fields = agreements.draft_values(reference)
         number = agreements.draft(reference, {**fields, **changes}, "author").number
         if approve:
             agreements.act(reference, number, "submit", "author")
