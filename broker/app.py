@@ -35,6 +35,7 @@ from broker.oidc.client_keys import ClientKeyResolver
 from broker.oidc.replay import make_replay_cache
 from broker.outbound.check import check_at_startup
 from broker.outbound.proxy import proxy_from_environment
+from broker.policy.endings import AgreementEndingsWorker
 from broker.store.catalog import CatalogListener
 from broker.store.db import make_engine, make_sessionmaker
 from broker.store.migrate import is_empty, upgrade
@@ -190,6 +191,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
 
     catalog = CatalogListener(services.engine, services.catalog)
+    endings = AgreementEndingsWorker(services.session_factory, services.clock)
     sealer = AuditSealer(
         services.session_factory,
         services.key_service.audit_chain_key(),
@@ -206,12 +208,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         catalog.start()
         sender.start()
         sealer.start()
+        endings.start()
         if outbox:
             outbox.start()
         try:
             yield
         finally:
             sealer.stop()
+            endings.stop()
             sender.stop()
             if outbox:
                 outbox.stop()
@@ -223,6 +227,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.templates = services.templates
     app.state.backchannel = sender
     app.state.audit_sealer = sealer
+    app.state.agreement_endings = endings
     install_error_handlers(app)
     app.add_middleware(HardeningMiddleware, settings=settings)
     app.add_middleware(LanguageMiddleware, secure=settings.issuer_is_https)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import gc
 import json
+import os
 import socket
 import sys
 import warnings
@@ -220,6 +221,9 @@ def demo(
     refuse_unusable_ports(port=port, rp_port=rp_port)
     if port == rp_port:
         fail("--rp-port must differ from --port: the broker and the demo services each need their own")
+    # The demo's footer and statements name an organisation, unless the operator names their own.
+    os.environ.setdefault("BROKER_ORGANISATION_NAME", "Demo Council")
+    os.environ.setdefault("BROKER_ORGANISATION_NAME_CY", "Cyngor Demo")
     settings = settings_or_exit()
     refuse_busy("127.0.0.1", "--port", port)
     refuse_busy("127.0.0.1", "--rp-port", rp_port)

@@ -58,6 +58,10 @@ def test_prove_identity_with_a_passport(broker, identity_rp: RelyingParty, perso
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    page.get_by_role("button", name="Back", exact=True).click()  # back to the details, nothing lost
+    expect(page.get_by_label("Passport number")).to_have_value(known.passport_number)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
     page.get_by_role("button", name="Change given names").click()
     expect(page.get_by_label("Given names")).to_have_value(known.given_names)
     page.get_by_role("button", name="Continue").click()

@@ -6,13 +6,16 @@ service with no security event URI was not told at all."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from joserfc import jwt
 from joserfc.jws import JWSRegistry
 from sqlalchemy import select
 
 from broker.policy.agreements import Agreements
+from broker.policy.endings import AgreementEndings, ended_by_date
 from broker.policy.security_events import ACCOUNT_DELETED, AGREEMENT_ENDED, CONSENT_WITHDRAWN, SHARING_ENDED
+from broker.policy.service import governing
 from broker.store.db import transaction
 from broker.store.models import Mou, MouVersion
 
@@ -124,3 +127,29 @@ def test_deleting_the_account_asks_each_listening_service_to_delete(broker, make
     claims = sharing_ended(rp, receiver.wait_for_events(before + 1)[before])
     assert claims["sub_id"]["sub"] == token["id_claims"]["sub"]
     assert claims["events"][SHARING_ENDED]["reason"] == ACCOUNT_DELETED
+
+
+def test_an_agreement_past_its_end_date_asks_the_service_to_delete_once(
+    broker, make_rp, person, agent, receiver
+):
+    rp = make_rp(security_event_uri=receiver.events_endpoint)
+    token = rp.redeem(agent.authorize(rp.authorization_url(), email=person))
+    before = len(receiver.events)
+    with transaction(broker.db) as db:
+        row = governing(db, rp.client_id)
+        row.end_date = broker.services.clock().date() - timedelta(days=1)  # nobody acts on the day
+        reference, number = db.get(Mou, row.mou_id).reference, row.number
+    with broker.db() as db:
+        assert AgreementEndings(db, broker.services.clock).tell_services() >= 1
+    claims = sharing_ended(rp, receiver.wait_for_events(before + 1)[before])
+    assert claims["sub_id"]["sub"] == token["id_claims"]["sub"]
+    event = claims["events"][SHARING_ENDED]
+    assert event["reason"] == AGREEMENT_ENDED and event["agreement"] == {
+        "reference": reference,
+        "version": number,
+    }
+    with broker.db() as db:  # told once: the next run finds nothing new for this version
+        assert all(
+            mou.client_id != rp.client_id for mou, _ in ended_by_date(db, broker.services.clock().date())
+        )
+        assert AgreementEndings(db, broker.services.clock).tell_services() == 0
