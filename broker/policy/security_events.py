@@ -40,10 +40,11 @@ AGREEMENT_ENDED = "agreement_ended"
 ACCOUNT_DELETED = "account_deleted"
 
 
-def assurance_change_claims(
-    *, issuer: str, client_id: str, sub: str, previous: str, current: str, now: datetime, jti: str
+def _event_token(
+    *, issuer: str, client_id: str, sub: str, now: datetime, jti: str, event_type: str, event: dict[str, Any]
 ) -> dict[str, Any]:
-    """A CAEP assurance-level-change event for one subject (pairwise ``sub`` as the service knows it)."""
+    """A Security Event Token's claims (RFC 8417) for one subject (pairwise ``sub`` as the service knows
+    it), carrying one event of ``event_type`` stamped with the token's time."""
     iat = int(now.timestamp())
     return {
         "iss": issuer,
@@ -51,17 +52,30 @@ def assurance_change_claims(
         "iat": iat,
         "jti": jti,
         "sub_id": {"format": "iss_sub", "iss": issuer, "sub": sub},
-        "events": {
-            ASSURANCE_LEVEL_CHANGE: {
-                "namespace": "gpg45",
-                "previous_level": previous,
-                "current_level": current,
-                "change_direction": "decrease",
-                "initiating_entity": "system",
-                "event_timestamp": iat,
-            }
-        },
+        "events": {event_type: {**event, "event_timestamp": iat}},
     }
+
+
+def assurance_change_claims(
+    *, issuer: str, client_id: str, sub: str, previous: str, current: str, now: datetime, jti: str
+) -> dict[str, Any]:
+    """A CAEP assurance-level-change event for one subject."""
+    event = {
+        "namespace": "gpg45",
+        "previous_level": previous,
+        "current_level": current,
+        "change_direction": "decrease",
+        "initiating_entity": "system",
+    }
+    return _event_token(
+        issuer=issuer,
+        client_id=client_id,
+        sub=sub,
+        now=now,
+        jti=jti,
+        event_type=ASSURANCE_LEVEL_CHANGE,
+        event=event,
+    )
 
 
 def notify_identity_dropped(db: Session, account_id: str, previous: str, current: str, now: datetime) -> int:
@@ -105,23 +119,15 @@ def sharing_ended_claims(
 ) -> dict[str, Any]:
     """A ``sharing-ended`` event for one subject: the service is asked to delete what it holds about
     them under the agreement named (its reference and version number)."""
-    iat = int(now.timestamp())
-    return {
-        "iss": issuer,
-        "aud": client_id,
-        "iat": iat,
-        "jti": jti,
-        "sub_id": {"format": "iss_sub", "iss": issuer, "sub": sub},
-        "events": {
-            SHARING_ENDED: {
-                "reason": event.get("reason", ""),
-                "agreement": {"reference": event.get("reference"), "version": event.get("version")},
-                "requested_action": "delete",
-                "initiating_entity": "admin" if event.get("reason") == AGREEMENT_ENDED else "user",
-                "event_timestamp": iat,
-            }
-        },
+    body = {
+        "reason": event.get("reason", ""),
+        "agreement": {"reference": event.get("reference"), "version": event.get("version")},
+        "requested_action": "delete",
+        "initiating_entity": "admin" if event.get("reason") == AGREEMENT_ENDED else "user",
     }
+    return _event_token(
+        issuer=issuer, client_id=client_id, sub=sub, now=now, jti=jti, event_type=SHARING_ENDED, event=body
+    )
 
 
 def event_claims(
